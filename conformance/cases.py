@@ -1,0 +1,131 @@
+"""A network description written once (``Case``), and seeded random cases.
+
+Every oracle, check and report takes a Case, so the same network, input, target,
+activations and cost run through each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reference.activations import (
+    BUILTIN_ACTIVATIONS,
+    Activation,
+    LayerActivation,
+    PerNeuron,
+    layer_activations,
+    sigmoid,
+)
+from reference.costs import Cost, cross_entropy, quadratic
+from reference.equations import feedforward_layers
+from reference.validation import check_columns, check_network, check_same_columns
+
+CROSS_ENTROPY_MAX_ABS_Z = 4.0
+"""Output |zᴸ| bound for cross-entropy cases: beyond it 1 − σ(z) loses digits in float64 and
+C(aᴸ) itself, not backprop, becomes the ill-conditioned part (1 − σ(4) ≈ 0.018)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One network description: parameters in the book's shapes, input columns, targets, σ and C."""
+
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    x: np.ndarray
+    y: np.ndarray
+    activations: tuple[LayerActivation, ...]
+    cost: Cost = quadratic
+    seed: int | None = None
+    label: str = ""
+    sizes: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        sizes = check_network(self.weights, self.biases)
+        check_columns(self.x, "x", sizes[0], single=False)
+        check_columns(self.y, "y", sizes[-1], single=False)
+        check_same_columns(self.x, self.y, "x", "y")
+        object.__setattr__(self, "activations", layer_activations(self.activations, sizes))
+        object.__setattr__(self, "sizes", sizes)
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.x.shape[1])
+
+    @property
+    def analytic(self) -> bool:
+        """True when every σ and C is holomorphic at this point (the complex step applies)."""
+        return all(a.analytic for a in self.activations) and self.min_distance_to_kink() > 0
+
+    def min_distance_to_kink(self) -> float:
+        """The smallest |zˡⱼ − kink| over all neurons with a kink; ∞ when there is none."""
+        zs, _ = feedforward_layers(self.weights, self.biases, self.x, self.activations)
+        best = np.inf
+        for z, act in zip(zs, self.activations, strict=True):
+            rows = (range(z.shape[0]) if isinstance(act, Activation)
+                    else [j for j, a in enumerate(act.activations) if a.kinks])
+            for kink in act.kinks:
+                if len(rows):
+                    best = min(best, float(np.min(np.abs(z[list(rows)] - kink))))
+        return best
+
+    def column(self, j: int) -> Case:
+        """The single-example case of column j."""
+        return Case(self.weights, self.biases, self.x[:, j:j + 1], self.y[:, j:j + 1],
+                    self.activations, self.cost, self.seed, f"{self.label}[:, {j}]")
+
+    def describe(self) -> str:
+        acts = ", ".join(a.name for a in self.activations)
+        return (f"sizes={list(self.sizes)} m={self.batch_size} activations=[{acts}] "
+                f"cost={self.cost.name}" + (f" seed={self.seed}" if self.seed is not None else ""))
+
+
+def random_case(seed: int, sizes: Sequence[int], *, batch_size: int = 1,
+                activations: LayerActivation | Sequence[LayerActivation] = sigmoid,
+                cost: Cost = quadratic, weight_scale: float = 1.0, label: str = "") -> Case:
+    """A case drawn from ``default_rng(seed)``: standard normal parameters times ``weight_scale``
+    (a scale of 30 or more drives sigmoid units deep into saturation, |z| ≥ 30)."""
+    rng = np.random.default_rng(seed)
+    sizes = list(sizes)
+    weights = [weight_scale * rng.standard_normal((n, n_prev)) / np.sqrt(n_prev)
+               for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True)]
+    biases = [weight_scale * rng.standard_normal((n, 1)) for n in sizes[1:]]
+    x = rng.standard_normal((sizes[0], batch_size))
+    per_layer = layer_activations(activations, sizes)
+    if cost is cross_entropy:
+        y = rng.uniform(0.0, 1.0, (sizes[-1], batch_size))
+        weights[-1], biases[-1] = _bound_output(weights, biases, x, per_layer)
+    else:
+        y = rng.standard_normal((sizes[-1], batch_size))
+    return Case(tuple(weights), tuple(biases), x, y, per_layer, cost, seed, label)
+
+
+def _bound_output(weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
+                  per_layer: Sequence[LayerActivation]) -> tuple[np.ndarray, np.ndarray]:
+    """Scale the output layer so that |zᴸ| ≤ CROSS_ENTROPY_MAX_ABS_Z (see its docstring)."""
+    zs, _ = feedforward_layers(weights, biases, x, per_layer)
+    largest = float(np.max(np.abs(zs[-1])))
+    shrink = min(1.0, CROSS_ENTROPY_MAX_ABS_Z / largest) if largest > 0 else 1.0
+    return weights[-1] * shrink, biases[-1] * shrink
+
+
+def cubic_activation() -> Activation:
+    """A user-defined activation f(z) = z³/3 + z with f′(z) = z² + 1, written with operators only."""
+    return Activation("cubic", lambda z: z * z * z / 3.0 + z, lambda z: z * z + 1.0)
+
+
+def named_activation(name: str) -> Activation:
+    """A built-in activation by name, or the user-defined example ``cubic``."""
+    if name == "cubic":
+        return cubic_activation()
+    if name not in BUILTIN_ACTIVATIONS:
+        raise ValueError(f"activation is {name!r}, expected one of "
+                         f"{sorted(BUILTIN_ACTIVATIONS) + ['cubic']}")
+    return BUILTIN_ACTIVATIONS[name]
+
+
+def mixed_layer(width: int, names: Sequence[str]) -> PerNeuron:
+    """A layer whose neuron j uses activation names[j mod len(names)]."""
+    return PerNeuron(tuple(named_activation(names[j % len(names)]) for j in range(width)))

@@ -1,0 +1,48 @@
+"""bpverify's numpy reference for backpropagation, as Nielsen's ch. 2 states it.
+
+Conventions (the book's): ``weights[i]`` has shape (n_l, n_{l−1}) and ``biases[i]``
+(n_l, 1) for layer l = i + 2 (the input layer is layer 1); an example is a column
+(n, 1); a mini-batch is a matrix whose columns are examples; float64 by default.
+Runtime dependency: numpy only.
+"""
+
+from reference import activations, costs
+from reference.activations import (
+    Activation,
+    PerNeuron,
+    identity,
+    relu,
+    sigmoid,
+    softplus,
+    tanh,
+)
+from reference.backprop import BackpropResult, backprop, backprop_loop, backprop_matrix
+from reference.costs import Cost, cross_entropy, quadratic
+from reference.equations import (
+    bp1_output_error,
+    bp2_backpropagate,
+    bp3_bias_gradient,
+    bp4_weight_gradient,
+    feedforward_layers,
+)
+from reference.network import Network
+from reference.numerical import (
+    directional_derivative,
+    flatten,
+    numerical_gradient,
+    numerical_network_gradient,
+    unflatten,
+)
+from reference.paths import gradient_by_paths, path_count
+from reference.sgd import sgd, sgd_step, update_mini_batch
+from reference.sigma_prime import backprop_sigma_prime, delta_closed_form, sigma_prime_matrix
+
+__all__ = [
+    "Activation", "BackpropResult", "Cost", "Network", "PerNeuron", "activations",
+    "backprop", "backprop_loop", "backprop_matrix", "backprop_sigma_prime", "bp1_output_error",
+    "bp2_backpropagate", "bp3_bias_gradient", "bp4_weight_gradient", "costs", "cross_entropy",
+    "delta_closed_form", "directional_derivative", "feedforward_layers", "flatten",
+    "gradient_by_paths", "identity", "numerical_gradient", "numerical_network_gradient",
+    "path_count", "quadratic", "relu", "sgd", "sgd_step", "sigma_prime_matrix", "sigmoid",
+    "softplus", "tanh", "unflatten", "update_mini_batch",
+]

@@ -1,0 +1,228 @@
+"""Activation functions σ and their derivatives σ′ (BP1, BP2 use σ′(z)).
+
+Each activation is written once, against the array namespace of its argument, so
+the same formula runs on numpy arrays (float or complex, for the complex-step
+oracle) and on JAX arrays (for the autodiff oracle). σ′ is written by hand: it is
+what the oracles check.
+
+>>> import numpy as np
+>>> float(sigmoid.fprime(np.array(40.0)))  # the naive σ(1 − σ) gives 0.0 here
+4.248354255291589e-18
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+Array = Any  # numpy or JAX array; float or complex
+
+
+def namespace(x: Array) -> ModuleType:
+    """The array namespace of ``x`` (numpy, or jax.numpy for JAX arrays and tracers)."""
+    get = getattr(x, "__array_namespace__", None)
+    return get() if get is not None else np
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation σ with its derivative σ′.
+
+    ``analytic`` says whether σ is holomorphic where it is evaluated, so that
+    the complex-step oracle applies; ``kinks`` lists points where σ′ jumps.
+    """
+
+    name: str
+    f: Callable[[Array], Array]
+    fprime: Callable[[Array], Array]
+    analytic: bool = True
+    kinks: tuple[float, ...] = ()
+
+    def __call__(self, z: Array) -> Array:
+        return self.f(z)
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name!r})"
+
+
+def _sign_of_real(z: Array) -> Array:
+    """s = +1 where Re z ≥ 0, else −1: exp(−s·z) then never overflows."""
+    xp = namespace(z)
+    return xp.where(xp.real(z) >= 0, 1.0, -1.0)
+
+
+def _sigmoid(z: Array) -> Array:
+    """σ(z) = 1/(1 + e^(−z)), evaluated as 1/(1+t) or t/(1+t) with t = e^(−|z|) ≤ 1."""
+    xp = namespace(z)
+    s = _sign_of_real(z)
+    t = xp.exp(-s * z)
+    return xp.where(s > 0, 1.0 / (1.0 + t), t / (1.0 + t))
+
+
+def _sigmoid_prime(z: Array) -> Array:
+    """σ′(z) = σ(z)(1 − σ(z)) = t/(1+t)² with t = e^(−|z|): full relative accuracy in both tails."""
+    xp = namespace(z)
+    t = xp.exp(-_sign_of_real(z) * z)
+    return t / ((1.0 + t) * (1.0 + t))
+
+
+def _tanh(z: Array) -> Array:
+    """tanh(z): ``xp.tanh`` for |z| < 1, s·(1 − t)/(1 + t) with t = e^(−2|z|) beyond.
+
+    Both branches are exact to rounding; the second exists so that autodiff of
+    this formula stays accurate in the tails, where JAX's derivative of
+    ``jnp.tanh``, 1 − tanh², is 0 past |z| ≈ 19.
+    """
+    xp = namespace(z)
+    s = _sign_of_real(z)
+    t = xp.exp(-2.0 * s * z)
+    return xp.where(xp.abs(xp.real(z)) < 1.0, xp.tanh(z), s * (1.0 - t) / (1.0 + t))
+
+
+def _tanh_prime(z: Array) -> Array:
+    """tanh′(z) = 1 − tanh²(z) = 4t/(1+t)² with t = e^(−2|z|): no cancellation in the tails."""
+    xp = namespace(z)
+    t = xp.exp(-2.0 * _sign_of_real(z) * z)
+    return 4.0 * t / ((1.0 + t) * (1.0 + t))
+
+
+def _identity(z: Array) -> Array:
+    return z
+
+
+def _one(z: Array) -> Array:
+    return namespace(z).ones_like(z)
+
+
+def _relu(z: Array) -> Array:
+    xp = namespace(z)
+    return xp.where(xp.real(z) > 0, z, 0.0 * z)
+
+
+def _relu_prime(z: Array) -> Array:
+    """ReLU′(z) = 1 for z > 0 and 0 for z ≤ 0 (convention at the kink z = 0, as in JAX and PyTorch)."""
+    xp = namespace(z)
+    return xp.where(xp.real(z) > 0, 1.0, 0.0) + 0.0 * z
+
+
+def _log1p(t: Array) -> Array:
+    """ln(1 + t), accurate for complex t too.
+
+    numpy's complex log1p loses the real part for small t (log1p(1e-20 + 0j) gives
+    0), which would corrupt the complex step. For complex t we take
+    Re ln(1 + t) = ½ log1p(Re t·(2 + Re t) + (Im t)²) and Im ln(1 + t) = atan2(Im t, 1 + Re t).
+    Real (and JAX) input keeps ``xp.log1p``, whose derivative autodiff gets right.
+    """
+    xp = namespace(t)
+    if not xp.isdtype(t.dtype, "complex floating"):
+        return xp.log1p(t)
+    re, im = xp.real(t), xp.imag(t)
+    return 0.5 * xp.log1p(re * (2.0 + re) + im * im) + 1j * xp.atan2(im, 1.0 + re)
+
+
+def _softplus(z: Array) -> Array:
+    """softplus(z) = ln(1 + e^z) = max(z, 0) + ln(1 + e^(−|z|))."""
+    xp = namespace(z)
+    s = _sign_of_real(z)
+    return xp.where(s > 0, z, 0.0 * z) + _log1p(xp.exp(-s * z))
+
+
+sigmoid = Activation("sigmoid", _sigmoid, _sigmoid_prime)
+tanh = Activation("tanh", _tanh, _tanh_prime)
+identity = Activation("identity", _identity, _one)
+"""The linear neuron σ(z) = z of the exercise "backpropagation with linear neurons"."""
+relu = Activation("relu", _relu, _relu_prime, kinks=(0.0,))
+softplus = Activation("softplus", _softplus, _sigmoid)
+
+BUILTIN_ACTIVATIONS: dict[str, Activation] = {
+    a.name: a for a in (sigmoid, tanh, identity, relu, softplus)
+}
+
+
+def custom(f: Callable[[Array], Array], fprime: Callable[[Array], Array], name: str = "custom",
+           *, analytic: bool = True) -> Activation:
+    """A user-defined activation f with its derivative f′ (the exercise "a single modified neuron").
+
+    Write f and f′ with arithmetic operators or ``namespace(z)`` functions so the
+    JAX and complex-step oracles can run them too.
+    """
+    if not callable(f) or not callable(fprime):
+        raise ValueError(f"custom activation {name!r}: f and fprime must be callable, "
+                         f"got {type(f).__name__} and {type(fprime).__name__}")
+    return Activation(name, f, fprime, analytic=analytic)
+
+
+@dataclass(frozen=True)
+class PerNeuron:
+    """Different activations for the neurons of one layer: row j of z goes through ``activations[j]``."""
+
+    activations: tuple[Activation, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.activations) == 0:
+            raise ValueError("PerNeuron: activations is empty, expected one per neuron")
+        for j, act in enumerate(self.activations):
+            if not isinstance(act, Activation):
+                raise ValueError(f"PerNeuron: activations[{j}] is {type(act).__name__}, "
+                                 "expected an Activation")
+
+    @property
+    def name(self) -> str:
+        return "per-neuron(" + ", ".join(a.name for a in self.activations) + ")"
+
+    @property
+    def width(self) -> int:
+        return len(self.activations)
+
+    @property
+    def analytic(self) -> bool:
+        return all(a.analytic for a in self.activations)
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        return tuple(sorted({k for a in self.activations for k in a.kinks}))
+
+    def _rowwise(self, z: Array, which: str) -> Array:
+        xp = namespace(z)
+        return xp.concat([getattr(act, which)(z[j:j + 1]) for j, act in
+                          enumerate(self.activations)], axis=0)
+
+    def f(self, z: Array) -> Array:
+        return self._rowwise(z, "f")
+
+    def fprime(self, z: Array) -> Array:
+        return self._rowwise(z, "fprime")
+
+    def __call__(self, z: Array) -> Array:
+        return self.f(z)
+
+
+LayerActivation = Activation | PerNeuron
+
+
+def layer_activations(activation: LayerActivation | Sequence[LayerActivation],
+                      sizes: Sequence[int]) -> tuple[LayerActivation, ...]:
+    """One activation per layer l = 2, …, L from a single activation or a list of L − 1 of them."""
+    n_layers = len(sizes) - 1
+    if isinstance(activation, Activation | PerNeuron):
+        per_layer: tuple[Any, ...] = (activation,) * n_layers
+    elif isinstance(activation, Sequence) and not isinstance(activation, str):
+        per_layer = tuple(activation)
+        if len(per_layer) != n_layers:
+            raise ValueError(f"activation has {len(per_layer)} entries, expected one per layer "
+                             f"2..{n_layers + 1} ({n_layers}) for sizes {list(sizes)}")
+    else:
+        raise ValueError(f"activation is {type(activation).__name__}, expected an Activation, "
+                         "a PerNeuron or a list of them (one per layer 2..L)")
+    for i, act in enumerate(per_layer):
+        if not isinstance(act, Activation | PerNeuron):
+            raise ValueError(f"activation for layer {i + 2} is {type(act).__name__}, "
+                             "expected an Activation or a PerNeuron")
+        if isinstance(act, PerNeuron) and act.width != sizes[i + 1]:
+            raise ValueError(f"activation for layer {i + 2} has {act.width} per-neuron "
+                             f"activations, expected {sizes[i + 1]} (the width of layer {i + 2})")
+    return per_layer

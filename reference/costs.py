@@ -1,0 +1,87 @@
+"""Cost functions C(aᴸ, y) and their gradients ∇ₐC (the input of BP1).
+
+A cost's ``value`` sums over every entry, so on a mini-batch (columns are
+examples) it is Σₓ Cₓ. Values are written against the array namespace of their
+argument (numpy float or complex, JAX), gradients by hand: the oracles check them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reference.activations import Activation, Array, namespace, sigmoid
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A cost C(a, y) with its gradient ∇ₐC.
+
+    ``output_error`` maps an output activation to an exact simplification
+    of BP1, δᴸ = ∇ₐC ⊙ σ′(zᴸ), written as a function of (zᴸ, aᴸ, y).
+    """
+
+    name: str
+    value: Callable[[Array, Array], Any]
+    gradient: Callable[[Array, Array], Array]
+    output_error: Mapping[Activation, Callable[[Array, Array, Array], Array]] = field(
+        default_factory=dict)
+
+    def __call__(self, a: Array, y: Array) -> Any:
+        return self.value(a, y)
+
+    def __repr__(self) -> str:
+        return f"Cost({self.name!r})"
+
+
+def _quadratic_value(a: Array, y: Array) -> Any:
+    """C = ½‖a − y‖², written as ½Σ(a − y)² (a norm would break the complex step)."""
+    d = a - y
+    return 0.5 * namespace(d).sum(d * d)
+
+
+def _quadratic_gradient(a: Array, y: Array) -> Array:
+    """∇ₐC = a − y (Fact 1 of the note)."""
+    return a - y
+
+
+def _xlogy(x: Array, y: Array) -> Array:
+    """x·ln(y), taken as 0 where x = 0 (so 0·ln 0 = 0), safe under autodiff."""
+    xp = namespace(y)
+    zero = x == 0
+    return xp.where(zero, 0.0 * y, x * xp.log(xp.where(zero, 1.0, y)))
+
+
+def _cross_entropy_value(a: Array, y: Array) -> Any:
+    """C = −Σ [y ln a + (1 − y) ln(1 − a)], finite at a = 0 or 1 wherever the label allows."""
+    return -namespace(a).sum(_xlogy(y, a) + _xlogy(1.0 - y, 1.0 - a))
+
+
+def _cross_entropy_gradient(a: Array, y: Array) -> Array:
+    """∇ₐC = −y/a + (1 − y)/(1 − a), each term 0 where its label coefficient is 0."""
+    xp = namespace(a)
+    first = xp.where(y == 0, 0.0 * a, -y / xp.where(y == 0, 1.0, a))
+    second = xp.where(y == 1, 0.0 * a, (1.0 - y) / xp.where(y == 1, 1.0, 1.0 - a))
+    return first + second
+
+
+def _cross_entropy_sigmoid_delta(z: Array, a: Array, y: Array) -> Array:
+    """δᴸ = ∇ₐC ⊙ σ′(zᴸ) = aᴸ − y for cross-entropy with sigmoid output (σ′ cancels exactly)."""
+    return a - y
+
+
+quadratic = Cost("quadratic", _quadratic_value, _quadratic_gradient)
+cross_entropy = Cost("cross-entropy", _cross_entropy_value, _cross_entropy_gradient,
+                     output_error={sigmoid: _cross_entropy_sigmoid_delta})
+
+BUILTIN_COSTS: dict[str, Cost] = {c.name: c for c in (quadratic, cross_entropy)}
+
+
+def custom(value: Callable[[Array, Array], Any], gradient: Callable[[Array, Array], Array],
+           name: str = "custom") -> Cost:
+    """A user-defined cost from C(a, y) (summed over entries) and its gradient ∇ₐC."""
+    if not callable(value) or not callable(gradient):
+        raise ValueError(f"custom cost {name!r}: value and gradient must be callable, "
+                         f"got {type(value).__name__} and {type(gradient).__name__}")
+    return Cost(name, value, gradient)
