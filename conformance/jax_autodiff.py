@@ -14,9 +14,10 @@ import numpy as np
 
 
 def jax_grad(f: Callable[[Any], Any], point: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
-    """∇f at ``point`` by ``jax.grad``, computed in ``dtype`` (64-bit mode only within the call)."""
+    """∇f at ``point`` by ``jax.jit(jax.grad(f))`` in ``dtype`` (64-bit mode only within the call):
+    one compilation per call, where eager mode compiles every primitive separately."""
     import jax
     import jax.numpy as jnp
 
     with jax.enable_x64(np.dtype(dtype) == np.float64):
-        return np.asarray(jax.grad(f)(jnp.asarray(point, dtype)))
+        return np.asarray(jax.jit(jax.grad(f))(jnp.asarray(point, dtype)))

@@ -6,6 +6,17 @@ keyed otherwise. u = 2⁻⁵³ ≈ 1.1e-16 is the unit roundoff of float64.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reference.activations import LayerActivation
+from reference.equations import feedforward_layers
+
+if TYPE_CHECKING:
+    from conformance.cases import Case
+
 TOLERANCES: dict[str, float] = {
     # Loop, matrix, Σ′ and path sum add the same products in another order: rounding only,
     # a few hundred u for the depths and widths we draw (measured: at most 3e-14).
@@ -20,3 +31,29 @@ TOLERANCES: dict[str, float] = {
     # SGD: w − (η/m)Σ∇w is one more multiply-add per entry on top of the gradient's error.
     "update": 1e-13,
 }
+
+UNIT_ROUNDOFF = 2.0 ** -53
+
+
+def z_rounding_allowance(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
+                         x: np.ndarray, activations: Sequence[LayerActivation]) -> float:
+    """4u·Σₗ maxⱼ (|wˡ||aˡ⁻¹| + |bˡ|)ⱼ: the relative error two correct implementations may
+    show from rounding zˡ alone.
+
+    zˡ is rounded with absolute error up to about u·(|wˡ||aˡ⁻¹| + |bˡ|), which moves σ′(zˡ)
+    relatively by |σ″/σ′|·|Δz| (|σ″/σ′| ≤ 2 for sigmoid, tanh and softplus), and these add
+    up over the layers. It matters only in deep saturation: at |z| ≈ 400, e^(−|z|) inherits
+    a relative error of 400u ≈ 4e-14 from z's last bit.
+    """
+    _, acts = feedforward_layers(weights, biases, x, activations)
+    total = 0.0
+    for w, b, a_prev in zip(weights, biases, acts[:-1], strict=True):
+        total += float(np.max(np.abs(w) @ np.abs(a_prev) + np.abs(b)))
+    return 4.0 * UNIT_ROUNDOFF * total
+
+
+def tolerance_for(key: str, case: Case) -> float:
+    """The tolerance of ``key`` for this case: the named constant, or the rounding allowance of
+    its zˡ where that is larger (deep saturation only)."""
+    return max(TOLERANCES[key],
+               z_rounding_allowance(case.weights, case.biases, case.x, case.activations))

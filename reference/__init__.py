@@ -16,7 +16,7 @@ from reference.activations import (
     softplus,
     tanh,
 )
-from reference.backprop import BackpropResult, backprop, backprop_loop, backprop_matrix
+from reference.backpropagation import BackpropResult, backprop, backprop_loop, backprop_matrix
 from reference.costs import Cost, cross_entropy, quadratic
 from reference.equations import (
     bp1_output_error,

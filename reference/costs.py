@@ -59,11 +59,18 @@ def _cross_entropy_value(a: Array, y: Array) -> Any:
 
 
 def _cross_entropy_gradient(a: Array, y: Array) -> Array:
-    """∇ₐC = −y/a + (1 − y)/(1 − a), each term 0 where its label coefficient is 0."""
+    """∇ₐC = −y/a + (1 − y)/(1 − a) = (a − y)/(a(1 − a)).
+
+    The quotient form has no cancellation and is used for 0 < a < 1; at a = 0 or 1
+    the sum form is used, each term 0 where its label coefficient is 0.
+    """
     xp = namespace(a)
+    inside = (xp.real(a) > 0) & (xp.real(a) < 1)
+    safe = xp.where(inside, a, 0.5)
+    quotient = (a - y) / (safe * (1.0 - safe))
     first = xp.where(y == 0, 0.0 * a, -y / xp.where(y == 0, 1.0, a))
     second = xp.where(y == 1, 0.0 * a, (1.0 - y) / xp.where(y == 1, 1.0, 1.0 - a))
-    return first + second
+    return xp.where(inside, quotient, first + second)
 
 
 def _cross_entropy_sigmoid_delta(z: Array, a: Array, y: Array) -> Array:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from reference.activations import layer_activations, sigmoid
-from reference.backprop import ActivationSpec, backprop, backprop_matrix
+from reference.backpropagation import ActivationSpec, backprop, backprop_matrix
 from reference.costs import Cost, quadratic
 from reference.equations import feedforward_layers
 from reference.sgd import sgd, update_mini_batch

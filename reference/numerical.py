@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from reference.activations import layer_activations, sigmoid
-from reference.backprop import ActivationSpec
+from reference.backpropagation import ActivationSpec
 from reference.costs import Cost, quadratic
 from reference.equations import feedforward_layers
 from reference.validation import check_columns, check_network, check_same_columns
@@ -91,6 +91,33 @@ def numerical_gradient(f: Callable[[np.ndarray], complex | float], theta: np.nda
     return Estimate(grad, err)
 
 
+def adaptive_central_gradient(f: Callable[[np.ndarray], complex | float], theta: np.ndarray,
+                              steps: int = 8) -> Estimate:
+    """Central differences with an error estimate, the step chosen entry by entry.
+
+    With D_k the central difference at ε_k = 2^(k−3)·u^(1/3), D_k − D_(k−1) is ¾ of D_k's
+    O(ε²) truncation error plus rounding noise. The error of D_k is estimated as 4/3 times
+    the largest of the three gaps |D_(k−1) − D_(k−2)|, |D_k − D_(k−1)|, |D_(k+1) − D_k|:
+    taking the smallest estimate over many steps would otherwise favour two noisy quotients
+    that agree by chance. The estimate is never below 4u·|f(θ)|/ε_k, the resolution of a
+    difference of two values of f rounded to u·|f|: below it all quotients can agree and
+    still be wrong. Each entry keeps the D_k with the smallest estimate.
+    """
+    base = DEFAULT_STEP["central"] / 8
+    quotients = np.array([numerical_gradient(f, theta, "central", h=base * 2.0 ** k).value
+                          for k in range(steps + 3)])
+    gaps = np.abs(np.diff(quotients, axis=0))  # gaps[k] = |D_(k+1) − D_k|
+    errors = 4 / 3 * np.maximum(np.maximum(gaps[:-2], gaps[1:-1]), gaps[2:])  # D_2 … D_(steps+1)
+    scales = np.maximum(1.0, np.abs(np.real(theta)))  # the steps of numerical_gradient's _step
+    resolution = np.array([4 * EPS / 2 * abs(float(np.real(f(theta)))) / (base * 2.0 ** k * scales)
+                           for k in range(2, steps + 2)])
+    errors = np.maximum(errors, resolution)
+    errors = np.where(np.isfinite(errors), errors, np.inf)
+    best = np.argmin(errors, axis=0)
+    columns = np.arange(quotients.shape[1])
+    return Estimate(quotients[2:-1][best, columns], errors[best, columns])
+
+
 def directional_derivative(f: Callable[[np.ndarray], complex | float], theta: np.ndarray,
                            v: np.ndarray, method: Method = "central",
                            h: float | None = None) -> Estimate:
@@ -137,7 +164,7 @@ def cost_of_parameters(sizes: Sequence[int], x: np.ndarray, y: np.ndarray,
     def f(theta: np.ndarray) -> complex | float:
         weights, biases = unflatten(theta, sizes)
         _, acts = feedforward_layers(weights, biases, x, per_layer)
-        return cost.value(acts[-1], y)  # type: ignore[no-any-return]
+        return cost.value(acts[-1], y)
 
     return f
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from reference.activations import layer_activations, sigmoid
-from reference.backprop import ActivationSpec
+from reference.backpropagation import ActivationSpec
 from reference.costs import Cost, quadratic
 from reference.equations import feedforward_layers
 from reference.validation import check_columns, check_network

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from reference.activations import layer_activations, sigmoid
-from reference.backprop import ActivationSpec, _backprop
+from reference.backpropagation import ActivationSpec, _backprop
 from reference.costs import Cost, quadratic
 from reference.validation import (
     check_columns,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from reference.activations import LayerActivation, layer_activations, sigmoid
-from reference.backprop import ActivationSpec, BackpropResult
+from reference.backpropagation import ActivationSpec, BackpropResult
 from reference.costs import Cost, quadratic
 from reference.equations import bp3_bias_gradient, bp4_weight_gradient, feedforward_layers
 from reference.validation import check_columns, check_network

@@ -27,7 +27,7 @@ def _check_finite(value: np.ndarray, name: str) -> None:
     finite = np.isfinite(value)
     if not finite.all():
         index = tuple(int(i) for i in np.argwhere(~finite)[0])
-        raise ValueError(f"{name} has a non-finite entry {value[index]!r} at index {index}, "
+        raise ValueError(f"{name} has a non-finite entry {float(value[index])} at index {index}, "
                          "expected finite values")
 
 

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +44,7 @@ class BackpropResult:
     zs: list[np.ndarray]
     activations: list[np.ndarray]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[list[np.ndarray]]:
         """Unpack as the book's ``nabla_b, nabla_w = backprop(...)``."""
         return iter((self.nabla_b, self.nabla_w))
 

@@ -1,0 +1,107 @@
+"""The reference against every independent oracle, on networks Hypothesis draws.
+
+Each drawn Case (one network description) runs through every method; tolerances
+come from ``conformance.tolerances``, where each is justified.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, reject
+from strategies import cases
+
+from conformance import oracles
+from conformance.cases import Case, random_case
+from conformance.compare import worst_discrepancy
+from conformance.tolerances import tolerance_for
+
+
+def assert_agree(got: oracles.Derivatives, expected: oracles.Derivatives, tolerance_key: str,
+                 case: Case, method: str) -> None:
+    tolerance = tolerance_for(tolerance_key, case)
+    checks = [worst_discrepancy(got.nabla_b, expected.nabla_b, "∂C/∂b"),
+              worst_discrepancy(got.nabla_w, expected.nabla_w, "∂C/∂w")]
+    if got.deltas is not None and expected.deltas is not None:
+        checks.append(worst_discrepancy(got.deltas, expected.deltas, "δ"))
+    for found in checks:
+        assert found.relative <= tolerance, (
+            f"reference vs {method} on {case.describe()}: {found.describe()} "
+            f"exceeds the tolerance {tolerance:g}")
+
+
+def _reference(case: Case) -> oracles.Derivatives:
+    return oracles.MATRIX.compute(case)
+
+
+@given(cases())
+def test_loop_matrix_and_sigma_prime_forms_agree(case: Case) -> None:
+    reference = _reference(case)
+    for form in oracles.REFERENCE_FORMS[1:]:
+        assert_agree(form.compute(case), reference, "algebraic", case, form.name)
+
+
+@given(cases())
+def test_reference_agrees_with_jax_autodiff(case: Case) -> None:
+    assert_agree(oracles.JAX_AUTODIFF.compute(case), _reference(case), "autodiff", case,
+                 "JAX autodiff")
+
+
+@given(cases())
+def test_reference_agrees_with_complex_step(case: Case) -> None:
+    reference = _reference(case)
+    try:
+        got = oracles.COMPLEX_STEP.compute(case)
+    except oracles.Declined:
+        assert not case.analytic  # it may decline only at a kink
+        return
+    assert_agree(got, reference, "complex", case, "complex step")
+
+
+@given(cases(max_depth=3, max_width=3, max_batch=2))
+def test_reference_agrees_with_path_sum(case: Case) -> None:
+    assert_agree(oracles.PATH_SUM.compute(case), _reference(case), "algebraic",
+                 case, "path sum")
+
+
+@given(cases(scales=(0.5, 1.0), activation_names=("sigmoid", "tanh", "identity", "softplus")))
+def test_reference_agrees_with_central_differences(case: Case) -> None:
+    """Where central differences certify their accuracy they must agree. A declined draw is
+    rejected; Hypothesis fails the test (filter_too_much) if most draws are."""
+    reference = _reference(case)
+    try:
+        got = oracles.CENTRAL.compute(case)
+    except oracles.Declined:
+        reject()
+    assert_agree(got, reference, "central", case, "central differences")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_central_differences_certify_moderate_networks(seed: int) -> None:
+    """The central-difference check is not vacuous: on moderate networks it runs and agrees."""
+    case = random_case(seed, [3, 4, 2], batch_size=2)
+    assert_agree(oracles.CENTRAL.compute(case), _reference(case), "central", case,
+                 "central differences")
+
+
+def test_central_differences_decline_a_saturated_network() -> None:
+    """Where |zˡ| ≥ 30 the gradient of early layers is below the resolution of any step."""
+    case = random_case(7, [3, 3, 2], weight_scale=40.0)
+    with pytest.raises(oracles.Declined, match="ill-conditioned|resolves no change"):
+        oracles.CENTRAL.compute(case)
+
+
+def test_path_sum_declines_a_large_network() -> None:
+    case = random_case(0, [30, 30, 30, 10])
+    with pytest.raises(oracles.Declined, match="paths exceed"):
+        oracles.PATH_SUM.compute(case)
+
+
+def test_complex_step_declines_at_a_relu_kink() -> None:
+    from reference import relu
+    case = random_case(0, [2, 2, 1], activations=relu)
+    weights = list(case.weights)
+    biases = list(case.biases)
+    biases[0] = -(weights[0] @ case.x)  # every z² is exactly 0, the kink
+    at_kink = Case(tuple(weights), tuple(biases), case.x, case.y, case.activations)
+    with pytest.raises(oracles.Declined, match="kink"):
+        oracles.COMPLEX_STEP.compute(at_kink)

@@ -1,0 +1,79 @@
+"""The ``bpverify verify`` report: it passes the reference, and it rejects broken ones."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bpverify import verify
+from bpverify.cli import main
+
+
+@pytest.fixture(scope="module")
+def report() -> verify.Report:
+    return verify.run_verification(seed=0)
+
+
+def test_reference_passes_every_cell(report: verify.Report) -> None:
+    failing = [(r.claim, n, c.failures[0]) for r in report.rows for n, c in r.cells.items()
+               if c.status == "fail"]
+    assert report.passed, failing
+
+
+def test_every_claim_is_measured_by_jax_and_the_complex_step(report: verify.Report) -> None:
+    """No row may pass vacuously: each has cases under the two exact methods."""
+    for row in report.rows:
+        for method in ("JAX autodiff", "complex step"):
+            assert row.cells[method].cases > 0, (row.claim, method)
+    claims = [r.claim for r in report.rows]
+    assert claims[:7] == ["BP1", "BP2", "BP3", "BP4", "loop = matrix = Σ′", "path sum", "SGD rule"]
+
+
+def test_json_has_every_row_and_column(report: verify.Report) -> None:
+    data = json.loads(verify.to_json(report))
+    assert data["seed"] == 0 and data["passed"] is True
+    assert {m.name for m in verify.METHODS} == set(data["rows"][0]["cells"])
+    assert all(cell["status"] in ("pass", "fail", "n/a") for r in data["rows"] for cell in r["cells"].values())
+
+
+def _bp2_without_sigma_prime(w_next, delta_next, z, activation):  # type: ignore[no-untyped-def]
+    return w_next.T @ delta_next
+
+
+def test_a_missing_sigma_prime_in_bp2_fails_bp2_bp3_bp4(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("reference.backpropagation.bp2_backpropagate", _bp2_without_sigma_prime)
+    broken = verify.run_verification(seed=0)
+    status = {r.claim: r.cells["JAX autodiff"].status for r in broken.rows}
+    assert (status["BP1"], status["BP2"], status["BP3"], status["BP4"]) == ("pass", "fail", "fail", "fail")
+    assert "✗ BP2 vs JAX autodiff: δ at layer" in verify.format_table(broken)
+
+
+def test_eta_instead_of_eta_over_m_fails_the_sgd_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_step = verify.sgd_step
+
+    def step_by_eta(w, b, X, Y, eta, *args):  # type: ignore[no-untyped-def]
+        return real_step(w, b, X, Y, eta * X.shape[1], *args)
+    monkeypatch.setattr(verify, "sgd_step", step_by_eta)
+    broken = verify.run_verification(seed=0)
+    sgd_row = next(r for r in broken.rows if r.claim == "SGD rule")
+    assert sgd_row.cells["complex step"].status == "fail"
+    assert not broken.passed
+
+
+def test_cli_exit_status_and_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["verify", "--seed", "3", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["seed"] == 3
+    monkeypatch.setattr("reference.backpropagation.bp2_backpropagate", _bp2_without_sigma_prime)
+    assert main(["verify", "--seed", "3"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL:" in out and "bpverify verify --seed 3" in out
+
+
+def test_update_discrepancy_ignores_rounding_of_a_tiny_step() -> None:
+    old = [np.array([[1.0]])]
+    step = [np.array([[1e-30]])]
+    assert verify.update_discrepancy(old, [old[0] - step[0]], step, "w").relative == 0.0
+    assert verify.update_discrepancy(old, [old[0] - 2e-3], [np.array([[1e-3]])], "w").relative == pytest.approx(1.0)
