@@ -19,11 +19,14 @@ def net(sizes=(3, 4, 2), seed=0):  # type: ignore[no-untyped-def]
 
 
 BAD_INPUTS = [
-    ("1-D x", lambda w, b, x, y: (w, b, x[:, 0], y), r"x has shape \(3,\), expected \(3, 1\).*reshape"),
-    ("x of the wrong length", lambda w, b, x, y: (w, b, x[:2], y), r"x has shape \(2, 1\), expected \(3, 1\)"),
+    ("1-D x", lambda w, b, x, y: (w, b, x[:, 0], y),
+     r"x has shape \(3,\), expected \(3, 1\).*reshape"),
+    ("x of the wrong length", lambda w, b, x, y: (w, b, x[:2], y),
+     r"x has shape \(2, 1\), expected \(3, 1\)"),
     ("y of the wrong length", lambda w, b, x, y: (w, b, x, np.zeros((3, 1))),
      r"y has shape \(3, 1\), expected \(2, 1\)"),
-    ("integer x", lambda w, b, x, y: (w, b, np.ones((3, 1), dtype=int), y), "x has dtype int64, expected a real floating"),
+    ("integer x", lambda w, b, x, y: (w, b, np.ones((3, 1), dtype=int), y),
+     "x has dtype int64, expected a real floating"),
     ("NaN in x", lambda w, b, x, y: (w, b, np.where(np.arange(3)[:, None] == 1, np.nan, x), y),
      r"x has a non-finite entry nan at index \(1, 0\)"),
     ("inf in a weight", lambda w, b, x, y: ([np.full_like(w[0], np.inf), w[1]], b, x, y),
@@ -33,7 +36,8 @@ BAD_INPUTS = [
     ("mismatched bias", lambda w, b, x, y: (w, [b[0], np.zeros((2,))], x, y),
      r"biases\[1\] \(layer 3\) has shape \(2,\), expected \(2, 1\)"),
     ("no layers", lambda w, b, x, y: ([], [], x, y), "at least two layers"),
-    ("zero-width layer", lambda w, b, x, y: ([np.zeros((0, 3)), np.zeros((2, 0))], [np.zeros((0, 1)), b[1]], x, y),
+    ("zero-width layer",
+     lambda w, b, x, y: ([np.zeros((0, 3)), np.zeros((2, 0))], [np.zeros((0, 1)), b[1]], x, y),
      "zero-width"),
     ("biases count", lambda w, b, x, y: (w, b[:1], x, y), "biases has 1 entries, expected 2"),
     ("weights as an array", lambda w, b, x, y: (np.zeros((2, 2)), b, x, y), "weights has type ndarray"),
@@ -84,8 +88,8 @@ def test_no_public_function_mutates_its_inputs() -> None:
     for call in calls:
         call()
     for got, original in zip(args, before, strict=True):
-        for g, o in zip(got if isinstance(got, list) else [got], original if isinstance(original, list) else [original],
-                        strict=True):
+        as_list = got if isinstance(got, list) else [got]
+        for g, o in zip(as_list, original if isinstance(original, list) else [original], strict=True):
             np.testing.assert_array_equal(g, o)
 
 
