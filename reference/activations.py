@@ -55,19 +55,27 @@ def _sign_of_real(z: Array) -> Array:
     return xp.where(xp.real(z) >= 0, 1.0, -1.0)
 
 
+def _exp_minus_abs(z: Array) -> tuple[Array, Array]:
+    """(t, Re z ≥ 0) with t = e^(−|z|) ≤ 1, continued analytically as e^(−s·z) for complex z."""
+    xp = namespace(z)
+    if z.dtype.kind == "f":  # the common, real case: two ufuncs fewer
+        return xp.exp(-xp.abs(z)), z >= 0
+    s = _sign_of_real(z)
+    return xp.exp(-s * z), s > 0
+
+
 def _sigmoid(z: Array) -> Array:
     """σ(z) = 1/(1 + e^(−z)), evaluated as 1/(1+t) or t/(1+t) with t = e^(−|z|) ≤ 1."""
-    xp = namespace(z)
-    s = _sign_of_real(z)
-    t = xp.exp(-s * z)
-    return xp.where(s > 0, 1.0 / (1.0 + t), t / (1.0 + t))
+    t, nonnegative = _exp_minus_abs(z)
+    r = 1.0 / (1.0 + t)
+    return namespace(z).where(nonnegative, r, t * r)
 
 
 def _sigmoid_prime(z: Array) -> Array:
     """σ′(z) = σ(z)(1 − σ(z)) = t/(1+t)² with t = e^(−|z|): full relative accuracy in both tails."""
-    xp = namespace(z)
-    t = xp.exp(-_sign_of_real(z) * z)
-    return t / ((1.0 + t) * (1.0 + t))
+    t, _ = _exp_minus_abs(z)
+    r = 1.0 / (1.0 + t)
+    return t * r * r
 
 
 def _tanh(z: Array) -> Array:

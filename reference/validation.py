@@ -17,13 +17,15 @@ import numpy as np
 def _check_array(value: Any, name: str) -> np.ndarray:
     if not isinstance(value, np.ndarray):
         raise ValueError(f"{name} has type {type(value).__name__}, expected a numpy array")
-    if not np.issubdtype(value.dtype, np.floating):
+    if value.dtype.kind != "f":
         raise ValueError(f"{name} has dtype {value.dtype}, expected a real floating dtype "
                          "(float64 by default)")
     return value
 
 
 def _check_finite(value: np.ndarray, name: str) -> None:
+    if np.isfinite(np.sum(value)):  # a NaN or ±inf entry makes the sum non-finite (fast path)
+        return
     finite = np.isfinite(value)
     if not finite.all():
         index = tuple(int(i) for i in np.argwhere(~finite)[0])
@@ -34,7 +36,8 @@ def _check_finite(value: np.ndarray, name: str) -> None:
 def check_network(weights: Sequence[Any], biases: Sequence[Any]) -> tuple[int, ...]:
     """Validate weights[l] of shape (n_l, n_{l−1}) and biases[l] of shape (n_l, 1); return sizes."""
     for name, seq in (("weights", weights), ("biases", biases)):
-        if isinstance(seq, np.ndarray) or not isinstance(seq, Sequence):
+        if type(seq) not in (list, tuple) and (isinstance(seq, np.ndarray)
+                                               or not isinstance(seq, Sequence)):
             raise ValueError(f"{name} has type {type(seq).__name__}, expected a list of "
                              "arrays, one per layer 2..L")
     if len(weights) == 0:
