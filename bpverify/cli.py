@@ -14,6 +14,14 @@ def _parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="the verification report: every claim, every method")
     verify.add_argument("--seed", type=int, default=0, help="seed of the cases (default 0)")
     verify.add_argument("--json", action="store_true", help="machine-readable output")
+    check = sub.add_parser("check", help="the conformance suite against an implementation")
+    check.add_argument("spec", metavar="MODULE:ATTRIBUTE",
+                       help="a book-style class (Cls(sizes), .backprop(x, y)) or an Implementation")
+    check.add_argument("--seed", type=int, default=0, help="seed of the networks (default 0)")
+    check.add_argument("--only", nargs="+", metavar="CHECK", help="run only these check ids")
+    check.add_argument("--strict", action="store_true", help="skips count as failures")
+    check.add_argument("--timeout", type=float, default=10.0,
+                       help="seconds one call into the implementation may take (default 10)")
     return parser
 
 
@@ -22,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "verify":
         from bpverify.verify import main as verify_main
         return verify_main(args.seed, args.json)
+    if args.command == "check":
+        from bpverify.check import main as check_main
+        return check_main(args.spec, seed=args.seed, only=args.only, strict=args.strict,
+                          seconds=args.timeout)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects others first
 
 

@@ -21,7 +21,7 @@ from conformance.compare import Discrepancy, worst_discrepancy
 from conformance.tolerances import TOLERANCES, tolerance_for
 from reference import costs
 from reference.activations import identity, relu, sigmoid, softplus, tanh
-from reference.sgd import sgd_step
+from reference.gradient_descent import sgd_step
 
 LEARNING_RATE = 0.5
 

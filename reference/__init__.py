@@ -25,6 +25,7 @@ from reference.equations import (
     bp4_weight_gradient,
     feedforward_layers,
 )
+from reference.gradient_descent import sgd, sgd_step, update_mini_batch
 from reference.network import Network
 from reference.numerical import (
     directional_derivative,
@@ -34,7 +35,6 @@ from reference.numerical import (
     unflatten,
 )
 from reference.paths import gradient_by_paths, path_count
-from reference.sgd import sgd, sgd_step, update_mini_batch
 from reference.sigma_prime import backprop_sigma_prime, delta_closed_form, sigma_prime_matrix
 
 __all__ = [

@@ -18,7 +18,7 @@ from reference.activations import layer_activations, sigmoid
 from reference.backpropagation import ActivationSpec, backprop, backprop_matrix
 from reference.costs import Cost, quadratic
 from reference.equations import feedforward_layers
-from reference.sgd import sgd, update_mini_batch
+from reference.gradient_descent import sgd, update_mini_batch
 from reference.validation import check_columns, check_network
 
 Gradients = tuple[list[np.ndarray], list[np.ndarray]]

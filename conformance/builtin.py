@@ -1,0 +1,129 @@
+"""Implementations that ship with the suite, must pass it, and show how to plug in.
+
+``bpverify check conformance.builtin:reference_matrix`` (likewise ``reference_loop``,
+``reference_sigma_prime``, ``jax_autodiff``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from conformance.adapters import Capabilities, Gradient, Implementation, Params
+from conformance.cases import named_activation
+from reference import backpropagation, gradient_descent, sigma_prime
+from reference.costs import BUILTIN_COSTS
+from reference.equations import feedforward_layers
+
+EVERYTHING = Capabilities(feedforward=True, mini_batch=True, update=True, exposes_delta=True,
+                          activations=("sigmoid", "tanh", "identity", "relu", "softplus"),
+                          costs=("quadratic", "cross-entropy"))
+
+
+class ReferenceImplementation(Implementation):
+    """The numpy reference through the adapter protocol; ``form`` picks how ∇C is computed."""
+
+    capabilities = EVERYTHING
+
+    def __init__(self, form: str = "matrix") -> None:
+        if form not in ("matrix", "loop", "sigma-prime"):
+            raise ValueError(f"form is {form!r}, expected 'matrix', 'loop' or 'sigma-prime'")
+        self.form = form
+        self.name = f"reference ({form})"
+
+    def _result(self, weights, biases, x, y, activation, cost):
+        act, c = named_activation(activation), BUILTIN_COSTS[cost]
+        if self.form == "sigma-prime":
+            return sigma_prime.backprop_sigma_prime(weights, biases, x, y, act, c)
+        return backpropagation.backprop(weights, biases, x, y, act, c)
+
+    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic") -> Gradient:
+        r = self._result(weights, biases, x, y, activation, cost)
+        return r.nabla_b, r.nabla_w
+
+    def deltas(self, weights, biases, x, y, activation="sigmoid", cost="quadratic"):
+        return self._result(weights, biases, x, y, activation, cost).deltas
+
+    def gradient_batch(self, weights, biases, X, Y, activation="sigmoid", cost="quadratic") -> Gradient:
+        act, c = named_activation(activation), BUILTIN_COSTS[cost]
+        if self.form == "loop":
+            return backpropagation.backprop_loop(weights, biases, X, Y, act, c)
+        r = backpropagation.backprop_matrix(weights, biases, X, Y, act, c)
+        return r.nabla_b, r.nabla_w
+
+    def feedforward(self, weights, biases, x):
+        return feedforward_layers(weights, biases, x, [named_activation("sigmoid")] * len(weights))[1][-1]
+
+    def update(self, weights, biases, mini_batch, eta) -> Params:
+        return gradient_descent.update_mini_batch(weights, biases, mini_batch, eta)
+
+
+class JaxImplementation(Implementation):
+    """∇C by ``jax.jit(jax.grad)`` of the cost, in float64 or float32: a framework plugged in."""
+
+    def __init__(self, dtype: str = "float64") -> None:
+        self.name = f"JAX autodiff ({dtype})"
+        self.capabilities = Capabilities(feedforward=True, mini_batch=True, update=True,
+                                         activations=EVERYTHING.activations,
+                                         costs=EVERYTHING.costs, dtype=dtype)
+
+    def gradient_batch(self, weights, biases, X, Y, activation="sigmoid", cost="quadratic") -> Gradient:
+        import jax
+        import jax.numpy as jnp
+
+        dtype = self.capabilities.dtype
+        with jax.enable_x64(dtype == "float64"):
+            params = ([jnp.asarray(w, dtype) for w in weights], [jnp.asarray(b, dtype) for b in biases])
+            gw, gb = _jitted_gradient(activation, cost)(params, jnp.asarray(X, dtype),
+                                                        jnp.asarray(Y, dtype))
+            return [np.asarray(g) for g in gb], [np.asarray(g) for g in gw]
+
+    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic") -> Gradient:
+        return self.gradient_batch(weights, biases, x, y, activation, cost)
+
+    def feedforward(self, weights, biases, x):
+        return feedforward_layers(weights, biases, x, [named_activation("sigmoid")] * len(weights))[1][-1]
+
+    def update(self, weights, biases, mini_batch, eta) -> Params:
+        X = np.hstack([x for x, _ in mini_batch])
+        Y = np.hstack([y for _, y in mini_batch])
+        nb, nw = self.gradient_batch(weights, biases, X, Y)
+        m = len(mini_batch)
+        return ([w - eta / m * g for w, g in zip(weights, nw, strict=True)],
+                [b - eta / m * g for b, g in zip(biases, nb, strict=True)])
+
+
+@functools.cache
+def _jitted_gradient(activation: str, cost: str):
+    """One jitted ∂C/∂(w, b) per activation and cost, so JAX compiles once per shape."""
+    import jax
+
+    act, c = named_activation(activation), BUILTIN_COSTS[cost]
+
+    def loss(params, X, Y):
+        ws, bs = params
+        _, acts = feedforward_layers(ws, bs, X, [act] * len(ws))
+        return c.value(acts[-1], Y)
+
+    return jax.jit(jax.grad(loss))
+
+
+def reference_matrix() -> Implementation:
+    return ReferenceImplementation("matrix")
+
+
+def reference_loop() -> Implementation:
+    return ReferenceImplementation("loop")
+
+
+def reference_sigma_prime() -> Implementation:
+    return ReferenceImplementation("sigma-prime")
+
+
+def jax_autodiff() -> Implementation:
+    return JaxImplementation("float64")
+
+
+def jax_autodiff_float32() -> Implementation:
+    return JaxImplementation("float32")
