@@ -22,6 +22,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="skips count as failures")
     check.add_argument("--timeout", type=float, default=10.0,
                        help="seconds one call into the implementation may take (default 10)")
+    derive = sub.add_parser("derive", help="the SymPy derivations: list, show, check")
+    derive.add_argument("name", nargs="?", help="the derivation to show (see --list)")
+    derive.add_argument("--list", action="store_true", help="list the derivations")
+    derive.add_argument("--check", action="store_true",
+                        help="check every derivation, with the time of each and its level")
+    derive.add_argument("--format", choices=("markdown", "latex", "text"), default="text")
+    derive.add_argument("--write-docs", action="store_true",
+                        help="write docs/derivations/*.md (run from the repository root)")
     return parser
 
 
@@ -34,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bpverify.check import main as check_main
         return check_main(args.spec, seed=args.seed, only=args.only, strict=args.strict,
                           seconds=args.timeout)
+    if args.command == "derive":
+        from bpverify.derive import main as derive_main
+        return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,
+                           write=args.write_docs)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects others first
 
 

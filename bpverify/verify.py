@@ -40,6 +40,7 @@ METHODS: tuple[Method, ...] = (
     Method("complex step", oracles.COMPLEX_STEP, "complex"),
     Method("central diff.", oracles.CENTRAL, "central"),
     Method("path sum", oracles.PATH_SUM, "algebraic"),
+    Method("symbolic", oracles.SYMBOLIC, "symbolic"),
 )
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from conformance.cases import Case
 from conformance.tolerances import TOLERANCES
 from reference.backpropagation import backprop_loop, backprop_matrix
+from reference.equations import feedforward_layers
 from reference.numerical import (
     adaptive_central_gradient,
     flatten,
@@ -189,6 +190,17 @@ def _central_differences(case: Case) -> Derivatives:
     return value
 
 
+def _symbolic(case: Case) -> Derivatives:
+    from derivations.numeric import NotSymbolic, symbolic_gradient
+    try:
+        zs, _ = feedforward_layers(case.weights, case.biases, case.x, case.activations)
+        gradient = symbolic_gradient(case.sizes, case.activations, case.cost.name, case.x,
+                                     case.y, zs, flatten(case.weights, case.biases))
+    except NotSymbolic as why:
+        raise Declined(str(why)) from None
+    return split_extended(gradient, case)
+
+
 MATRIX = _reference_form("matrix mini-batch", batch=_backprop_one)
 PER_EXAMPLE_LOOP = Oracle("per-example loop", _loop)
 SIGMA_PRIME = _reference_form("Σ′ recursion", per_example=_sigma_prime_one(False))
@@ -197,6 +209,7 @@ PATH_SUM = Oracle("path sum (eq. 53)", _path_sum)
 JAX_AUTODIFF = Oracle("JAX autodiff", _jax)
 COMPLEX_STEP = Oracle("complex step", _complex_step)
 CENTRAL = Oracle("central differences", _central_differences)
+SYMBOLIC = Oracle("SymPy, lambdified", _symbolic)
 
 REFERENCE_FORMS = (MATRIX, PER_EXAMPLE_LOOP, SIGMA_PRIME, SIGMA_PRIME_PRODUCT)
 INDEPENDENT = (JAX_AUTODIFF, COMPLEX_STEP, CENTRAL, PATH_SUM)

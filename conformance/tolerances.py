@@ -28,6 +28,9 @@ TOLERANCES: dict[str, float] = {
     # Central differences: truncation (ε²/6)|C‴| plus rounding u|C|/ε, both ≈ 1e-11 relative at
     # ε = u^(1/3) ≈ 6e-6 on a well-scaled case; 1e-8 leaves room for |C‴| and |C| ≫ |∇C|.
     "central": 1e-8,
+    # The lambdified SymPy gradient evaluates its own expression trees (e.g. e^(−z)/(1 + e^(−z))²
+    # for σ′), so it rounds differently from the reference: 1e-12 is the bound.
+    "symbolic": 1e-12,
     # SGD: w − (η/m)Σ∇w is one more multiply-add per entry on top of the gradient's error.
     "update": 1e-13,
 }
