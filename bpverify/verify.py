@@ -118,7 +118,7 @@ def verification_cases(seed: int) -> list[Tagged]:
         out.append(Tagged(case, frozenset(tags)))
 
     for act in (sigmoid, tanh, identity, relu, softplus, cubic):
-        add({act.name, "quadratic"}, [3, 4, 3, 2], activations=act, batch_size=3,
+        add({act.name, "quadratic"}, [3, 4, 2], activations=act, batch_size=3,
             weight_scale=0.5 if act is cubic else 1.0)
     for act in (sigmoid, tanh, softplus):
         add({act.name, "quadratic", "saturated"}, [3, 3, 2], activations=act, weight_scale=40.0)
@@ -128,7 +128,7 @@ def verification_cases(seed: int) -> list[Tagged]:
     add({"cross-entropy", "sigmoid"}, [4, 5, 3], batch_size=4, cost=costs.cross_entropy)
     add({"quartic (custom)", "tanh"}, [3, 4, 2], activations=tanh, batch_size=2,
         cost=_quartic_cost())
-    add({"sigmoid", "quadratic"}, [2, 3, 3, 3, 2], batch_size=2)
+    add({"sigmoid", "quadratic"}, [2, 3, 2, 2, 2], batch_size=2)
     return out
 
 

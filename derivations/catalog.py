@@ -377,7 +377,7 @@ def _sigmoid_substituted(expr: sp.Expr) -> sp.Expr:
 def _backpropagate_algorithm(wrong: bool = False) -> bool:
     """The note's Backpropagate(y, A), with σ′ = a(1 − a), gives ΔW = −η D_W C and Δb = −η d_b C."""
     eta = sp.Symbol("eta")
-    for sizes in ((2, 2, 2), (2, 3, 2, 2)):
+    for sizes in ((2, 2, 2), (1, 2, 2, 1)):
         y = sp.Matrix(sp.symbols(f"y_1:{sizes[-1] + 1}"))
         net = build(sizes, cost=quadratic_cost(y))
         C, A = net.C(), net.activations()
@@ -597,7 +597,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
     Derivation("backpropagate", "The algorithm Backpropagate(y, A) equals BP1–BP4",
                "derivation note, Backpropagate and Train",
                r"\Delta W^l = -\eta\,\frac{\partial C}{\partial \vec z}\otimes\vec a',\quad \sigma' = a(1-a)",
-               "concrete: sizes (2, 2, 2) and (2, 3, 2, 2), quadratic cost, σ′ = σ(1 − σ)",
+               "concrete: sizes (2, 2, 2) and (1, 2, 2, 1), quadratic cost, σ′ = σ(1 − σ)",
                _single("every ΔW, Δb of the algorithm is −η times ∂C/∂W, ∂C/∂b",
                        "Facts 1–6; σ′ = a(1 − a) (sigmoid_prime)", _backpropagate_algorithm),
                _negative("using a(1 − a) of the current layer instead of a′(1 − a′)",
