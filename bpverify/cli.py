@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     derive.add_argument("--format", choices=("markdown", "latex", "text"), default="text")
     derive.add_argument("--write-docs", action="store_true",
                         help="write docs/derivations/*.md (run from the repository root)")
+    bench = sub.add_parser("bench", help="benchmarks: in what sense backprop is fast")
+    bench.add_argument("--quick", action="store_true", help="the quick run (under a minute)")
+    bench.add_argument("--out", default="bench-out", help="directory for bench.json and plots")
     return parser
 
 
@@ -46,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bpverify.derive import main as derive_main
         return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,
                            write=args.write_docs)
+    if args.command == "bench":
+        from bpverify.bench import main as bench_main
+        return bench_main(args.quick, args.out)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects others first
 
 
