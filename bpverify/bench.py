@@ -88,7 +88,7 @@ def _network(sizes: tuple[int, ...], m: int, seed: int = 0) -> Any:
     return random_case(seed, sizes, batch_size=m)
 
 
-def measure_finite_differences(config: Config) -> list[dict[str, float]]:
+def measure_finite_differences(config: Config) -> list[dict[str, Any]]:
     """Claim: eq. 46 needs P + 1 forward passes per gradient; backprop about two."""
     out = []
     for h in config.fd_hidden:
@@ -119,7 +119,7 @@ def predicted_gradient_over_forward(sizes: tuple[int, ...]) -> float:
     return (2 * forward + bp2) / forward
 
 
-def measure_gradient_over_forward(config: Config) -> list[dict[str, float]]:
+def measure_gradient_over_forward(config: Config) -> list[dict[str, Any]]:
     out = []
     for sizes, m in config.ratio_shapes:
         case = _network(sizes, m)
@@ -144,7 +144,7 @@ def _book_loop(net: BookNetwork, X: np.ndarray, Y: np.ndarray) -> None:
         nabla_w = [nw + d for nw, d in zip(nabla_w, dw, strict=True)]
 
 
-def measure_loop_vs_matrix(config: Config) -> list[dict[str, float]]:
+def measure_loop_vs_matrix(config: Config) -> list[dict[str, Any]]:
     """The book reports the matrix form about 2× faster than looping over the mini-batch."""
     out = []
     sizes = config.framework_shapes[0][0]
@@ -201,7 +201,7 @@ def measure_frameworks(config: Config) -> list[dict[str, Any]]:
                     params = ([jnp.asarray(a, dtype) for a in w], [jnp.asarray(a, dtype) for a in b])
                     X, Y = jnp.asarray(case.x, dtype), jnp.asarray(case.y, dtype)
 
-                    def run(grad=grad, params=params, X=X, Y=Y, dtype=dtype):  # type: ignore[no-untyped-def]
+                    def run(grad=grad, params=params, X=X, Y=Y, dtype=dtype):
                         with jax.enable_x64(dtype == "float64"):
                             jax.block_until_ready(grad(params, X, Y))
                     fns[f"jax.jit(grad) f{dtype[-2:]}"] = run
@@ -236,7 +236,7 @@ def _torch_gradient(case: Any) -> Callable[[], Any] | None:
     return run
 
 
-def measure_flops(config: Config) -> dict[str, float]:
+def measure_flops(config: Config) -> dict[str, Any]:
     """GFLOP/s of the reference at the largest shape against a float64 matmul in the same run."""
     sizes, m = config.ratio_shapes[-1]
     case = _network(sizes, m)
@@ -269,7 +269,7 @@ def measure_step_sizes(config: Config) -> dict[str, Any]:
     for method in ("forward", "central", "richardson", "complex"):
         curves[method] = []
         for h in steps + ([1e-20, 1e-30] if method == "complex" else []):
-            est = numerical_gradient(f, theta, method, h=h).value  # type: ignore[arg-type]
+            est = numerical_gradient(f, theta, method, h=h).value
             curves[method].append(float(np.max(np.abs(est - g)) / np.max(np.abs(g))))
     return {"steps": steps, "complex_extra_steps": [1e-20, 1e-30], "relative_error": curves}
 
