@@ -1,10 +1,11 @@
 """``bpverify bench``: in what sense is backpropagation fast (§2.6), measured.
 
 Every comparison is a ratio of two timings taken side by side, interleaved repeat by
-repeat in one run, and reported as the median with its spread (min–max of the per-repeat
-ratios). BLAS and XLA are capped at one thread (threadpoolctl; XLA_FLAGS set before JAX
-is imported): on a 2-core shared machine two-thread BLAS collapses whenever anything else
-runs, and one thread is what "flops per core" means.
+repeat in one run, and reported as the median with its spread. The process is pinned to
+one core (sched_setaffinity) and BLAS capped at one thread (threadpoolctl): XLA ignores its
+thread flags on this JAX version and would otherwise use both cores, and on a 2-core shared
+machine two-thread BLAS collapses whenever anything else runs. One core each is the fair
+comparison and what "flops per core" means.
 """
 
 from __future__ import annotations
@@ -274,14 +275,32 @@ def measure_step_sizes(config: Config) -> dict[str, Any]:
     return {"steps": steps, "complex_extra_steps": [1e-20, 1e-30], "relative_error": curves}
 
 
+def _pin_to_one_core() -> Callable[[], None]:
+    """Pin this process (every thread: BLAS, XLA) to one core; return how to undo it."""
+    if not hasattr(os, "sched_getaffinity"):
+        return lambda: None
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(before)})
+    return lambda: os.sched_setaffinity(0, before)
+
+
 def run(config: Config) -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
+    unpin = _pin_to_one_core()
+    try:
+        return _run(config, threadpool_limits)
+    finally:
+        unpin()
+
+
+def _run(config: Config, threadpool_limits: Any) -> dict[str, Any]:
     with threadpool_limits(limits=1):
         results: dict[str, Any] = {
             "setup": {"date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
                       "numpy": np.__version__, "machine": platform.machine(),
-                      "cores": os.cpu_count(), "threads": 1,
+                      "cores": os.cpu_count(), "threads": 1, "pinned_to_one_core":
+                      hasattr(os, "sched_setaffinity"),
                       "xla_flags": os.environ.get("XLA_FLAGS", ""), "repeats": config.repeats},
             "finite_differences": measure_finite_differences(config),
             "gradient_over_forward": measure_gradient_over_forward(config),
