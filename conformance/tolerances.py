@@ -40,18 +40,19 @@ UNIT_ROUNDOFF = 2.0 ** -53
 
 def z_rounding_allowance(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
                          x: np.ndarray, activations: Sequence[LayerActivation]) -> float:
-    """4u·Σₗ maxⱼ (|wˡ||aˡ⁻¹| + |bˡ|)ⱼ: the relative error two correct implementations may
-    show from rounding zˡ alone.
+    """4u·Σₗ (nₗ₋₁ + 1)·maxⱼ (|wˡ||aˡ⁻¹| + |bˡ|)ⱼ: the relative error two correct
+    implementations may show from rounding zˡ alone.
 
-    zˡ is rounded with absolute error up to about u·(|wˡ||aˡ⁻¹| + |bˡ|), which moves σ′(zˡ)
-    relatively by |σ″/σ′|·|Δz| (|σ″/σ′| ≤ 2 for sigmoid, tanh and softplus), and these add
-    up over the layers. It matters only in deep saturation: at |z| ≈ 400, e^(−|z|) inherits
-    a relative error of 400u ≈ 4e-14 from z's last bit.
+    zˡ = wˡaˡ⁻¹ + bˡ, a sum of nₗ₋₁ + 1 terms, is rounded with absolute error up to
+    γ_(nₗ₋₁+1)·(|wˡ||aˡ⁻¹| + |bˡ|) (Higham, ch. 3), which moves σ′(zˡ) relatively by
+    |σ″/σ′|·|Δz| (|σ″/σ′| ≤ 2 for sigmoid, tanh and softplus); these add up over the layers,
+    and two implementations may err in opposite directions. It matters only in deep
+    saturation: at |z| ≈ 400, e^(−|z|) inherits a relative error of 400u ≈ 4e-14 per bit of z.
     """
     _, acts = feedforward_layers(weights, biases, x, activations)
     total = 0.0
     for w, b, a_prev in zip(weights, biases, acts[:-1], strict=True):
-        total += float(np.max(np.abs(w) @ np.abs(a_prev) + np.abs(b)))
+        total += (w.shape[1] + 1) * float(np.max(np.abs(w) @ np.abs(a_prev) + np.abs(b)))
     return 4.0 * UNIT_ROUNDOFF * total
 
 
