@@ -10,10 +10,11 @@ from conformance.runner import format_report, run_suite
 
 
 def main(spec: str, *, seed: int = 0, only: Sequence[str] | None = None, strict: bool = False,
-         seconds: float = 10.0) -> int:
+         seconds: float = 10.0, seeds: int = 1) -> int:
     try:
         impl = resolve(spec)
-        report = run_suite(impl, spec=spec, seed=seed, only=only, strict=strict, seconds=seconds)
+        report = run_suite(impl, spec=spec, seed=seed, only=only, strict=strict, seconds=seconds,
+                           seeds=seeds)
     except ValueError as error:
         print(f"bpverify check: {error}", file=sys.stderr)
         return 2

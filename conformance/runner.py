@@ -26,6 +26,7 @@ class Outcome:
     detail: str
     failure: Failure | None
     seconds: float
+    seed: int = 0
 
 
 def run_check(check: Check, ctx: Context) -> Outcome:
@@ -33,17 +34,17 @@ def run_check(check: Check, ctx: Context) -> Outcome:
     (the implementation crashed, hung or returned junk)."""
     reason = check.requires(ctx.impl.capabilities)
     if reason is not None:
-        return Outcome(check, "skip", reason, None, 0.0)
+        return Outcome(check, "skip", reason, None, 0.0, ctx.seed)
     start = time.perf_counter()
     try:
         check.run(ctx)
     except CheckFailed as failed:
         return Outcome(check, "fail", failed.failure.describe(), failed.failure,
-                       time.perf_counter() - start)
+                       time.perf_counter() - start, ctx.seed)
     except ImplementationFault as fault:
         return Outcome(check, "error", str(fault), Failure(check.equation, str(fault)),
-                       time.perf_counter() - start)
-    return Outcome(check, "pass", check.title, None, time.perf_counter() - start)
+                       time.perf_counter() - start, ctx.seed)
+    return Outcome(check, "pass", check.title, None, time.perf_counter() - start, ctx.seed)
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,24 @@ class SuiteReport:
 
 def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
               only: Sequence[str] | None = None, strict: bool = False,
-              seconds: float = DEFAULT_SECONDS) -> SuiteReport:
+              seconds: float = DEFAULT_SECONDS, seeds: int = 1) -> SuiteReport:
+    """Every check (or ``only`` these) on the networks of ``seeds`` consecutive seeds; a check's
+    verdict is its first failure or error over the seeds, which its rerun command names."""
     checks = [c for c in all_checks() if only is None or c.id in only]
     if only is not None:
         unknown = sorted(set(only) - {c.id for c in all_checks()})
         if unknown:
             raise ValueError(f"unknown check id(s) {unknown}, expected some of "
                              f"{[c.id for c in all_checks()]}")
-    ctx = Context(impl, seed, seconds)
-    outcomes = [run_check(c, ctx) for c in checks]
+    contexts = [Context(impl, s, seconds) for s in range(seed, seed + seeds)]
+    outcomes = []
+    for check in checks:
+        runs = []
+        for ctx in contexts:
+            runs.append(run_check(check, ctx))
+            if runs[-1].status in ("fail", "error", "skip"):
+                break
+        outcomes.append(runs[-1])
     return SuiteReport(impl.name, impl.capabilities.describe(), spec or impl.name, seed, outcomes,
                        strict)
 
@@ -101,7 +111,7 @@ def format_report(report: SuiteReport) -> str:
             if o.failure.diagnosis:
                 lines.append(f"{'':6} {'':<{width}}  likely: {o.failure.diagnosis}")
             lines.append(f"{'':6} {'':<{width}}  rerun: "
-                         f"{rerun_command(report.spec, report.seed, o.check.id)}")
+                         f"{rerun_command(report.spec, o.seed, o.check.id)}")
     lines.append("")
     skips = report.count("skip")
     verdict = "CONFORMS" if report.passed else "DOES NOT CONFORM"

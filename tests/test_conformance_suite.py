@@ -40,8 +40,12 @@ class UndeclaredFloat32Network(Float32Network):
     bpverify_capabilities: dict[str, str] = {}
 
 
-def test_a_correct_float32_implementation_passes_with_float32_tolerances() -> None:
-    report = run_suite(as_implementation(Float32Network))
+@pytest.mark.parametrize("impl", [Float32Network, "conformance.builtin:jax_autodiff_float32"],
+                         ids=["book network.py in float32", "JAX float32"])
+def test_a_correct_float32_implementation_passes_with_float32_tolerances(impl: object) -> None:
+    """No false failures over the networks of ten seeds (--thorough)."""
+    report = run_suite(resolve(impl) if isinstance(impl, str) else as_implementation(impl),
+                       seeds=10)
     assert report.passed, [(o.check.id, o.detail) for o in report.outcomes if o.status != "pass"]
 
 
@@ -88,6 +92,8 @@ def test_a_failure_report_says_where_and_how_to_rerun(capsys: pytest.CaptureFixt
     assert "FAIL  BP1" in out and "δᴸ at layer 4" in out and "worst entry (" in out
     assert "likely: sign flipped" in out
     assert "rerun: bpverify check conformance.zoo:SignFlipBP1 --seed 4 --only BP1" in out
+    assert check_main("conformance.zoo:SignFlipBP1", seed=7, seeds=10) == 1
+    assert "--seed 7 --only BP1" in capsys.readouterr().out
 
 
 def test_the_pytest_plugin_runs_the_suite(pytester: pytest.Pytester) -> None:
