@@ -1,7 +1,8 @@
 """Implementations that ship with the suite, must pass it, and show how to plug in.
 
 ``bpverify check conformance.builtin:reference_matrix`` (likewise ``reference_loop``,
-``reference_sigma_prime``, ``jax_autodiff``).
+``reference_sigma_prime``, ``jax_autodiff``, ``jax_autodiff_float32`` and, with the ``torch``
+extra, ``torch_autograd``).
 """
 
 from __future__ import annotations
@@ -127,3 +128,53 @@ def jax_autodiff() -> Implementation:
 
 def jax_autodiff_float32() -> Implementation:
     return JaxImplementation("float32")
+
+
+class TorchImplementation(Implementation):
+    """∇C by PyTorch autograd in float64 (optional: ``pip install 'bpverify[torch]'``)."""
+
+    name = "PyTorch autograd (float64)"
+    capabilities = Capabilities(feedforward=True, mini_batch=True, update=True,
+                                activations=EVERYTHING.activations, costs=EVERYTHING.costs)
+
+    def gradient_batch(self, weights, biases, X, Y, activation="sigmoid", cost="quadratic") -> Gradient:
+        import torch
+
+        ws = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+        bs = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in biases]
+        a, y = torch.tensor(X, dtype=torch.float64), torch.tensor(Y, dtype=torch.float64)
+        f = _torch_activation(activation)
+        for w, b in zip(ws, bs, strict=True):
+            a = f(w @ a + b)
+        if cost == "quadratic":
+            loss = 0.5 * ((a - y) ** 2).sum()
+        else:
+            loss = -(torch.xlogy(y, a) + torch.xlogy(1 - y, 1 - a)).sum()
+        grads = torch.autograd.grad(loss, ws + bs)
+        n = len(ws)
+        return ([g.numpy() for g in grads[n:]], [g.numpy() for g in grads[:n]])
+
+    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic") -> Gradient:
+        return self.gradient_batch(weights, biases, x, y, activation, cost)
+
+    def feedforward(self, weights, biases, x):
+        return feedforward_layers(weights, biases, x, [named_activation("sigmoid")] * len(weights))[1][-1]
+
+    def update(self, weights, biases, mini_batch, eta) -> Params:
+        X = np.hstack([x for x, _ in mini_batch])
+        Y = np.hstack([y for _, y in mini_batch])
+        nb, nw = self.gradient_batch(weights, biases, X, Y)
+        m = len(mini_batch)
+        return ([w - eta / m * g for w, g in zip(weights, nw, strict=True)],
+                [b - eta / m * g for b, g in zip(biases, nb, strict=True)])
+
+
+def _torch_activation(name: str):  # type: ignore[no-untyped-def]
+    import torch
+
+    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z,
+            "relu": torch.relu, "softplus": torch.nn.functional.softplus}[name]
+
+
+def torch_autograd() -> Implementation:
+    return TorchImplementation()
