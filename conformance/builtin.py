@@ -169,7 +169,7 @@ class TorchImplementation(Implementation):
                 [b - eta / m * g for b, g in zip(biases, nb, strict=True)])
 
 
-def _torch_activation(name: str):  # type: ignore[no-untyped-def]
+def _torch_activation(name: str):
     import torch
 
     return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z,
