@@ -374,16 +374,22 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     ax.legend()
     save(fig, "finite_differences.png")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    labels = [f"{r['sizes']}\nm={r['m']}" for r in results["gradient_over_forward"]]
-    x = np.arange(len(labels))
-    ax.bar(x - 0.2, [r["measured"] for r in results["gradient_over_forward"]], 0.4, label="measured")
-    ax.bar(x + 0.2, [r["predicted_by_flops"] for r in results["gradient_over_forward"]], 0.4,
-           label="flop count")
-    ax.set_xticks(x, labels, fontsize=7)
-    ax.set(ylabel="gradient time / forward time")
-    ax.legend()
-    save(fig, "gradient_over_forward.png")
+    def paired_bars(rows: list[dict[str, Any]], left: str, right: str, names: tuple[str, str],
+                    ylabel: str, name: str, line: float | None = None) -> None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        x = np.arange(len(rows))
+        ax.bar(x - 0.2, [r[left] for r in rows], 0.4, label=names[0])
+        ax.bar(x + 0.2, [r[right] for r in rows], 0.4, label=names[1])
+        ax.set_xticks(x, [f"{r['sizes']}\nm={r['m']}" for r in rows], fontsize=6)
+        if line is not None:
+            ax.axhline(line, color="grey", ls=":")
+        ax.set(ylabel=ylabel)
+        ax.legend()
+        save(fig, name)
+
+    paired_bars(results["gradient_over_forward"], "measured", "predicted_by_flops",
+                ("measured", "flop count"), "gradient time / forward time",
+                "gradient_over_forward.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     lv = results["loop_vs_matrix"]
@@ -395,17 +401,9 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     ax.legend()
     save(fig, "loop_vs_matrix.png")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    fw = results["frameworks"]
-    labels = [f"{r['sizes']}\nm={r['m']}" for r in fw]
-    x = np.arange(len(labels))
-    ax.bar(x - 0.2, [r["reference_over_jax_f64"] for r in fw], 0.4, label="vs jax f64")
-    ax.bar(x + 0.2, [r["reference_over_jax_f32"] for r in fw], 0.4, label="vs jax f32")
-    ax.axhline(1, color="grey", ls=":")
-    ax.set_xticks(x, labels, fontsize=6)
-    ax.set(ylabel="reference time / JAX time (< 1: reference faster)")
-    ax.legend()
-    save(fig, "frameworks.png")
+    paired_bars(results["frameworks"], "reference_over_jax_f64", "reference_over_jax_f32",
+                ("vs jax f64", "vs jax f32"), "reference time / JAX time (< 1: reference faster)",
+                "frameworks.png", line=1.0)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     st = results["step_sizes"]

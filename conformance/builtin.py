@@ -60,7 +60,26 @@ class ReferenceImplementation(Implementation):
         return gradient_descent.update_mini_batch(weights, biases, mini_batch, eta)
 
 
-class JaxImplementation(Implementation):
+class AutodiffImplementation(Implementation):
+    """A framework that differentiates the whole cost: ``gradient_batch`` is all it writes; one
+    example is a batch of one, and the SGD step is the book's rule on its gradient."""
+
+    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic") -> Gradient:
+        return self.gradient_batch(weights, biases, x, y, activation, cost)
+
+    def feedforward(self, weights, biases, x):
+        return feedforward_layers(weights, biases, x, [named_activation("sigmoid")] * len(weights))[1][-1]
+
+    def update(self, weights, biases, mini_batch, eta) -> Params:
+        X = np.hstack([x for x, _ in mini_batch])
+        Y = np.hstack([y for _, y in mini_batch])
+        nb, nw = self.gradient_batch(weights, biases, X, Y)
+        m = len(mini_batch)
+        return ([w - eta / m * g for w, g in zip(weights, nw, strict=True)],
+                [b - eta / m * g for b, g in zip(biases, nb, strict=True)])
+
+
+class JaxImplementation(AutodiffImplementation):
     """∇C by ``jax.jit(jax.grad)`` of the cost, in float64 or float32: a framework plugged in."""
 
     def __init__(self, dtype: str = "float64") -> None:
@@ -80,19 +99,6 @@ class JaxImplementation(Implementation):
                                                         jnp.asarray(Y, dtype))
             return [np.asarray(g) for g in gb], [np.asarray(g) for g in gw]
 
-    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic") -> Gradient:
-        return self.gradient_batch(weights, biases, x, y, activation, cost)
-
-    def feedforward(self, weights, biases, x):
-        return feedforward_layers(weights, biases, x, [named_activation("sigmoid")] * len(weights))[1][-1]
-
-    def update(self, weights, biases, mini_batch, eta) -> Params:
-        X = np.hstack([x for x, _ in mini_batch])
-        Y = np.hstack([y for _, y in mini_batch])
-        nb, nw = self.gradient_batch(weights, biases, X, Y)
-        m = len(mini_batch)
-        return ([w - eta / m * g for w, g in zip(weights, nw, strict=True)],
-                [b - eta / m * g for b, g in zip(biases, nb, strict=True)])
 
 
 @functools.cache
@@ -130,7 +136,7 @@ def jax_autodiff_float32() -> Implementation:
     return JaxImplementation("float32")
 
 
-class TorchImplementation(Implementation):
+class TorchImplementation(AutodiffImplementation):
     """∇C by PyTorch autograd in float64 (optional: ``pip install 'bpverify[torch]'``)."""
 
     name = "PyTorch autograd (float64)"
@@ -154,19 +160,6 @@ class TorchImplementation(Implementation):
         n = len(ws)
         return ([g.numpy() for g in grads[n:]], [g.numpy() for g in grads[:n]])
 
-    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic") -> Gradient:
-        return self.gradient_batch(weights, biases, x, y, activation, cost)
-
-    def feedforward(self, weights, biases, x):
-        return feedforward_layers(weights, biases, x, [named_activation("sigmoid")] * len(weights))[1][-1]
-
-    def update(self, weights, biases, mini_batch, eta) -> Params:
-        X = np.hstack([x for x, _ in mini_batch])
-        Y = np.hstack([y for _, y in mini_batch])
-        nb, nw = self.gradient_batch(weights, biases, X, Y)
-        m = len(mini_batch)
-        return ([w - eta / m * g for w, g in zip(weights, nw, strict=True)],
-                [b - eta / m * g for b, g in zip(biases, nb, strict=True)])
 
 
 def _torch_activation(name: str):
