@@ -1,0 +1,34 @@
+"""Docs that cannot drift: the README's Python runs, and the docstring examples are doctests."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+import reference.activations
+import reference.backpropagation
+import reference.network
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_python_blocks_run() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+
+
+@pytest.mark.parametrize("module", [reference.activations, reference.backpropagation,
+                                    reference.network], ids=lambda m: m.__name__)
+def test_docstring_examples(module: object) -> None:
+    failures, tried = doctest.testmod(module)  # type: ignore[arg-type]
+    assert tried > 0 and failures == 0
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert lines[:4] == ["```", "pip install . && bpverify verify", "pip install tox && tox", "```"]
