@@ -14,9 +14,7 @@ A class may declare more through a dict attribute ``bpverify_capabilities``, e.g
 
 from __future__ import annotations
 
-import copy
 import importlib
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -151,8 +149,3 @@ def resolve(spec: str) -> Implementation:
                              f"attribute {attribute!r}")
         obj = getattr(obj, part)
     return as_implementation(obj, spec)
-
-
-def deep_copy_arrays(value: Sequence[Any]) -> list[Any]:
-    """Copies the suite keeps to prove that a call changed nothing it was given."""
-    return copy.deepcopy(list(value))

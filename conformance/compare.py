@@ -52,12 +52,3 @@ def worst_discrepancy(actual: Sequence[np.ndarray], expected: Sequence[np.ndarra
     if worst is None:
         raise ValueError(f"no tensors to compare for {quantity}")
     return worst
-
-
-def gradient_discrepancy(actual: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
-                         expected: tuple[Sequence[np.ndarray], Sequence[np.ndarray]]
-                         ) -> Discrepancy:
-    """The worst of ∂C/∂b and ∂C/∂w for two (∇b, ∇w) pairs."""
-    on_b = worst_discrepancy(actual[0], expected[0], "∂C/∂b")
-    on_w = worst_discrepancy(actual[1], expected[1], "∂C/∂w")
-    return on_b if not on_b.relative <= on_w.relative else on_w

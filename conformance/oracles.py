@@ -212,4 +212,3 @@ CENTRAL = Oracle("central differences", _central_differences)
 SYMBOLIC = Oracle("SymPy, lambdified", _symbolic)
 
 REFERENCE_FORMS = (MATRIX, PER_EXAMPLE_LOOP, SIGMA_PRIME, SIGMA_PRIME_PRODUCT)
-INDEPENDENT = (JAX_AUTODIFF, COMPLEX_STEP, CENTRAL, PATH_SUM)

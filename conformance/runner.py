@@ -64,9 +64,6 @@ class SuiteReport:
         bad = self.count("fail") + self.count("error")
         return bad == 0 and (not self.strict or self.count("skip") == 0)
 
-    def failing_equations(self) -> list[str]:
-        return [o.check.equation for o in self.outcomes if o.status in ("fail", "error")]
-
 
 def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
               only: Sequence[str] | None = None, strict: bool = False,

@@ -4,8 +4,8 @@
 >>> from reference import backprop
 >>> w = [np.array([[0.5, -1.0]]), np.array([[2.0]])]
 >>> b = [np.array([[0.1]]), np.array([[-0.3]])]
->>> result = backprop(w, b, np.array([[1.0], [0.5]]), np.array([[1.0]]))
->>> [g.shape for g in result.nabla_w]
+>>> nabla_b, nabla_w = backprop(w, b, np.array([[1.0], [0.5]]), np.array([[1.0]]))
+>>> [g.shape for g in nabla_w]
 [(1, 2), (1, 1)]
 """
 
