@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     derive.add_argument("--check", action="store_true",
                         help="check every derivation, with the time of each and its level")
     derive.add_argument("--format", choices=("markdown", "latex", "text"), default="text")
+    derive.add_argument("--bound", nargs=2, type=int, metavar=("DEPTH", "WIDTH"),
+                        help="check BP1–BP4 on every architecture up to this depth and width "
+                             "(default 4 2; e.g. 3 3 is thorougher and slower)")
     derive.add_argument("--write-docs", action="store_true",
                         help="write docs/derivations/*.md (run from the repository root)")
     bench = sub.add_parser("bench", help="benchmarks: in what sense backprop is fast")
@@ -50,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "derive":
         from bpverify.derive import main as derive_main
         return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,
-                           write=args.write_docs)
+                           write=args.write_docs, bound=tuple(args.bound) if args.bound else None)
     if args.command == "bench":
         from bpverify.bench import main as bench_main
         return bench_main(args.quick, args.out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from derivations.catalog import DERIVATIONS, by_name
+from derivations.catalog import DERIVATIONS, with_concrete_bound
 from derivations.core import Result, check, render
 
 DOCS = Path("docs") / "derivations"
@@ -40,7 +40,8 @@ def write_docs(directory: Path = DOCS) -> list[Path]:
 
 
 def main(name: str | None, *, list_all: bool, run_check: bool, fmt: str,
-         write: bool) -> int:
+         write: bool, bound: tuple[int, int] | None = None) -> int:
+    derivations = DERIVATIONS if bound is None else with_concrete_bound(*bound)
     if list_all:
         for d in DERIVATIONS:
             print(f"{d.name:<20} {d.title}")
@@ -52,22 +53,23 @@ def main(name: str | None, *, list_all: bool, run_check: bool, fmt: str,
     if run_check:
         failures = 0
         total = 0.0
-        for d in DERIVATIONS:
+        for d in derivations:
             r = check(d)
             total += r.seconds
             status = "✓" if r.passed else "✗"
             failures += not r.passed
             print(f"{status} {d.name:<20} {r.seconds:6.2f} s  {d.generality}")
-        print(f"{len(DERIVATIONS) - failures} checked, {failures} failed in {total:.1f} s")
+        print(f"{len(derivations) - failures} checked, {failures} failed in {total:.1f} s")
         return 1 if failures else 0
     if name is None:
         print("bpverify derive: give a NAME, --list, --check or --write-docs", file=sys.stderr)
         return 2
-    try:
-        derivation = by_name(name)
-    except ValueError as error:
-        print(f"bpverify derive: {error}", file=sys.stderr)
+    matches = [d for d in derivations if d.name == name]
+    if not matches:
+        print(f"bpverify derive: derivation is {name!r}, expected one of "
+              f"{[d.name for d in derivations]}", file=sys.stderr)
         return 2
+    derivation = matches[0]
     result = check(derivation)
     print(render(result, fmt))
     return 0 if result.passed else 1

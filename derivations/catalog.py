@@ -40,10 +40,15 @@ def facts(sizes: tuple[int, ...]) -> dict[str, Any]:
             "grad_w": [W.applyfunc(lambda w: sp.diff(C, w)) for W in net.weights]}
 
 
-def _all_nets(claim: Callable[[dict[str, Any], int], bool], layers: str) -> Callable[[], bool]:
-    """The claim at every layer of every architecture within the concrete bound."""
+Bound = tuple[int, int]
+DEFAULT_BOUND: Bound = (CONCRETE_DEPTH, CONCRETE_WIDTH)
+
+
+def _all_nets(claim: Callable[[dict[str, Any], int], bool], layers: str,
+              bound: Bound = DEFAULT_BOUND) -> Callable[[], bool]:
+    """The claim at every layer of every architecture within the concrete bound (depth, width)."""
     def run() -> bool:
-        for sizes in architectures(CONCRETE_DEPTH, CONCRETE_WIDTH):
+        for sizes in architectures(*bound):
             f = facts(sizes)
             L = len(sizes)
             span = {"L": [L], "below L": range(2, L), "all": range(2, L + 1)}[layers]
@@ -177,31 +182,32 @@ def _width_generic_bp2(wrong: bool = False) -> bool:
 
 # -- the derivations ----------------------------------------------------------------------------
 
-CONCRETE = (f"concrete: every architecture with L ≤ {CONCRETE_DEPTH} and widths ≤ "
-            f"{CONCRETE_WIDTH}, σ and C undefined functions")
+def _concrete(bound: Bound) -> str:
+    return (f"concrete: every architecture with L ≤ {bound[0]} and widths ≤ {bound[1]}, "
+            "σ and C undefined functions")
 
 
-def _bp1_derivation() -> Derivation:
+def _bp1_derivation(bound: Bound = DEFAULT_BOUND) -> Derivation:
     return Derivation(
         "bp1", "BP1: the error in the output layer", "Nielsen §2.4, proof of BP1",
         r"\delta^L = \nabla_a C \odot \sigma'(z^L)",
-        CONCRETE + "; no induction needed (BP1 is about layer L only)",
+        _concrete(bound) + "; no induction needed (BP1 is about layer L only)",
         lambda: [
             Step("δᴸⱼ = ∂C/∂zᴸⱼ = Σₖ ∂C/∂aᴸₖ ∂aᴸₖ/∂zᴸⱼ = ∂C/∂aᴸⱼ σ′(zᴸⱼ)",
                  "definition of δ; chain rule; aᴸₖ depends on zᴸⱼ only for k = j",
-                 _all_nets(_bp1, "L"),
+                 _all_nets(_bp1, "L", bound),
                  r"\delta^L_j = \frac{\partial C}{\partial a^L_j}\,\sigma'(z^L_j)")],
         lambda: Step("δᴸ = ∇ₐC (σ′ left out)", "a plausible wrong variant",
-                     _all_nets(lambda f, l: _bp1(f, l, wrong=True), "L")))
+                     _all_nets(lambda f, l: _bp1(f, l, wrong=True), "L", bound)))
 
 
-def _bp2_derivation() -> Derivation:
+def _bp2_derivation(bound: Bound = DEFAULT_BOUND) -> Derivation:
     return Derivation(
         "bp2", "BP2: the error δˡ in terms of δˡ⁺¹", "Nielsen §2.4, proof of BP2",
         r"\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)",
         "depth-generic (layer-local step for widths (1,1), (2,3), (3,2), (3,3), with BP1 as the "
         "base case: every depth) and width-generic (index form, symbolic widths); also "
-        + CONCRETE,
+        + _concrete(bound),
         lambda: [
             Step("δˡⱼ = Σₖ ∂C/∂zˡ⁺¹ₖ ∂zˡ⁺¹ₖ/∂zˡⱼ = Σₖ wˡ⁺¹ₖⱼ δˡ⁺¹ₖ σ′(zˡⱼ), the rest of the network "
                  "an undefined R(zˡ⁺¹)", "chain rule; zˡ⁺¹ₖ = Σⱼ wˡ⁺¹ₖⱼ σ(zˡⱼ) + bˡ⁺¹ₖ",
@@ -209,40 +215,40 @@ def _bp2_derivation() -> Derivation:
             Step("the same in index form for symbolic widths n, m", "Sum over symbolic bounds",
                  _width_generic_bp2),
             Step("on every concrete network", "definition of δ, chain rule",
-                 _all_nets(_bp2, "below L"))],
+                 _all_nets(_bp2, "below L", bound))],
         lambda: Step("δˡ = (wˡ⁺¹ δˡ⁺¹) ⊙ σ′(zˡ) (w instead of wᵀ)", "a plausible wrong variant",
                      lambda: _local_bp2(wrong=True)))
 
 
-def _bp3_derivation() -> Derivation:
+def _bp3_derivation(bound: Bound = DEFAULT_BOUND) -> Derivation:
     return Derivation(
         "bp3", "BP3: the rate of change of the cost with respect to any bias",
         "Nielsen §2.4 (left as an exercise), proved here",
         r"\frac{\partial C}{\partial b^l_j} = \delta^l_j",
-        "depth-generic (layer-local step, widths up to 3) and " + CONCRETE,
+        "depth-generic (layer-local step, widths up to 3) and " + _concrete(bound),
         lambda: [
             Step("∂C/∂bˡⱼ = Σₖ ∂C/∂zˡₖ ∂zˡₖ/∂bˡⱼ = δˡⱼ", "chain rule; ∂zˡₖ/∂bˡⱼ = 1 if k = j, else 0",
                  _local_bp3_bp4, r"\frac{\partial C}{\partial b^l_j} = \delta^l_j"),
-            Step("on every concrete network", "as above", _all_nets(_bp3, "all"))],
+            Step("on every concrete network", "as above", _all_nets(_bp3, "all", bound))],
         lambda: Step("∂C/∂bˡ = δˡ ⊙ σ′(zˡ) (σ′ applied once more)", "a plausible wrong variant",
                      _all_nets(lambda f, l: equal(f["grad_b"][l - 2],
                                                   hadamard(_d(f, l), sigma_prime_of(_net(f), _z(f, l)))),
-                               "all")))
+                               "all", bound)))
 
 
-def _bp4_derivation() -> Derivation:
+def _bp4_derivation(bound: Bound = DEFAULT_BOUND) -> Derivation:
     return Derivation(
         "bp4", "BP4: the rate of change of the cost with respect to any weight",
         "Nielsen §2.4 (left as an exercise), proved here",
         r"\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k \delta^l_j",
         "width-generic (index form, symbolic widths), depth-generic (layer-local step) and "
-        + CONCRETE,
+        + _concrete(bound),
         lambda: [
             Step("∂C/∂wˡⱼₖ = Σᵢ δˡᵢ ∂zˡᵢ/∂wˡⱼₖ = aˡ⁻¹ₖ δˡⱼ for symbolic widths",
                  "chain rule; zˡᵢ = Σₖ wˡᵢₖ aˡ⁻¹ₖ + bˡᵢ", _width_generic_bp4,
                  r"\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k\delta^l_j"),
             Step("the layer-local step", "chain rule", _local_bp3_bp4),
-            Step("on every concrete network", "as above", _all_nets(_bp4, "all"))],
+            Step("on every concrete network", "as above", _all_nets(_bp4, "all", bound))],
         lambda: Step("∂C/∂wˡⱼₖ = aˡⱼ δˡₖ (indices swapped)", "a plausible wrong variant",
                      lambda: _width_generic_bp4(wrong=True)))
 
@@ -663,6 +669,17 @@ DERIVATIONS: tuple[Derivation, ...] = (
                _single("∂C/∂z = a − y", "σ′ = σ(1 − σ) cancels the denominators", _cross_entropy_sigmoid),
                _negative("δᴸ = (a − y)σ′(z)", lambda: _cross_entropy_sigmoid(wrong=True))),
 )
+
+
+def with_concrete_bound(depth: int, width: int) -> tuple[Derivation, ...]:
+    """All derivations, BP1–BP4 checked on every architecture with L ≤ depth, widths ≤ width
+    (the default, CONCRETE_DEPTH and CONCRETE_WIDTH, keeps tox fast; larger is thorougher)."""
+    if depth < 2 or width < 1:
+        raise ValueError(f"bound is depth {depth}, width {width}; expected depth ≥ 2, width ≥ 1")
+    bound = (depth, width)
+    rebuilt = {"bp1": _bp1_derivation(bound), "bp2": _bp2_derivation(bound),
+               "bp3": _bp3_derivation(bound), "bp4": _bp4_derivation(bound)}
+    return tuple(rebuilt.get(d.name, d) for d in DERIVATIONS)
 
 
 def by_name(name: str) -> Derivation:

@@ -93,3 +93,13 @@ def test_symbolic_column_declines_what_it_cannot_write() -> None:
         oracles.SYMBOLIC.compute(random_case(0, [2, 2, 1], activations=relu))
     with pytest.raises(oracles.Declined, match="exceeds"):
         oracles.SYMBOLIC.compute(random_case(0, [2, 2, 1], weight_scale=40.0))
+
+
+def test_derive_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from bpverify.cli import main
+    assert main(["derive", "--list"]) == 0
+    assert "bp4" in capsys.readouterr().out
+    assert main(["derive", "nosuch"]) == 2
+    assert "expected one of" in capsys.readouterr().err
+    assert main(["derive", "bp1", "--format", "markdown", "--bound", "3", "1"]) == 0
+    assert "L ≤ 3 and widths ≤ 1" in capsys.readouterr().out
