@@ -1,5 +1,5 @@
 """Hypothesis profiles: ``default`` keeps ``tox`` fast; ``thorough`` (HYPOTHESIS_PROFILE=thorough
-or ``--hypothesis-profile=thorough``) draws ten times as many networks."""
+or ``--hypothesis-profile=thorough``) draws twelve times as many networks."""
 
 import os
 
