@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from conformance.book_network import BookNetwork
+from conformance.builtin import jitted_gradient
 from conformance.cases import random_case
 from reference.activations import layer_activations, sigmoid
 from reference.backpropagation import _backprop
@@ -171,18 +172,6 @@ def measure_loop_vs_matrix(config: Config) -> list[dict[str, Any]]:
     return out
 
 
-def _jax_gradient(sizes: tuple[int, ...], dtype: str) -> Callable[..., Any]:
-    import jax
-    import jax.numpy as jnp
-
-    acts = layer_activations(sigmoid, sizes)
-
-    def loss(params: Any, X: Any, Y: Any) -> Any:
-        _, a = feedforward_layers(params[0], params[1], X, acts)
-        return 0.5 * jnp.sum((a[-1] - Y) ** 2)
-    return jax.jit(jax.grad(loss))
-
-
 def measure_frameworks(config: Config) -> list[dict[str, Any]]:
     """The reference against jax.jit(jax.grad) in float64 and float32 (and PyTorch if present)."""
     import jax
@@ -198,7 +187,7 @@ def measure_frameworks(config: Config) -> list[dict[str, Any]]:
                 "reference f64": lambda: _backprop(w, b, case.x, case.y, acts, quadratic)}
             for dtype in ("float64", "float32"):
                 with jax.enable_x64(dtype == "float64"):
-                    grad = _jax_gradient(sizes, dtype)
+                    grad = jitted_gradient("sigmoid", "quadratic")
                     params = ([jnp.asarray(a, dtype) for a in w], [jnp.asarray(a, dtype) for a in b])
                     X, Y = jnp.asarray(case.x, dtype), jnp.asarray(case.y, dtype)
 

@@ -56,10 +56,6 @@ class Cell:
     declined: list[str] = field(default_factory=list)
 
     @property
-    def tolerance(self) -> float:
-        return TOLERANCES[self.tolerance_key]
-
-    @property
     def status(self) -> str:
         if self.cases == 0:
             return "n/a"

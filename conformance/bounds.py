@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from conformance.cases import Case
+from conformance.tolerances import z_magnitudes
 from reference.equations import feedforward_layers
 
 SAFETY = 4.0
@@ -39,6 +40,13 @@ class Allowance:
     deltas: list[np.ndarray]
 
 
+def relative_factor(case: Case, dtype: str = "float64") -> float:
+    """SAFETY·κ, with κ = u·(Σₗ nₗ + 4L)·(1 + 2·maxₗ max(|wˡ||aˡ⁻¹| + |bˡ|)) (module docstring)."""
+    z_scale = max(z_magnitudes(case.weights, case.biases, case.x, case.activations))
+    return SAFETY * UNIT_ROUNDOFF[dtype] * (sum(case.sizes) + 4 * len(case.sizes)) * (
+        1.0 + 2.0 * z_scale)
+
+
 def allowance(case: Case, dtype: str = "float64") -> Allowance:
     """SAFETY·κ·(the magnitude bound) per entry, for an implementation computing in ``dtype``."""
     u = UNIT_ROUNDOFF[dtype]
@@ -48,10 +56,7 @@ def allowance(case: Case, dtype: str = "float64") -> Allowance:
     delta_bar = [(np.abs(grad_a) + np.abs(acts[-1]) + np.abs(case.y)) * s_bar[-1]]
     for i in range(len(zs) - 2, -1, -1):
         delta_bar.insert(0, (np.abs(case.weights[i + 1]).T @ delta_bar[0]) * s_bar[i])
-    z_scale = max(float(np.max(np.abs(w) @ np.abs(a) + np.abs(b)))
-                  for w, b, a in zip(case.weights, case.biases, acts[:-1], strict=True))
-    kappa = u * (sum(case.sizes) + 4 * len(case.sizes)) * (1.0 + 2.0 * z_scale)
-    scale = SAFETY * kappa
+    scale = relative_factor(case, dtype)
     return Allowance([scale * d.sum(axis=1, keepdims=True) for d in delta_bar],
                      [scale * d @ np.abs(a).T for d, a in zip(delta_bar, acts[:-1], strict=True)],
                      [scale * d for d in delta_bar])

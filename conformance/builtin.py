@@ -95,14 +95,13 @@ class JaxImplementation(AutodiffImplementation):
         dtype = self.capabilities.dtype
         with jax.enable_x64(dtype == "float64"):
             params = ([jnp.asarray(w, dtype) for w in weights], [jnp.asarray(b, dtype) for b in biases])
-            gw, gb = _jitted_gradient(activation, cost)(params, jnp.asarray(X, dtype),
+            gw, gb = jitted_gradient(activation, cost)(params, jnp.asarray(X, dtype),
                                                         jnp.asarray(Y, dtype))
             return [np.asarray(g) for g in gb], [np.asarray(g) for g in gw]
 
 
-
 @functools.cache
-def _jitted_gradient(activation: str, cost: str):
+def jitted_gradient(activation: str, cost: str):
     """One jitted ∂C/∂(w, b) per activation and cost, so JAX compiles once per shape."""
     import jax
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters import Capabilities, Implementation
-from conformance.bounds import SAFETY, UNIT_ROUNDOFF, Allowance, allowance
+from conformance.bounds import UNIT_ROUNDOFF, Allowance, allowance, relative_factor
 from conformance.calls import ImplementationFault, as_gradient, call_with_limit, first_non_finite
 from conformance.cases import Case, named_activation, random_case
 from reference.backpropagation import backprop_matrix
@@ -229,12 +229,11 @@ def _allowance(ctx: Context, case: Case) -> Allowance:
 
 
 def _kappa_scale(ctx: Context, case: Case) -> float:
-    """SAFETY·κ of ``bounds.allowance``, for relations that build their magnitudes themselves."""
-    _, acts = feedforward_layers(case.weights, case.biases, case.x, case.activations)
-    z_scale = max(float(np.max(np.abs(w) @ np.abs(a) + np.abs(b)))
-                  for w, b, a in zip(case.weights, case.biases, acts[:-1], strict=True))
-    return SAFETY * UNIT_ROUNDOFF[ctx.dtype] * (sum(case.sizes) + 4 * len(case.sizes)) * (
-        1.0 + 2.0 * z_scale)
+    """SAFETY·κ of ``bounds``, for relations that build their magnitudes themselves; once a case."""
+    key = f"kappa/{id(case)}"
+    if key not in ctx._cache:
+        ctx._cache[key] = relative_factor(case, ctx.dtype)
+    return float(ctx._cache[key])
 
 
 def check_api(ctx: Context) -> None:

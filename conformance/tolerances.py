@@ -38,6 +38,14 @@ TOLERANCES: dict[str, float] = {
 UNIT_ROUNDOFF = 2.0 ** -53
 
 
+def z_magnitudes(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], x: np.ndarray,
+                 activations: Sequence[LayerActivation]) -> list[float]:
+    """maxⱼ (|wˡ||aˡ⁻¹| + |bˡ|)ⱼ for l = 2..L: the scale of the rounding error of each zˡ."""
+    _, acts = feedforward_layers(weights, biases, x, activations)
+    return [float(np.max(np.abs(w) @ np.abs(a_prev) + np.abs(b)))
+            for w, b, a_prev in zip(weights, biases, acts[:-1], strict=True)]
+
+
 def z_rounding_allowance(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
                          x: np.ndarray, activations: Sequence[LayerActivation]) -> float:
     """4u·Σₗ (nₗ₋₁ + 1)·maxⱼ (|wˡ||aˡ⁻¹| + |bˡ|)ⱼ: the relative error two correct
@@ -49,10 +57,8 @@ def z_rounding_allowance(weights: Sequence[np.ndarray], biases: Sequence[np.ndar
     and two implementations may err in opposite directions. It matters only in deep
     saturation: at |z| ≈ 400, e^(−|z|) inherits a relative error of 400u ≈ 4e-14 per bit of z.
     """
-    _, acts = feedforward_layers(weights, biases, x, activations)
-    total = 0.0
-    for w, b, a_prev in zip(weights, biases, acts[:-1], strict=True):
-        total += (w.shape[1] + 1) * float(np.max(np.abs(w) @ np.abs(a_prev) + np.abs(b)))
+    scales = z_magnitudes(weights, biases, x, activations)
+    total = sum((w.shape[1] + 1) * s for w, s in zip(weights, scales, strict=True))
     return 4.0 * UNIT_ROUNDOFF * total
 
 

@@ -680,10 +680,3 @@ def with_concrete_bound(depth: int, width: int) -> tuple[Derivation, ...]:
     rebuilt = {"bp1": _bp1_derivation(bound), "bp2": _bp2_derivation(bound),
                "bp3": _bp3_derivation(bound), "bp4": _bp4_derivation(bound)}
     return tuple(rebuilt.get(d.name, d) for d in DERIVATIONS)
-
-
-def by_name(name: str) -> Derivation:
-    for d in DERIVATIONS:
-        if d.name == name:
-            return d
-    raise ValueError(f"derivation is {name!r}, expected one of {[d.name for d in DERIVATIONS]}")
