@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from conformance.book_network import BookNetwork
-from conformance.builtin import jitted_gradient
-from conformance.cases import random_case
-from reference.activations import layer_activations, sigmoid
-from reference.backpropagation import _backprop
-from reference.costs import quadratic
-from reference.equations import feedforward_layers
-from reference.numerical import cost_of_parameters, flatten, numerical_gradient
+from bpverify.conformance.book_network import BookNetwork
+from bpverify.conformance.builtin import jitted_gradient
+from bpverify.conformance.cases import random_case
+from bpverify.reference.activations import layer_activations, sigmoid
+from bpverify.reference.backpropagation import _backprop
+from bpverify.reference.costs import quadratic
+from bpverify.reference.equations import feedforward_layers
+from bpverify.reference.numerical import cost_of_parameters, flatten, numerical_gradient
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                                    "intra_op_parallelism_threads=1")

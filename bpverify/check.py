@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from conformance.adapters import resolve
-from conformance.runner import format_report, run_suite
+from bpverify.conformance.adapters import resolve
+from bpverify.conformance.runner import format_report, run_suite
 
 
 def main(spec: str, *, seed: int = 0, only: Sequence[str] | None = None, strict: bool = False,

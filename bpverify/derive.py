@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from derivations.catalog import DERIVATIONS, with_concrete_bound
-from derivations.core import Result, check, render
+from bpverify.derivations.catalog import DERIVATIONS, with_concrete_bound
+from bpverify.derivations.core import Result, check, render
 
 DOCS = Path("docs") / "derivations"
 

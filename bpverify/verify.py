@@ -15,13 +15,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from conformance import oracles
-from conformance.cases import Case, cubic_activation, mixed_layer, random_case
-from conformance.compare import Discrepancy, worst_discrepancy
-from conformance.tolerances import TOLERANCES, tolerance_for
-from reference import costs
-from reference.activations import identity, relu, sigmoid, softplus, tanh
-from reference.gradient_descent import sgd_step
+from bpverify.conformance import oracles
+from bpverify.conformance.cases import Case, cubic_activation, mixed_layer, random_case
+from bpverify.conformance.compare import Discrepancy, worst_discrepancy
+from bpverify.conformance.tolerances import TOLERANCES, tolerance_for
+from bpverify.reference import costs
+from bpverify.reference.activations import identity, relu, sigmoid, softplus, tanh
+from bpverify.reference.gradient_descent import sgd_step
 
 LEARNING_RATE = 0.5
 

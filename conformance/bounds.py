@@ -20,10 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from conformance.cases import Case
-from conformance.tolerances import z_magnitudes
-from reference.equations import feedforward_layers
+from bpverify.conformance.cases import Case
+from bpverify.conformance.tolerances import z_magnitudes
+from bpverify.reference.equations import feedforward_layers
 
 SAFETY = 4.0
 """Two implementations each within the bound differ by at most twice it; twice again for margin."""

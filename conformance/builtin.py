@@ -1,6 +1,6 @@
 """Implementations that ship with the suite, must pass it, and show how to plug in.
 
-``bpverify check conformance.builtin:reference_matrix`` (likewise ``reference_loop``,
+``bpverify check bpverify.conformance.builtin:reference_matrix`` (likewise ``reference_loop``,
 ``reference_sigma_prime``, ``jax_autodiff``, ``jax_autodiff_float32`` and, with the ``torch``
 extra, ``torch_autograd``).
 """
@@ -10,12 +10,11 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-
-from conformance.adapters import Capabilities, Gradient, Implementation, Params
-from conformance.cases import named_activation
-from reference import backpropagation, gradient_descent, sigma_prime
-from reference.costs import BUILTIN_COSTS
-from reference.equations import feedforward_layers
+from bpverify.conformance.adapters import Capabilities, Gradient, Implementation, Params
+from bpverify.conformance.cases import named_activation
+from bpverify.reference import backpropagation, gradient_descent, sigma_prime
+from bpverify.reference.costs import BUILTIN_COSTS
+from bpverify.reference.equations import feedforward_layers
 
 EVERYTHING = Capabilities(feedforward=True, mini_batch=True, update=True, exposes_delta=True,
                           activations=("sigmoid", "tanh", "identity", "relu", "softplus"),

@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from reference.activations import (
+from bpverify.reference.activations import (
     BUILTIN_ACTIVATIONS,
     Activation,
     LayerActivation,
@@ -19,9 +18,9 @@ from reference.activations import (
     layer_activations,
     sigmoid,
 )
-from reference.costs import Cost, cross_entropy, quadratic
-from reference.equations import feedforward_layers
-from reference.validation import check_columns, check_network, check_same_columns
+from bpverify.reference.costs import Cost, cross_entropy, quadratic
+from bpverify.reference.equations import feedforward_layers
+from bpverify.reference.validation import check_columns, check_network, check_same_columns
 
 CROSS_ENTROPY_MAX_ABS_Z = 4.0
 """Output |zᴸ| bound for cross-entropy cases: beyond it 1 − σ(z) loses digits in float64 and

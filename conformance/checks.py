@@ -19,15 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from conformance.adapters import Capabilities, Implementation
-from conformance.bounds import UNIT_ROUNDOFF, Allowance, allowance, relative_factor
-from conformance.calls import ImplementationFault, as_gradient, call_with_limit, first_non_finite
-from conformance.cases import Case, named_activation, random_case
-from reference.backpropagation import backprop_matrix
-from reference.costs import BUILTIN_COSTS
-from reference.equations import bp1_output_error, feedforward_layers
-from reference.numerical import numerical_network_gradient
+from bpverify.conformance.adapters import Capabilities, Implementation
+from bpverify.conformance.bounds import UNIT_ROUNDOFF, Allowance, allowance, relative_factor
+from bpverify.conformance.calls import ImplementationFault, as_gradient, call_with_limit, first_non_finite
+from bpverify.conformance.cases import Case, named_activation, random_case
+from bpverify.reference.backpropagation import backprop_matrix
+from bpverify.reference.costs import BUILTIN_COSTS
+from bpverify.reference.equations import bp1_output_error, feedforward_layers
+from bpverify.reference.numerical import numerical_network_gradient
 
 
 @dataclass(frozen=True)

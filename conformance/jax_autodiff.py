@@ -1,7 +1,7 @@
 """Gradients by JAX reverse-mode autodiff, imported on first use only.
 
-JAX differentiates σ and C as written in ``reference.activations`` and
-``reference.costs``; it never sees the hand-written σ′, ∇ₐC or BP1–BP4, which is
+JAX differentiates σ and C as written in ``bpverify.reference.activations`` and
+``bpverify.reference.costs``; it never sees the hand-written σ′, ∇ₐC or BP1–BP4, which is
 what makes it an independent oracle for them.
 """
 

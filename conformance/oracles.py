@@ -17,19 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from conformance.cases import Case
-from conformance.tolerances import TOLERANCES
-from reference.backpropagation import backprop_loop, backprop_matrix
-from reference.equations import feedforward_layers
-from reference.numerical import (
+from bpverify.conformance.cases import Case
+from bpverify.conformance.tolerances import TOLERANCES
+from bpverify.reference.backpropagation import backprop_loop, backprop_matrix
+from bpverify.reference.equations import feedforward_layers
+from bpverify.reference.numerical import (
     adaptive_central_gradient,
     flatten,
     numerical_gradient,
     unflatten,
 )
-from reference.paths import DEFAULT_MAX_PATHS, gradient_by_paths, path_count
-from reference.sigma_prime import backprop_sigma_prime
+from bpverify.reference.paths import DEFAULT_MAX_PATHS, gradient_by_paths, path_count
+from bpverify.reference.sigma_prime import backprop_sigma_prime
 
 
 class Declined(Exception):
@@ -150,7 +149,7 @@ def _path_sum(case: Case) -> Derivatives:
 
 
 def _jax(case: Case) -> Derivatives:
-    from conformance.jax_autodiff import jax_grad
+    from bpverify.conformance.jax_autodiff import jax_grad
     return split_extended(jax_grad(extended_cost(case), extended_point(case)), case)
 
 
@@ -191,7 +190,7 @@ def _central_differences(case: Case) -> Derivatives:
 
 
 def _symbolic(case: Case) -> Derivatives:
-    from derivations.numeric import NotSymbolic, symbolic_gradient
+    from bpverify.derivations.numeric import NotSymbolic, symbolic_gradient
     try:
         zs, _ = feedforward_layers(case.weights, case.biases, case.x, case.activations)
         gradient = symbolic_gradient(case.sizes, case.activations, case.cost.name, case.x,

@@ -4,7 +4,7 @@
 implementation; a project may instead override the ``bp_impl`` fixture in its own
 conftest.py and import the suite's test into one of its test modules:
 
-    from conformance.suite.test_conformance import test_conformance  # noqa: F401
+    from bpverify.conformance.suite.test_conformance import test_conformance  # noqa: F401
 
 Options are prefixed ``--bp-`` and fixtures ``bp_``, so they collide with nothing. Only
 pytest and the standard library are imported here; the suite loads when it runs.
@@ -44,7 +44,7 @@ def bp_impl(request: pytest.FixtureRequest) -> Any:
     if not spec:
         pytest.skip("no implementation to check: pass --bp-impl=module:attribute or override "
                     "the bp_impl fixture")
-    from conformance.adapters import resolve
+    from bpverify.conformance.adapters import resolve
     try:
         return resolve(spec)
     except ValueError as error:

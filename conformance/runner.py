@@ -11,9 +11,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conformance.adapters import Implementation
-from conformance.calls import ImplementationFault
-from conformance.checks import Check, CheckFailed, Context, Failure, all_checks
+from bpverify.conformance.adapters import Implementation
+from bpverify.conformance.calls import ImplementationFault
+from bpverify.conformance.checks import Check, CheckFailed, Context, Failure, all_checks
 
 DEFAULT_SECONDS = 10.0
 """Time limit for one call into the implementation."""

@@ -1,6 +1,6 @@
 """Named tolerances, keyed by method, each with the one-line reason for its size.
 
-All are normwise relative errors (see ``conformance.compare``) in float64 unless
+All are normwise relative errors (see ``bpverify.conformance.compare``) in float64 unless
 keyed otherwise. u = 2⁻⁵³ ≈ 1.1e-16 is the unit roundoff of float64.
 """
 
@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from reference.activations import LayerActivation
-from reference.equations import feedforward_layers
+from bpverify.reference.activations import LayerActivation
+from bpverify.reference.equations import feedforward_layers
 
 if TYPE_CHECKING:
-    from conformance.cases import Case
+    from bpverify.conformance.cases import Case
 
 TOLERANCES: dict[str, float] = {
     # Loop, matrix, Σ′ and path sum add the same products in another order: rounding only,

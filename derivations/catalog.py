@@ -14,9 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
-
-from derivations.core import Derivation, Step, canonical, equal, sigma
-from derivations.network import (
+from bpverify.derivations.core import Derivation, Step, canonical, equal, sigma
+from bpverify.derivations.network import (
     SymbolicNetwork,
     architectures,
     build,

@@ -2,7 +2,7 @@
 
 For a case with activations and cost that SymPy can write (sigmoid, tanh, identity,
 softplus, the cubic example; quadratic, cross-entropy, the quartic example), C is built
-symbolically over φ = (θ, u) exactly as ``conformance.oracles.extended_cost`` builds it
+symbolically over φ = (θ, u) exactly as ``bpverify.conformance.oracles.extended_cost`` builds it
 numerically, differentiated by SymPy, and evaluated with ``lambdify``.
 """
 

@@ -6,8 +6,8 @@ Conventions (the book's): ``weights[i]`` has shape (n_l, n_{l−1}) and ``biases
 Runtime dependency: numpy only.
 """
 
-from reference import activations, costs
-from reference.activations import (
+from bpverify.reference import activations, costs
+from bpverify.reference.activations import (
     Activation,
     PerNeuron,
     identity,
@@ -16,26 +16,26 @@ from reference.activations import (
     softplus,
     tanh,
 )
-from reference.backpropagation import BackpropResult, backprop, backprop_loop, backprop_matrix
-from reference.costs import Cost, cross_entropy, quadratic
-from reference.equations import (
+from bpverify.reference.backpropagation import BackpropResult, backprop, backprop_loop, backprop_matrix
+from bpverify.reference.costs import Cost, cross_entropy, quadratic
+from bpverify.reference.equations import (
     bp1_output_error,
     bp2_backpropagate,
     bp3_bias_gradient,
     bp4_weight_gradient,
     feedforward_layers,
 )
-from reference.gradient_descent import sgd, sgd_step, update_mini_batch
-from reference.network import Network
-from reference.numerical import (
+from bpverify.reference.gradient_descent import sgd, sgd_step, update_mini_batch
+from bpverify.reference.network import Network
+from bpverify.reference.numerical import (
     directional_derivative,
     flatten,
     numerical_gradient,
     numerical_network_gradient,
     unflatten,
 )
-from reference.paths import gradient_by_paths, path_count
-from reference.sigma_prime import backprop_sigma_prime, delta_closed_form, sigma_prime_matrix
+from bpverify.reference.paths import gradient_by_paths, path_count
+from bpverify.reference.sigma_prime import backprop_sigma_prime, delta_closed_form, sigma_prime_matrix
 
 __all__ = [
     "Activation", "BackpropResult", "Cost", "Network", "PerNeuron", "activations",

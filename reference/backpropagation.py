@@ -1,7 +1,7 @@
 """Backpropagation (§2.5): per example, and fully matrix-based over a mini-batch.
 
 >>> import numpy as np
->>> from reference import backprop
+>>> from bpverify.reference import backprop
 >>> w = [np.array([[0.5, -1.0]]), np.array([[2.0]])]
 >>> b = [np.array([[0.1]]), np.array([[-0.3]])]
 >>> nabla_b, nabla_w = backprop(w, b, np.array([[1.0], [0.5]]), np.array([[1.0]]))
@@ -15,17 +15,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from reference.activations import LayerActivation, layer_activations, sigmoid
-from reference.costs import Cost, quadratic
-from reference.equations import (
+from bpverify.reference.activations import LayerActivation, layer_activations, sigmoid
+from bpverify.reference.costs import Cost, quadratic
+from bpverify.reference.equations import (
     bp1_output_error,
     bp2_backpropagate,
     bp3_bias_gradient,
     bp4_weight_gradient,
     feedforward_layers,
 )
-from reference.validation import check_columns, check_network, check_same_columns
+from bpverify.reference.validation import check_columns, check_network, check_same_columns
 
 ActivationSpec = LayerActivation | Sequence[LayerActivation]
 

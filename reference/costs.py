@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reference.activations import Activation, Array, namespace, sigmoid
+from bpverify.reference.activations import Activation, Array, namespace, sigmoid
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from reference.activations import Activation, Array, LayerActivation
-from reference.costs import Cost
+from bpverify.reference.activations import Activation, Array, LayerActivation
+from bpverify.reference.costs import Cost
 
 
 def feedforward_layers(weights: Sequence[Array], biases: Sequence[Array], x: Array,

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from reference.activations import layer_activations, sigmoid
-from reference.backpropagation import ActivationSpec, _backprop
-from reference.costs import Cost, quadratic
-from reference.validation import (
+from bpverify.reference.activations import layer_activations, sigmoid
+from bpverify.reference.backpropagation import ActivationSpec, _backprop
+from bpverify.reference.costs import Cost, quadratic
+from bpverify.reference.validation import (
     check_columns,
     check_network,
     check_positive,

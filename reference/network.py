@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from reference.activations import layer_activations, sigmoid
-from reference.backpropagation import ActivationSpec, backprop, backprop_matrix
-from reference.costs import Cost, quadratic
-from reference.equations import feedforward_layers
-from reference.gradient_descent import sgd, update_mini_batch
-from reference.validation import check_columns, check_network
+from bpverify.reference.activations import layer_activations, sigmoid
+from bpverify.reference.backpropagation import ActivationSpec, backprop, backprop_matrix
+from bpverify.reference.costs import Cost, quadratic
+from bpverify.reference.equations import feedforward_layers
+from bpverify.reference.gradient_descent import sgd, update_mini_batch
+from bpverify.reference.validation import check_columns, check_network
 
 Gradients = tuple[list[np.ndarray], list[np.ndarray]]
 

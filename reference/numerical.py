@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-
-from reference.activations import layer_activations, sigmoid
-from reference.backpropagation import ActivationSpec
-from reference.costs import Cost, quadratic
-from reference.equations import feedforward_layers
-from reference.validation import check_columns, check_network, check_same_columns
+from bpverify.reference.activations import layer_activations, sigmoid
+from bpverify.reference.backpropagation import ActivationSpec
+from bpverify.reference.costs import Cost, quadratic
+from bpverify.reference.equations import feedforward_layers
+from bpverify.reference.validation import check_columns, check_network, check_same_columns
 
 Method = Literal["forward", "central", "richardson", "complex"]
 METHODS: tuple[Method, ...] = ("forward", "central", "richardson", "complex")

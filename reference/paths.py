@@ -14,12 +14,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-
-from reference.activations import layer_activations, sigmoid
-from reference.backpropagation import ActivationSpec
-from reference.costs import Cost, quadratic
-from reference.equations import feedforward_layers
-from reference.validation import check_columns, check_network
+from bpverify.reference.activations import layer_activations, sigmoid
+from bpverify.reference.backpropagation import ActivationSpec
+from bpverify.reference.costs import Cost, quadratic
+from bpverify.reference.equations import feedforward_layers
+from bpverify.reference.validation import check_columns, check_network
 
 DEFAULT_MAX_PATHS = 200_000
 """About two seconds of pure-Python enumeration on this machine."""

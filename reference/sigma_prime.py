@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from reference.activations import LayerActivation, layer_activations, sigmoid
-from reference.backpropagation import ActivationSpec, BackpropResult
-from reference.costs import Cost, quadratic
-from reference.equations import bp3_bias_gradient, bp4_weight_gradient, feedforward_layers
-from reference.validation import check_columns, check_network
+from bpverify.reference.activations import LayerActivation, layer_activations, sigmoid
+from bpverify.reference.backpropagation import ActivationSpec, BackpropResult
+from bpverify.reference.costs import Cost, quadratic
+from bpverify.reference.equations import bp3_bias_gradient, bp4_weight_gradient, feedforward_layers
+from bpverify.reference.validation import check_columns, check_network
 
 
 def sigma_prime_matrix(z: np.ndarray, activation: LayerActivation) -> np.ndarray:

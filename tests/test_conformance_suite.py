@@ -7,16 +7,16 @@ import textwrap
 
 import numpy as np
 import pytest
+from bpverify.conformance.adapters import as_implementation, resolve
+from bpverify.conformance.book_network import BookNetwork
+from bpverify.conformance.runner import SuiteReport, run_suite
+from bpverify.conformance.zoo import MUTANTS, Mutant
 
 from bpverify.check import main as check_main
-from conformance.adapters import as_implementation, resolve
-from conformance.book_network import BookNetwork
-from conformance.runner import SuiteReport, run_suite
-from conformance.zoo import MUTANTS, Mutant
 
-BUILTINS = ["conformance.builtin:reference_matrix", "conformance.builtin:reference_loop",
-            "conformance.builtin:reference_sigma_prime", "conformance.builtin:jax_autodiff",
-            "conformance.builtin:jax_autodiff_float32", "conformance.book_network:BookNetwork"]
+BUILTINS = [f"bpverify.conformance.builtin:{name}" for name in (
+    "reference_matrix", "reference_loop", "reference_sigma_prime", "jax_autodiff",
+    "jax_autodiff_float32")] + ["bpverify.conformance.book_network:BookNetwork"]
 
 
 @pytest.mark.parametrize("spec", BUILTINS)
@@ -40,7 +40,7 @@ class UndeclaredFloat32Network(Float32Network):
     bpverify_capabilities: dict[str, str] = {}
 
 
-@pytest.mark.parametrize("impl", [Float32Network, "conformance.builtin:jax_autodiff_float32"],
+@pytest.mark.parametrize("impl", [Float32Network, "bpverify.conformance.builtin:jax_autodiff_float32"],
                          ids=["book network.py in float32", "JAX float32"])
 def test_a_correct_float32_implementation_passes_with_float32_tolerances(impl: object) -> None:
     """No false failures over the networks of ten seeds (--thorough)."""
@@ -83,24 +83,24 @@ def test_kill_rate(capsys: pytest.CaptureFixture[str], zoo_reports: dict[str, Su
 
 
 def test_a_failure_report_says_where_and_how_to_rerun(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_main("conformance.zoo:MUTANTS", seed=0) == 2  # not an implementation
+    assert check_main("bpverify.conformance.zoo:MUTANTS", seed=0) == 2  # not an implementation
     assert "expected a class with the book's backprop" in capsys.readouterr().err
-    import conformance.zoo as zoo
+    import bpverify.conformance.zoo as zoo
     zoo.SignFlipBP1 = next(m.cls for m in MUTANTS if m.name == "SignFlipBP1")  # type: ignore[attr-defined]
-    assert check_main("conformance.zoo:SignFlipBP1", seed=4) == 1
+    assert check_main("bpverify.conformance.zoo:SignFlipBP1", seed=4) == 1
     out = capsys.readouterr().out
     assert "FAIL  BP1" in out and "δᴸ at layer 4" in out and "worst entry (" in out
     assert "likely: sign flipped" in out
-    assert "rerun: bpverify check conformance.zoo:SignFlipBP1 --seed 4 --only BP1" in out
-    assert check_main("conformance.zoo:SignFlipBP1", seed=7, seeds=10) == 1
+    assert "rerun: bpverify check bpverify.conformance.zoo:SignFlipBP1 --seed 4 --only BP1" in out
+    assert check_main("bpverify.conformance.zoo:SignFlipBP1", seed=7, seeds=10) == 1
     assert "--seed 7 --only BP1" in capsys.readouterr().out
 
 
 def test_the_pytest_plugin_runs_the_suite(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess("--bp-impl=conformance.book_network:BookNetwork",
+    result = pytester.runpytest_inprocess("--bp-impl=bpverify.conformance.book_network:BookNetwork",
                                           "-p", "no:cacheprovider")
     result.assert_outcomes(passed=10, skipped=7)
-    strict = pytester.runpytest_inprocess("--bp-impl=conformance.book_network:BookNetwork",
+    strict = pytester.runpytest_inprocess("--bp-impl=bpverify.conformance.book_network:BookNetwork",
                                           "--bp-strict", "-p", "no:cacheprovider")
     strict.assert_outcomes(passed=10, failed=7)
 
@@ -108,13 +108,14 @@ def test_the_pytest_plugin_runs_the_suite(pytester: pytest.Pytester) -> None:
 def test_a_conftest_can_override_the_implementation_fixture(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(textwrap.dedent("""
         import pytest
-        from conformance.zoo import MUTANTS
+        from bpverify.conformance.zoo import MUTANTS
 
         @pytest.fixture
         def bp_impl():
             return next(m.cls for m in MUTANTS if m.name == "MissingSigmaPrimeBP2")
     """))
-    pytester.makepyfile(test_mine="from conformance.suite.test_conformance import test_conformance\n")
+    pytester.makepyfile(
+        test_mine="from bpverify.conformance.suite.test_conformance import test_conformance\n")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*test_conformance?BP2?*", "*likely: missing σ′*"])
     assert result.ret == 1
@@ -134,8 +135,8 @@ def test_inputs_are_never_shared_with_the_implementation() -> None:
 
 
 def test_the_suite_runs_under_xdist(pytester: pytest.Pytester) -> None:
-    for spec, skipped in (("conformance.builtin:reference_matrix", 0),
-                          ("conformance.builtin:jax_autodiff", 1)):  # JAX exposes no δ: BP3
+    for spec, skipped in (("bpverify.conformance.builtin:reference_matrix", 0),
+                          ("bpverify.conformance.builtin:jax_autodiff", 1)):  # JAX exposes no δ: BP3
         result = pytester.runpytest_subprocess(f"--bp-impl={spec}", "-n", "2", "-p",
                                                "no:cacheprovider")
         result.assert_outcomes(passed=17 - skipped, skipped=skipped)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bpverify.reference import costs
 from hypothesis import given
 from hypothesis import strategies as st
-
-from reference import costs
 
 UNIT_ROUNDOFF = 2.0 ** -53
 
@@ -49,8 +48,8 @@ def test_cross_entropy_is_finite_at_saturated_outputs_that_match_the_label() -> 
 
 def test_cross_entropy_with_sigmoid_output_simplifies_bp1() -> None:
     """δᴸ = aᴸ − y: the σ′ of BP1 cancels, which is what keeps it finite at saturation."""
-    from reference import sigmoid
-    from reference.equations import bp1_output_error
+    from bpverify.reference import sigmoid
+    from bpverify.reference.equations import bp1_output_error
     z = np.array([[40.0], [-3.0]])
     a, y = sigmoid(z), np.array([[0.0], [1.0]])
     np.testing.assert_array_equal(bp1_output_error(z, a, y, sigmoid, costs.cross_entropy), a - y)

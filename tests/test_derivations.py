@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from bpverify.conformance import oracles
+from bpverify.conformance.cases import cubic_activation, mixed_layer, random_case
+from bpverify.conformance.compare import worst_discrepancy
+from bpverify.conformance.tolerances import TOLERANCES
+from bpverify.derivations.catalog import DERIVATIONS
+from bpverify.derivations.core import Result, canonical, check, equal, render, sigma
+from bpverify.reference import cross_entropy, identity, sigmoid, tanh
 
 from bpverify.derive import index
-from conformance import oracles
-from conformance.cases import cubic_activation, mixed_layer, random_case
-from conformance.compare import worst_discrepancy
-from conformance.tolerances import TOLERANCES
-from derivations.catalog import DERIVATIONS
-from derivations.core import Result, canonical, check, equal, render, sigma
-from reference import cross_entropy, identity, sigmoid, tanh
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "derivations"
 SEEDS = {"prop1", "prop2", "prop2e", "facts1-5", "fact6", "backpropagate", "sigmoid_prime",
@@ -88,7 +88,7 @@ def test_lambdified_symbolic_gradient_matches_the_reference(label: str, kwargs: 
 
 
 def test_symbolic_column_declines_what_it_cannot_write() -> None:
-    from reference import relu
+    from bpverify.reference import relu
     with pytest.raises(oracles.Declined, match="relu"):
         oracles.SYMBOLIC.compute(random_case(0, [2, 2, 1], activations=relu))
     with pytest.raises(oracles.Declined, match="exceeds"):

@@ -6,11 +6,10 @@ import doctest
 import re
 from pathlib import Path
 
+import bpverify.reference.activations
+import bpverify.reference.backpropagation
+import bpverify.reference.network
 import pytest
-
-import reference.activations
-import reference.backpropagation
-import reference.network
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -22,8 +21,8 @@ def test_readme_python_blocks_run() -> None:
         exec(compile(block, "README.md", "exec"), {})
 
 
-@pytest.mark.parametrize("module", [reference.activations, reference.backpropagation,
-                                    reference.network], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [bpverify.reference.activations, bpverify.reference.backpropagation,
+                                    bpverify.reference.network], ids=lambda m: m.__name__)
 def test_docstring_examples(module: object) -> None:
     failures, tried = doctest.testmod(module)  # type: ignore[arg-type]
     assert tried > 0 and failures == 0

@@ -1,19 +1,18 @@
 """The reference against every independent oracle, on networks Hypothesis draws.
 
 Each drawn Case (one network description) runs through every method; tolerances
-come from ``conformance.tolerances``, where each is justified.
+come from ``bpverify.conformance.tolerances``, where each is justified.
 """
 
 from __future__ import annotations
 
 import pytest
+from bpverify.conformance import oracles
+from bpverify.conformance.cases import Case, random_case
+from bpverify.conformance.compare import worst_discrepancy
+from bpverify.conformance.tolerances import tolerance_for
 from hypothesis import given, reject
 from strategies import cases
-
-from conformance import oracles
-from conformance.cases import Case, random_case
-from conformance.compare import worst_discrepancy
-from conformance.tolerances import tolerance_for
 
 
 def assert_agree(got: oracles.Derivatives, expected: oracles.Derivatives, tolerance_key: str,
@@ -97,7 +96,7 @@ def test_path_sum_declines_a_large_network() -> None:
 
 
 def test_complex_step_declines_at_a_relu_kink() -> None:
-    from reference import relu
+    from bpverify.reference import relu
     case = random_case(0, [2, 2, 1], activations=relu)
     weights = list(case.weights)
     biases = list(case.biases)

@@ -7,9 +7,8 @@ import math
 
 import numpy as np
 import pytest
-
-from reference import numerical as N
-from reference.paths import gradient_by_paths, path_count
+from bpverify.reference import numerical as N
+from bpverify.reference.paths import gradient_by_paths, path_count
 
 
 def test_path_count_matches_enumeration() -> None:

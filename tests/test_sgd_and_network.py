@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import bpverify.reference as R
 import numpy as np
 import pytest
-
-import reference as R
-from conformance.cases import random_case
-from reference.numerical import numerical_network_gradient
+from bpverify.conformance.cases import random_case
+from bpverify.reference.numerical import numerical_network_gradient
 
 UPDATE_RTOL = 1e-13  # one multiply-add per entry on top of the gradient (see tolerances.py)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import copy
 
+import bpverify.reference as R
 import numpy as np
 import pytest
-
-import reference as R
 
 
 def net(sizes=(3, 4, 2), seed=0):  # type: ignore[no-untyped-def]

@@ -52,7 +52,7 @@ def exact_methods_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("exact_methods_only")
 def test_a_missing_sigma_prime_in_bp2_fails_bp2_bp3_bp4(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("reference.backpropagation.bp2_backpropagate", _bp2_without_sigma_prime)
+    monkeypatch.setattr("bpverify.reference.backpropagation.bp2_backpropagate", _bp2_without_sigma_prime)
     broken = verify.run_verification(seed=0)
     status = {r.claim: r.cells["JAX autodiff"].status for r in broken.rows}
     assert [status[k] for k in ("BP1", "BP2", "BP3", "BP4")] == ["pass", "fail", "fail", "fail"]
@@ -78,7 +78,7 @@ def test_cli_exit_status_and_json(capsys: pytest.CaptureFixture[str],
     assert main(["verify", "--seed", "3", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["seed"] == 3
-    monkeypatch.setattr("reference.backpropagation.bp2_backpropagate", _bp2_without_sigma_prime)
+    monkeypatch.setattr("bpverify.reference.backpropagation.bp2_backpropagate", _bp2_without_sigma_prime)
     assert main(["verify", "--seed", "3"]) == 1
     out = capsys.readouterr().out
     assert "FAIL:" in out and "bpverify verify --seed 3" in out

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from conformance.adapters import as_implementation
-from conformance.checks import Check, Context, all_checks
-from conformance.runner import rerun_command, run_check
+from bpverify.conformance.adapters import as_implementation
+from bpverify.conformance.checks import Check, Context, all_checks
+from bpverify.conformance.runner import rerun_command, run_check
 
 
 @pytest.mark.parametrize("bp_check", all_checks(), ids=lambda check: check.id)
