@@ -14,11 +14,12 @@ A class may declare more through a dict attribute ``bpverify_capabilities``, e.g
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+
+from bpverify.conformance.loading import load
 
 Gradient = tuple[list[np.ndarray], list[np.ndarray]]
 Params = tuple[list[np.ndarray], list[np.ndarray]]
@@ -132,20 +133,6 @@ def as_implementation(obj: Any, name: str | None = None) -> Implementation:
 
 
 def resolve(spec: str) -> Implementation:
-    """``module:attribute`` → Implementation, with a clear error for a bad spec."""
-    module_name, sep, attribute = spec.partition(":")
-    if not sep or not module_name or not attribute:
-        raise ValueError(f"implementation spec is {spec!r}, expected 'module:attribute', "
-                         "e.g. 'network:Network'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"implementation spec {spec!r}: cannot import module {module_name!r} "
-                         f"({error})") from error
-    obj: Any = module
-    for part in attribute.split("."):
-        if not hasattr(obj, part):
-            raise ValueError(f"implementation spec {spec!r}: module {module_name!r} has no "
-                             f"attribute {attribute!r}")
-        obj = getattr(obj, part)
-    return as_implementation(obj, spec)
+    """``module:attribute`` (imported from the current folder, as ``python -m`` does) →
+    Implementation; a bad spec or an error in the user's module is a ``SpecError``."""
+    return as_implementation(load(spec), spec)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from bpverify.conformance.cases import Case
 from bpverify.conformance.tolerances import z_magnitudes
 from bpverify.reference.equations import feedforward_layers

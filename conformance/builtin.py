@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+
 from bpverify.conformance.adapters import Capabilities, Gradient, Implementation, Params
 from bpverify.conformance.cases import named_activation
 from bpverify.reference import backpropagation, gradient_descent, sigma_prime

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from bpverify.reference.activations import (
     BUILTIN_ACTIVATIONS,
     Activation,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from bpverify.conformance.adapters import Capabilities, Implementation
 from bpverify.conformance.bounds import UNIT_ROUNDOFF, Allowance, allowance, relative_factor
 from bpverify.conformance.calls import ImplementationFault, as_gradient, call_with_limit, first_non_finite

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from bpverify.conformance.cases import Case
 from bpverify.conformance.tolerances import TOLERANCES
 from bpverify.reference.backpropagation import backprop_loop, backprop_matrix

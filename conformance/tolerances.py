@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from bpverify.reference.activations import LayerActivation
 from bpverify.reference.equations import feedforward_layers
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from bpverify.conformance.book_network import BookNetwork, sigmoid, sigmoid_prime
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
+
 from bpverify.derivations.core import Derivation, Step, canonical, equal, sigma
 from bpverify.derivations.network import (
     SymbolicNetwork,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
+
 from bpverify.derivations.core import canonical, sigma
 
 Activation = Callable[[sp.Expr], sp.Expr]

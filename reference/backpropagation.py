@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from bpverify.reference.activations import LayerActivation, layer_activations, sigmoid
 from bpverify.reference.costs import Cost, quadratic
 from bpverify.reference.equations import (

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from bpverify.reference.activations import Activation, Array, LayerActivation
 from bpverify.reference.costs import Cost
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from bpverify.reference.activations import layer_activations, sigmoid
 from bpverify.reference.backpropagation import ActivationSpec, _backprop
 from bpverify.reference.costs import Cost, quadratic

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from bpverify.reference.activations import layer_activations, sigmoid
 from bpverify.reference.backpropagation import ActivationSpec, backprop, backprop_matrix
 from bpverify.reference.costs import Cost, quadratic

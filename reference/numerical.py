@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
 from bpverify.reference.activations import layer_activations, sigmoid
 from bpverify.reference.backpropagation import ActivationSpec
 from bpverify.reference.costs import Cost, quadratic

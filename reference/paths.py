@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+
 from bpverify.reference.activations import layer_activations, sigmoid
 from bpverify.reference.backpropagation import ActivationSpec
 from bpverify.reference.costs import Cost, quadratic

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from bpverify.reference.activations import LayerActivation, layer_activations, sigmoid
 from bpverify.reference.backpropagation import ActivationSpec, BackpropResult
 from bpverify.reference.costs import Cost, quadratic

@@ -7,9 +7,10 @@ scale that decides saturation) and a seed; the parameter values come from
 
 from __future__ import annotations
 
+from hypothesis import strategies as st
+
 from bpverify.conformance.cases import Case, mixed_layer, named_activation, random_case
 from bpverify.reference import cross_entropy, quadratic, sigmoid
-from hypothesis import strategies as st
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "identity", "relu", "softplus", "cubic")
 SATURATING_SCALE = 40.0  # with unit inputs, most |zˡⱼ| ≥ 30: σ, tanh, softplus saturate

@@ -10,10 +10,11 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
-from bpverify.conformance.cases import cubic_activation
-from bpverify.reference import activations as A
 from hypothesis import given
 from hypothesis import strategies as st
+
+from bpverify.conformance.cases import cubic_activation
+from bpverify.reference import activations as A
 
 mpmath.mp.dps = 50
 TAIL_RTOL = 1e-12  # the bound for σ′ at z = ±40; we meet it at u-level

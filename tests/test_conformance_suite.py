@@ -7,12 +7,12 @@ import textwrap
 
 import numpy as np
 import pytest
+
+from bpverify.check import main as check_main
 from bpverify.conformance.adapters import as_implementation, resolve
 from bpverify.conformance.book_network import BookNetwork
 from bpverify.conformance.runner import SuiteReport, run_suite
 from bpverify.conformance.zoo import MUTANTS, Mutant
-
-from bpverify.check import main as check_main
 
 BUILTINS = [f"bpverify.conformance.builtin:{name}" for name in (
     "reference_matrix", "reference_loop", "reference_sigma_prime", "jax_autodiff",

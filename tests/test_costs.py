@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from bpverify.reference import costs
 from hypothesis import given
 from hypothesis import strategies as st
+
+from bpverify.reference import costs
 
 UNIT_ROUNDOFF = 2.0 ** -53
 

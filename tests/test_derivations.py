@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+
 from bpverify.conformance import oracles
 from bpverify.conformance.cases import cubic_activation, mixed_layer, random_case
 from bpverify.conformance.compare import worst_discrepancy
 from bpverify.conformance.tolerances import TOLERANCES
 from bpverify.derivations.catalog import DERIVATIONS
 from bpverify.derivations.core import Result, canonical, check, equal, render, sigma
-from bpverify.reference import cross_entropy, identity, sigmoid, tanh
-
 from bpverify.derive import index
+from bpverify.reference import cross_entropy, identity, sigmoid, tanh
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "derivations"
 SEEDS = {"prop1", "prop2", "prop2e", "facts1-5", "fact6", "backpropagate", "sigmoid_prime",

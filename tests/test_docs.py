@@ -6,10 +6,11 @@ import doctest
 import re
 from pathlib import Path
 
+import pytest
+
 import bpverify.reference.activations
 import bpverify.reference.backpropagation
 import bpverify.reference.network
-import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -7,12 +7,13 @@ come from ``bpverify.conformance.tolerances``, where each is justified.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, reject
+from strategies import cases
+
 from bpverify.conformance import oracles
 from bpverify.conformance.cases import Case, random_case
 from bpverify.conformance.compare import worst_discrepancy
 from bpverify.conformance.tolerances import tolerance_for
-from hypothesis import given, reject
-from strategies import cases
 
 
 def assert_agree(got: oracles.Derivatives, expected: oracles.Derivatives, tolerance_key: str,

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+
 from bpverify.reference import numerical as N
 from bpverify.reference.paths import gradient_by_paths, path_count
 

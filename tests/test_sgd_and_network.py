@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import bpverify.reference as R
 import numpy as np
 import pytest
+
+import bpverify.reference as R
 from bpverify.conformance.cases import random_case
 from bpverify.reference.numerical import numerical_network_gradient
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from bpverify.conformance.adapters import resolve
 from bpverify.conformance.runner import run_suite
 

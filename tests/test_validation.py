@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import copy
 
-import bpverify.reference as R
 import numpy as np
 import pytest
+
+import bpverify.reference as R
 
 
 def net(sizes=(3, 4, 2), seed=0):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from bpverify.conformance.adapters import as_implementation
 from bpverify.conformance.checks import Check, Context, all_checks
 from bpverify.conformance.runner import rerun_command, run_check
