@@ -20,8 +20,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, default=0, help="seed of the networks (default 0)")
     check.add_argument("--only", nargs="+", metavar="CHECK", help="run only these check ids")
     check.add_argument("--strict", action="store_true", help="skips count as failures")
+    check.add_argument("--seeds", type=int, default=1, metavar="N",
+                       help="check the batteries of N seeds from --seed on (default 1)")
     check.add_argument("--thorough", action="store_true",
-                       help="check the networks of 10 seeds from --seed on, not one")
+                       help="the batteries of 10 seeds, then Hypothesis draws more networks and "
+                            "shrinks a failure to the smallest network that still fails")
+    check.add_argument("--case", metavar="CASE",
+                       help="run on this one network: a battery slot (e.g. deep) or "
+                            "sizes/m/scale (e.g. 2,1,1/m=1/scale=1), as a rerun line prints it")
     check.add_argument("--timeout", type=float, default=10.0,
                        help="seconds one call into the implementation may take (default 10)")
     derive = sub.add_parser("derive", help="the SymPy derivations: list, show, check")
@@ -49,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from bpverify.check import main as check_main
         return check_main(args.spec, seed=args.seed, only=args.only, strict=args.strict,
-                          seconds=args.timeout, seeds=10 if args.thorough else 1)
+                          seconds=args.timeout, seeds=args.seeds, thorough=args.thorough,
+                          case=args.case)
     if args.command == "derive":
         from bpverify.derive import main as derive_main
         return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,

@@ -76,6 +76,62 @@ class Implementation:
                mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float) -> Params:
         raise NotImplementedError
 
+    def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
+        """One network that lives across calls (the ``state`` check): stateless here."""
+        return Session(self, weights, biases)
+
+
+class Session:
+    """A network kept between calls: its parameters change by ``assign`` and ``update`` only.
+
+    For an ``Implementation`` the parameters are held here and every call is stateless; a
+    book-style class keeps one object, so whatever it remembers between calls is seen.
+    """
+
+    def __init__(self, impl: Implementation, weights: list[np.ndarray],
+                 biases: list[np.ndarray]) -> None:
+        self.impl = impl
+        self.weights, self.biases = list(weights), list(biases)
+
+    def gradient(self, x: np.ndarray, y: np.ndarray) -> Gradient:
+        return self.impl.gradient(self.weights, self.biases, x, y)
+
+    def feedforward(self, x: np.ndarray) -> np.ndarray:
+        return self.impl.feedforward(self.weights, self.biases, x)
+
+    def update(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float) -> None:
+        self.weights, self.biases = self.impl.update(self.weights, self.biases, mini_batch, eta)
+
+    def assign(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
+        self.weights, self.biases = list(weights), list(biases)
+
+    def parameters(self) -> Params:
+        return list(self.weights), list(self.biases)
+
+
+class BookSession(Session):
+    """One object of a book-style class, its ``weights`` and ``biases`` assigned directly."""
+
+    def __init__(self, adapter: BookClassAdapter, weights: list[np.ndarray],
+                 biases: list[np.ndarray]) -> None:
+        self.impl = adapter
+        self.net = adapter._network(weights, biases)
+
+    def gradient(self, x: np.ndarray, y: np.ndarray) -> Gradient:
+        return self.net.backprop(x, y)
+
+    def feedforward(self, x: np.ndarray) -> np.ndarray:
+        return self.net.feedforward(x)
+
+    def update(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float) -> None:
+        self.net.update_mini_batch(mini_batch, eta)
+
+    def assign(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
+        self.net.weights, self.net.biases = list(weights), list(biases)
+
+    def parameters(self) -> Params:
+        return list(self.net.weights), list(self.net.biases)
+
 
 class BookClassAdapter(Implementation):
     """Adapts a class written against the book's ``Network`` interface (sigmoid, quadratic)."""
@@ -115,6 +171,9 @@ class BookClassAdapter(Implementation):
         net = self._network(weights, biases)
         net.update_mini_batch(mini_batch, eta)
         return list(net.weights), list(net.biases)
+
+    def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
+        return BookSession(self, weights, biases)
 
 
 def as_implementation(obj: Any, name: str | None = None) -> Implementation:

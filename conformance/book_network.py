@@ -48,14 +48,7 @@ class BookNetwork:
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         nabla_b = [np.zeros(b.shape) for b in self.biases]
         nabla_w = [np.zeros(w.shape) for w in self.weights]
-        activation = x
-        activations = [x]
-        zs = []
-        for b, w in zip(self.biases, self.weights, strict=True):
-            z = self.weighted_input(w, activation, b)
-            zs.append(z)
-            activation = sigmoid(z)
-            activations.append(activation)
+        zs, activations = self.forward_pass(x)
         delta = self.output_error(zs[-1], activations[-1], y)
         nabla_b[-1] = self.bias_gradient(delta)
         nabla_w[-1] = self.weight_gradient(delta, activations[-2], activations[-1])
@@ -66,6 +59,18 @@ class BookNetwork:
         return nabla_b, nabla_w
 
     # -- the steps a mutant may override --
+    def forward_pass(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """([z², …, zᴸ], [a¹ = x, …, aᴸ]) for the column x."""
+        activation = x
+        activations = [x]
+        zs = []
+        for b, w in zip(self.biases, self.weights, strict=True):
+            z = self.weighted_input(w, activation, b)
+            zs.append(z)
+            activation = sigmoid(z)
+            activations.append(activation)
+        return zs, activations
+
     def weighted_input(self, w: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.dot(w, a) + b
 
@@ -94,3 +99,22 @@ class BookNetwork:
 
     def cost_derivative(self, output_activations: np.ndarray, y: np.ndarray) -> np.ndarray:
         return output_activations - y
+
+
+class MatrixNetwork(BookNetwork):
+    """The book's network with the chapter's problem solved: the fully matrix-based approach,
+    ``backprop_matrix(X, Y)`` over a mini-batch whose columns are examples, summed."""
+
+    def backprop_matrix(self, X: np.ndarray, Y: np.ndarray
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        zs, activations = self.forward_pass(X)  # b broadcasts over the columns
+        delta = self.output_error(zs[-1], activations[-1], Y)
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        nabla_b[-1] = delta.sum(axis=1, keepdims=True)
+        nabla_w[-1] = np.dot(delta, activations[-2].transpose())
+        for l in self.backward_layers():
+            delta = self.backpropagate(self.weights[-l + 1], delta, zs[-l], zs[-l + 1])
+            nabla_b[-l] = delta.sum(axis=1, keepdims=True)
+            nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())
+        return nabla_b, nabla_w

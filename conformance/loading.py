@@ -16,7 +16,7 @@ import importlib
 import sys
 import traceback
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import FrameType, ModuleType, TracebackType
 from typing import Any
 
 PYTHON2_HINT = ("this looks like Python 2 code; bpverify runs Python 3: port it "
@@ -55,6 +55,18 @@ def user_location(tb: TracebackType | None, exclude: tuple[Path, ...] = ()) -> s
             continue
         found = f"{_short(path)}:{frame.lineno}"
     return found
+
+
+def user_location_of_frame(frame: FrameType) -> str | None:
+    """``file:line`` of the innermost frame of a running stack that is in the user's code."""
+    ours = _our_folders()
+    library = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    for entry in traceback.extract_stack(frame)[::-1]:
+        path = Path(entry.filename).resolve()
+        if not entry.filename.startswith("<") and not any(
+                path.is_relative_to(p) for p in (*ours, *library)):
+            return f"{_short(path)}:{entry.lineno}"
+    return None
 
 
 def _our_folders() -> tuple[Path, ...]:

@@ -25,6 +25,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bp-impl", metavar="MODULE:ATTRIBUTE", default=None,
                     help="the implementation to check: a book-style class or an Implementation")
     group.addoption("--bp-seed", type=int, default=0, help="seed of the networks checked")
+    group.addoption("--bp-seeds", type=int, default=None, metavar="N",
+                    help="check the batteries of N seeds from --bp-seed on (default 1)")
+    group.addoption("--bp-thorough", action="store_true",
+                    help="the batteries of 10 seeds, then Hypothesis draws more networks and "
+                         "shrinks a failure to the smallest network that still fails")
+    group.addoption("--bp-case", default=None, metavar="CASE",
+                    help="run on this one network: a battery slot (deep) or sizes/m/scale "
+                         "(2,1,1/m=1/scale=1), as a rerun line prints it")
     group.addoption("--bp-strict", action="store_true",
                     help="a check skipped for an undeclared capability fails instead")
     group.addoption("--bp-timeout", type=float, default=10.0,

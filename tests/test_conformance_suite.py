@@ -1,8 +1,9 @@
-"""The conformance suite is tested too: it passes correct implementations and rejects every
-mutant of the bug zoo with the equation expected for it."""
+"""The conformance suite is tested too: it passes correct implementations written in many ways
+and rejects every mutant of the bug zoo with the check expected for it."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import numpy as np
@@ -12,17 +13,30 @@ from bpverify.check import main as check_main
 from bpverify.conformance.adapters import as_implementation, resolve
 from bpverify.conformance.book_network import BookNetwork
 from bpverify.conformance.runner import SuiteReport, run_suite
-from bpverify.conformance.zoo import MUTANTS, Mutant
+from bpverify.conformance.zoo import CORRECT, MUTANTS, Mutant
+
+THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
+SEEDS = 20 if THOROUGH else 2
+"""Seeds of the battery the correct implementations must pass: 20 in ``tox -e thorough``."""
 
 BUILTINS = [f"bpverify.conformance.builtin:{name}" for name in (
-    "reference_matrix", "reference_loop", "reference_sigma_prime", "jax_autodiff",
-    "jax_autodiff_float32")] + ["bpverify.conformance.book_network:BookNetwork"]
+    "reference_matrix", "reference_loop", "reference_sigma_prime", "jax_autodiff")]
+
+
+def _problems(report: SuiteReport) -> list[tuple[str, str]]:
+    return [(o.check.id, o.detail) for o in report.outcomes if o.status not in ("pass", "skip")]
 
 
 @pytest.mark.parametrize("spec", BUILTINS)
-def test_correct_implementations_conform(spec: str) -> None:
+def test_the_builtin_implementations_conform(spec: str) -> None:
     report = run_suite(resolve(spec), spec=spec)
-    assert report.passed, [(o.check.id, o.detail) for o in report.outcomes if o.status != "pass"]
+    assert report.passed, _problems(report)
+
+
+@pytest.mark.parametrize("cls", CORRECT, ids=lambda cls: cls.__name__)
+def test_correct_implementations_written_differently_conform(cls: type) -> None:
+    report = run_suite(as_implementation(cls), seeds=SEEDS)
+    assert report.passed, _problems(report)
 
 
 class Float32Network(BookNetwork):
@@ -40,19 +54,25 @@ class UndeclaredFloat32Network(Float32Network):
     bpverify_capabilities: dict[str, str] = {}
 
 
-@pytest.mark.parametrize("impl", [Float32Network, "bpverify.conformance.builtin:jax_autodiff_float32"],
-                         ids=["book network.py in float32", "JAX float32"])
-def test_a_correct_float32_implementation_passes_with_float32_tolerances(impl: object) -> None:
-    """No false failures over the networks of ten seeds (--thorough)."""
-    report = run_suite(resolve(impl) if isinstance(impl, str) else as_implementation(impl),
-                       seeds=10)
-    assert report.passed, [(o.check.id, o.detail) for o in report.outcomes if o.status != "pass"]
+def test_a_correct_float32_implementation_passes_with_float32_tolerances() -> None:
+    report = run_suite(as_implementation(Float32Network), seeds=SEEDS)
+    assert report.passed, _problems(report)
 
 
-def test_float32_rounding_fails_the_float64_tolerances() -> None:
-    """The float32 allowance is what lets the float32 network pass: checked as float64 it fails."""
-    report = run_suite(as_implementation(UndeclaredFloat32Network), only=["gradient-vs-reference"])
+@pytest.mark.skipif(not THOROUGH, reason="JAX compiles once per shape of the battery (~10 s): "
+                    "tox -e thorough")
+def test_jax_in_float32_conforms_as_float32() -> None:
+    report = run_suite(resolve("bpverify.conformance.builtin:jax_autodiff_float32"), seeds=3)
+    assert report.passed, _problems(report)
+
+
+def test_float32_arithmetic_undeclared_fails_with_a_hint_to_declare_it() -> None:
+    """The float32 allowance is what lets the float32 network pass: checked as float64 it fails,
+    and the report says what the numbers look like."""
+    report = run_suite(as_implementation(UndeclaredFloat32Network),
+                       only=["gradient-vs-reference"])
     assert not report.passed
+    assert "this looks like float32 arithmetic" in (report.outcomes[0].failure.diagnosis or "")
 
 
 @pytest.fixture(scope="module")
@@ -62,47 +82,78 @@ def zoo_reports() -> dict[str, SuiteReport]:
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
-def test_every_mutant_is_rejected_naming_its_equation(mutant: Mutant,
-                                                      zoo_reports: dict[str, SuiteReport]) -> None:
+def test_every_mutant_is_rejected_by_its_check(mutant: Mutant,
+                                               zoo_reports: dict[str, SuiteReport]) -> None:
     report = zoo_reports[mutant.name]
-    named = [o for o in report.outcomes if o.status == mutant.status
-             and mutant.equation in (o.check.equation, o.failure.equation if o.failure else "")]
     assert not report.passed
-    assert named, (f"{mutant.name}: no {mutant.status} naming {mutant.equation}; got "
-                   f"{[(o.check.id, o.status, o.detail) for o in report.outcomes if o.status != 'pass']}")
+    outcome = next(o for o in report.outcomes if o.check.id == mutant.check)
+    assert outcome.status == mutant.status, (mutant.name, outcome.status, outcome.detail,
+                                             _problems(report))
     if mutant.diagnosis:
-        texts = [o.detail + " " + ((o.failure.diagnosis or "") if o.failure else "") for o in named]
-        assert any(mutant.diagnosis in t for t in texts), (mutant.name, texts)
+        text = outcome.detail + " " + ((outcome.failure.diagnosis or "") if outcome.failure
+                                       else "")
+        assert mutant.diagnosis in text, (mutant.name, text)
 
 
 def test_kill_rate(capsys: pytest.CaptureFixture[str], zoo_reports: dict[str, SuiteReport]) -> None:
     killed = sum(not report.passed for report in zoo_reports.values())
     with capsys.disabled():
         print(f"\nbug zoo kill rate: {killed}/{len(MUTANTS)}")
-    assert len(MUTANTS) >= 20 and killed == len(MUTANTS)
+    assert len(MUTANTS) >= 45 and killed == len(MUTANTS)
 
 
-def test_a_failure_report_says_where_and_how_to_rerun(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failure_report_names_the_network_and_reruns_exactly_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert check_main("bpverify.conformance.zoo:MUTANTS", seed=0) == 2  # not an implementation
     assert "expected a class with the book's backprop" in capsys.readouterr().err
     import bpverify.conformance.zoo as zoo
-    zoo.SignFlipBP1 = next(m.cls for m in MUTANTS if m.name == "SignFlipBP1")  # type: ignore[attr-defined]
-    assert check_main("bpverify.conformance.zoo:SignFlipBP1", seed=4) == 1
+    zoo.SingleOutput = next(m.cls for m in MUTANTS  # type: ignore[attr-defined]
+                            if m.name == "SingleOutputWithoutSigmaPrimeBP1")
+    assert check_main("bpverify.conformance.zoo:SingleOutput", seed=4) == 1
     out = capsys.readouterr().out
-    assert "FAIL  BP1" in out and "δᴸ at layer 4" in out and "worst entry (" in out
-    assert "likely: sign flipped" in out
-    assert "rerun: bpverify check bpverify.conformance.zoo:SignFlipBP1 --seed 4 --only BP1" in out
-    assert check_main("bpverify.conformance.zoo:SignFlipBP1", seed=7, seeds=10) == 1
-    assert "--seed 7 --only BP1" in capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("FAIL    BP1"))
+    assert "δᴸ at layer 4" in line and "worst entry (" in line
+    assert "network: sizes [" in line and "m = 1" in line and "battery case width-one" in line
+    assert "likely: missing σ′" in out
+    rerun = "bpverify check bpverify.conformance.zoo:SingleOutput --seed 4 --case width-one --only BP1"
+    assert f"rerun: {rerun}" in out
+    assert check_main("bpverify.conformance.zoo:SingleOutput", seed=4, case="width-one",
+                      only=["BP1"]) == 1  # the rerun line reruns it
+    assert "FAIL    BP1" in capsys.readouterr().out
+
+
+def test_thorough_shrinks_a_failure_to_the_smallest_network(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """σ′ missing in BP1 only for a one-neuron output: Hypothesis shrinks to L = 2, n = [1, 1]."""
+    cls = next(m.cls for m in MUTANTS if m.name == "SingleOutputWithoutSigmaPrimeBP1")
+    report = run_suite(as_implementation(cls), only=["BP1"], thorough=True, spec="x:Y")
+    outcome = report.outcomes[0]
+    assert outcome.status == "fail" and outcome.shrunk and outcome.network is not None
+    assert outcome.network.sizes == (1, 1) and outcome.network.m == 1
+    from bpverify.conformance.runner import format_report
+    text = format_report(report)
+    assert "shrunk: fails at sizes [1, 1], m = 1" in text
+    assert "--case 1,1/m=1/scale=1" in text
+
+
+def test_a_broken_prerequisite_is_reported_once() -> None:
+    cls = next(m.cls for m in MUTANTS if m.name == "TransposedWeightGradientBP4")
+    report = run_suite(as_implementation(cls))
+    statuses = {o.check.id: o.status for o in report.outcomes}
+    assert statuses["shapes"] == "fail"
+    assert statuses["BP1"] == statuses["gradient-vs-reference"] == "blocked"
+    assert statuses["update-rule"] != "blocked"  # it does not call backprop(x, y) itself
 
 
 def test_the_pytest_plugin_runs_the_suite(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess("--bp-impl=bpverify.conformance.book_network:BookNetwork",
-                                          "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=10, skipped=7)
-    strict = pytester.runpytest_inprocess("--bp-impl=bpverify.conformance.book_network:BookNetwork",
-                                          "--bp-strict", "-p", "no:cacheprovider")
-    strict.assert_outcomes(passed=10, failed=7)
+    spec = "--bp-impl=bpverify.conformance.book_network:BookNetwork"
+    result = pytester.runpytest_inprocess(spec, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=12, skipped=7)
+    strict = pytester.runpytest_inprocess(spec, "--bp-strict", "-p", "no:cacheprovider")
+    strict.assert_outcomes(passed=12, failed=7)
+    seeds = pytester.runpytest_inprocess(spec, "--bp-seeds=2", "-k", "BP2", "-p",
+                                         "no:cacheprovider")
+    seeds.assert_outcomes(passed=1)
 
 
 def test_a_conftest_can_override_the_implementation_fixture(pytester: pytest.Pytester) -> None:
@@ -135,8 +186,6 @@ def test_inputs_are_never_shared_with_the_implementation() -> None:
 
 
 def test_the_suite_runs_under_xdist(pytester: pytest.Pytester) -> None:
-    for spec, skipped in (("bpverify.conformance.builtin:reference_matrix", 0),
-                          ("bpverify.conformance.builtin:jax_autodiff", 1)):  # JAX exposes no δ: BP3
-        result = pytester.runpytest_subprocess(f"--bp-impl={spec}", "-n", "2", "-p",
-                                               "no:cacheprovider")
-        result.assert_outcomes(passed=17 - skipped, skipped=skipped)
+    result = pytester.runpytest_subprocess("--bp-impl=bpverify.conformance.builtin:reference_matrix",
+                                           "-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=19)

@@ -1,0 +1,214 @@
+"""The mini-batch: the fully matrix-based gradient, and the SGD step (§2.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from bpverify.conformance.battery import NetworkSpec
+from bpverify.conformance.bounds import UNIT_ROUNDOFF, allowance
+from bpverify.conformance.calls import (
+    ImplementationFault,
+    as_gradient,
+    call_with_limit,
+    check_finite,
+)
+from bpverify.conformance.cases import Case
+from bpverify.conformance.checks.base import (
+    CheckFailed,
+    Context,
+    Failure,
+    constant_factor,
+    mismatch,
+)
+from bpverify.conformance.checks.gradients import factor_hint
+from bpverify.reference.backpropagation import backprop_matrix
+
+
+def check_mini_batch(ctx: Context, spec: NetworkSpec) -> None:
+    """backprop_matrix(X, Y) = Σₓ∇Cₓ, against the reference (never the implementation's own
+    backprop, so each is blamed for its own error)."""
+    case = ctx.case(spec)
+    w, b, X, Y = ctx.arrays(case)
+    what = f"{ctx.impl.name}.backprop_matrix(X, Y)"
+    value = call_with_limit(what, ctx.impl.gradient_batch, w, b, X, Y, spec.activation,
+                            spec.cost, seconds=ctx.seconds)
+    got_b, got_w = as_gradient(value, what, [wt.shape for wt in case.weights])
+    check_finite(got_b, "Σₓ∂C/∂b", what)
+    check_finite(got_w, "Σₓ∂C/∂w", what)
+    ref, allowed = ctx.reference(spec), ctx.allowance(spec)
+    found = [_first(got_b, ref.nabla_b, allowed.nabla_b, "Σₓ∂C/∂b", ctx.dtype),
+             _first(got_w, ref.nabla_w, allowed.nabla_w, "Σₓ∂C/∂w", ctx.dtype)]
+    failures = [f for f in found if f is not None]
+    if not failures:
+        return
+    factors = [_factor(got, expected, tol) for got, expected, tol in
+               ((got_b, ref.nabla_b, allowed.nabla_b), (got_w, ref.nabla_w, allowed.nabla_w))]
+    raise CheckFailed(_with_diagnosis(failures[0], _averaging(factors, spec)))
+
+
+def _first(got: Sequence[np.ndarray], expected: Sequence[np.ndarray],
+           allowed: Sequence[np.ndarray], quantity: str, dtype: str) -> Failure | None:
+    for layer, (g, e, t) in enumerate(zip(got, expected, allowed, strict=True), start=2):
+        found = mismatch(g, e, t, "mini-batch", quantity, layer, dtype)
+        if found is not None:
+            return found
+    return None
+
+
+def _factor(got: Sequence[np.ndarray], expected: Sequence[np.ndarray],
+            allowed: Sequence[np.ndarray]) -> float | None:
+    """One constant factor r shared by every layer (got = r·expected), else None; 1.0 if equal."""
+    factors = set()
+    for g, e, t in zip(got, expected, allowed, strict=True):
+        if g.shape == e.shape and np.all(np.abs(g - e) <= t):
+            factors.add(1.0)
+            continue
+        r = constant_factor(g, e, t)
+        if r is None:
+            return None
+        factors.add(round(r, 12))
+    return factors.pop() if len(factors) == 1 else None
+
+
+def _averaging(factors: list[float | None], spec: NetworkSpec) -> str | None:
+    """Tell averaging both gradients from averaging one of them."""
+    m = spec.m
+    averaged = [r is not None and abs(r - 1 / m) <= 1e-9 for r in factors]
+    exact = [r == 1.0 for r in factors]
+    if all(averaged):
+        return f"averaged over the mini-batch instead of summed (both ∂C/∂b and ∂C/∂w divided by m = {m})"
+    if averaged[0] and exact[1]:
+        return f"only ∂C/∂b averaged over the mini-batch (divided by m = {m}); ∂C/∂w is summed"
+    if averaged[1] and exact[0]:
+        return f"only ∂C/∂w averaged over the mini-batch (divided by m = {m}); ∂C/∂b is summed"
+    for r in factors:
+        if r is not None and r != 1.0:
+            return factor_hint(r, spec, entries=4)
+    return None
+
+
+def _with_diagnosis(failure: Failure, diagnosis: str | None) -> Failure:
+    if diagnosis is None:
+        return failure
+    return Failure(failure.equation, failure.message, failure.layer, failure.index,
+                   failure.expected, failure.actual, diagnosis, failure.network)
+
+
+# -- the update rule ------------------------------------------------------------------------------
+
+ETA = 0.75
+"""η for the update checks: not 1, so that η and η/m are never confused by accident."""
+
+
+def expected_step(case: Case, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
+                  columns: Sequence[int], eta: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The reference's w → w − (η/m)Σₓ∂Cₓ/∂w, b likewise, from the given parameters."""
+    X, Y = case.x[:, list(columns)], case.y[:, list(columns)]
+    g = backprop_matrix(list(weights), list(biases), X, Y, case.activations, case.cost)
+    m = len(columns)
+    return ([w - eta / m * nw for w, nw in zip(weights, g.nabla_w, strict=True)],
+            [b - eta / m * nb for b, nb in zip(biases, g.nabla_b, strict=True)])
+
+
+def judge_step(ctx: Context, spec: NetworkSpec, case: Case,
+               old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
+               new: tuple[Sequence[np.ndarray], Sequence[np.ndarray]], columns: Sequence[int],
+               eta: float, equation: str, what: str,
+               own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None = None) -> None:
+    """CheckFailed unless ``new`` is one SGD step from ``old`` on the examples ``columns`` of
+    ``case``; the hint names the constant factor a wrong step has (η instead of η/m, …), or
+    says the step is right for the implementation's own (wrong) ``own_gradient``."""
+    u = UNIT_ROUNDOFF[ctx.dtype]
+    m = len(columns)
+    cols = list(columns)
+    allowed = allowance(Case(tuple(old[0]), tuple(old[1]), case.x[:, cols], case.y[:, cols],
+                             case.activations, case.cost), ctx.dtype)
+    exp_w, exp_b = expected_step(case, old[0], old[1], columns, eta)
+    for k, (name, got, before, expected, bound) in enumerate((
+            ("w", new[0], old[0], exp_w, allowed.nabla_w),
+            ("b", new[1], old[1], exp_b, allowed.nabla_b))):
+        for layer, (g, o, e, t) in enumerate(zip(got, before, expected, bound, strict=True),
+                                             start=2):
+            g = np.asarray(g, dtype=np.float64)
+            tol = eta / m * t + 4 * u * np.abs(o)
+            quantity = f"{name} after {what}"
+            if mismatch(g, e, tol, equation, quantity, layer, ctx.dtype) is None:
+                continue
+            candidates: dict[str, np.ndarray] = {}
+            if own_gradient is not None:
+                candidates["the step is right for the gradient backprop(x, y) returns: the "
+                           "gradient itself is wrong (see gradient-vs-reference)"] = (
+                    o - eta / m * own_gradient[1 - k][layer - 2])
+            r = constant_factor(o - g, o - e, tol) if g.shape == e.shape else None
+            hint = None if r is None else _step_hint(r, spec, m, g.size)
+            if r is not None and hint is not None:
+                candidates[hint] = o - r * (o - e)
+            candidates["sequential updates inside the mini-batch"] = _sequential_update(
+                case, old, columns, eta)[k][layer - 2]
+            candidates[f"{name} not updated"] = np.asarray(o)
+            raise CheckFailed(mismatch(g, e, tol, equation, quantity, layer, ctx.dtype,
+                                       candidates))  # type: ignore[arg-type]
+
+
+def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int) -> str | None:
+    """What a step r times the right one means: the divisor of η it implies, named if we can
+    (every name that fits), unnamed only when enough entries share it to make it a pattern."""
+    if abs(r + 1) <= 1e-9:
+        return "sign flipped: gradient ascent"
+    if abs(r) <= 1e-9:
+        return None  # "w not updated" or "b not updated", a candidate of its own
+    divisor = m / r
+    named = ((1.0, "η instead of η/m"),
+             (float(spec.L - 1), "η/(L − 1): divided by the number of weight layers"),
+             (2.0, "η/2: divided by len(mini_batch[0]), the length of an (x, y) pair"),
+             (float(m * m), "η/m²: averaged twice"))
+    meanings = [meaning for value, meaning in named if abs(divisor - value) <= 1e-9 * value]
+    if meanings:
+        return (f"the step is (η/{divisor:g})Σₓ∇ instead of (η/m)Σₓ∇ with m = {m}: "
+                + " or ".join(meanings))
+    if entries >= 4:
+        return f"the step is {r:.6g} × (η/m)Σₓ∇ (m = {m}): η divided by {divisor:.6g} instead of m"
+    return None
+
+
+def _sequential_update(case: Case, old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
+                       columns: Sequence[int], eta: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """What updating after every example (a classic bug) gives, by the reference."""
+    w, b = list(old[0]), list(old[1])
+    m = len(columns)
+    for j in columns:
+        g = backprop_matrix(w, b, case.x[:, j:j + 1], case.y[:, j:j + 1], case.activations,
+                            case.cost)
+        w = [p - eta / m * q for p, q in zip(w, g.nabla_w, strict=True)]
+        b = [p - eta / m * q for p, q in zip(b, g.nabla_b, strict=True)]
+    return w, b
+
+
+def pairs(ctx: Context, case: Case, columns: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The book's mini-batch: a list of (x, y) columns, fresh copies in the implementation's dtype."""
+    _, _, X, Y = ctx.arrays(case)
+    return [(X[:, j:j + 1].copy(), Y[:, j:j + 1].copy()) for j in columns]
+
+
+def check_update(ctx: Context, spec: NetworkSpec) -> None:
+    """w → w − (η/m)Σₓ∂Cₓ/∂w and b → b − (η/m)Σₓ∂Cₓ/∂b on the network's whole mini-batch."""
+    case = ctx.case(spec)
+    w, b, _, _ = ctx.arrays(case)
+    columns = range(spec.m)
+    what = f"{ctx.impl.name}.update_mini_batch(mini_batch, eta)"
+    value = call_with_limit(what, ctx.impl.update, w, b, pairs(ctx, case, columns), ETA,
+                            seconds=ctx.seconds)
+    new_w, new_b = ([np.asarray(a, dtype=np.float64) for a in part] for part in value)
+    judge_step(ctx, spec, case, (case.weights, case.biases), (new_w, new_b), columns, ETA,
+               "update rule", "the step", _own_gradient(ctx, spec))
+
+
+def _own_gradient(ctx: Context, spec: NetworkSpec) -> tuple[list[np.ndarray],
+                                                           list[np.ndarray]] | None:
+    """Σₓ of the implementation's own backprop(x, y), for the hint; None if it has none to give."""
+    try:
+        return ctx.gradient(spec, None)
+    except (ImplementationFault, CheckFailed):
+        return None

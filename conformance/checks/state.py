@@ -1,0 +1,203 @@
+"""What calls leave behind: state kept between calls, inputs changed in place, nondeterminism.
+
+The ``state`` check keeps one network (``Session``) across a sequence of calls, as a user's
+training loop does:
+
+  1. ∇C at x₀, *kept as returned*; ∇C at x₁; then the kept result against the reference
+     (returned arrays that are internal buffers, overwritten by the next call, fail here);
+  2. new weights assigned directly; ∇C and aᴸ at the same x₀ (a forward pass memoised by its
+     input alone fails here);
+  3. two consecutive update steps of different mini-batch sizes m, neither 1, L − 1 nor L,
+     each against the reference's step from the network's own parameters; then ∇C and aᴸ at
+     x₀ again (momentum, a decaying η, stale caches fail here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from bpverify.conformance.adapters import Session
+from bpverify.conformance.battery import NetworkSpec
+from bpverify.conformance.bounds import allowance, relative_factor
+from bpverify.conformance.calls import as_gradient, call_with_limit, check_finite
+from bpverify.conformance.cases import Case, random_case
+from bpverify.conformance.checks.base import (
+    CheckFailed,
+    Context,
+    Failure,
+    check_shapes,
+    compare,
+    rounded,
+)
+from bpverify.conformance.checks.batch import ETA, judge_step, pairs
+from bpverify.reference.backpropagation import backprop_matrix
+
+
+def state_batch_sizes(L: int) -> tuple[int, int]:
+    """Two mini-batch sizes for consecutive steps, different from each other and from 1, L − 1
+    and L (where a step divided by the wrong one of those would go unseen)."""
+    sizes = [m for m in range(2, L + 5) if m not in (L - 1, L)]
+    return sizes[-1], sizes[0]
+
+
+def state_case(spec: NetworkSpec, dtype: str) -> Case:
+    """The network of ``spec`` with enough examples for both steps and the probes x₀, x₁."""
+    first, second = state_batch_sizes(spec.L)
+    case = random_case(spec.seed, spec.sizes, batch_size=first + second, weight_scale=spec.scale)
+    return rounded(case, dtype)
+
+
+def check_state(ctx: Context, spec: NetworkSpec) -> None:
+    case = ctx.case(spec)
+    big = ctx._memo(("state-case", spec), lambda: state_case(spec, ctx.dtype))
+    session = _call(ctx, "session(weights, biases)", ctx.impl.session,
+                    *ctx.arrays(case)[:2])
+    _kept_results(ctx, spec, session, big)
+    other = random_case(spec.seed + 1, spec.sizes, weight_scale=spec.scale)
+    new_params = rounded(other, ctx.dtype)
+    _call(ctx, "assigning new weights and biases", session.assign,
+          *ctx.arrays(new_params)[:2])
+    _probe(ctx, spec, session, new_params.weights, new_params.biases, big,
+           "after new weights were assigned")
+    if not ctx.impl.capabilities.update:
+        return
+    first, second = state_batch_sizes(spec.L)
+    start = 0
+    for step, m in enumerate((first, second), start=1):
+        columns = range(start, start + m)
+        start += m
+        before = _parameters(ctx, session)
+        _call(ctx, "update_mini_batch(mini_batch, eta)", session.update,
+              pairs(ctx, big, columns), ETA)
+        after = _parameters(ctx, session)
+        judge_step(ctx, spec, big, before, after, columns, ETA, "state",
+                   f"update step {step} of 2 (m = {m}) on one network")
+        _probe(ctx, spec, session, after[0], after[1], big, f"after update step {step}")
+
+
+def _kept_results(ctx: Context, spec: NetworkSpec, session: Session, big: Case) -> None:
+    """∇C at x₀ kept exactly as returned, ∇C at x₁, then the kept result checked."""
+    x, y = _columns(ctx, big, 0)
+    what = f"{ctx.impl.name}.backprop(x, y)"
+    shapes = [w.shape for w in big.weights]
+    kept = as_gradient(_call(ctx, "backprop(x, y)", session.gradient, x, y), what, shapes,
+                       copy=False)
+    x1, y1 = _columns(ctx, big, 1)
+    as_gradient(_call(ctx, "backprop(x, y)", session.gradient, x1, y1), what, shapes)
+    first = ([np.asarray(a, dtype=np.float64) for a in kept[0]],
+             [np.asarray(a, dtype=np.float64) for a in kept[1]])
+    _against(ctx, spec, big, big.weights, big.biases, 0, first,
+             "a result kept from one call, after a second call with another x",
+             "the returned arrays are internal buffers that the next call overwrites: "
+             "return new arrays (or copies)")
+
+
+def _probe(ctx: Context, spec: NetworkSpec, session: Session, weights: Sequence[np.ndarray],
+           biases: Sequence[np.ndarray], big: Case, when: str) -> None:
+    """∇C and, where there is one, aᴸ at the same x₀ as before, against the current parameters."""
+    x, y = _columns(ctx, big, 0)
+    what = f"{ctx.impl.name}.backprop(x, y)"
+    got = as_gradient(_call(ctx, "backprop(x, y)", session.gradient, x, y), what,
+                      [w.shape for w in big.weights])
+    hint = ("the same x gives the result of the old weights: a forward pass or gradient "
+            "remembered by its input, not recomputed")
+    _against(ctx, spec, big, weights, biases, 0, got, f"∇C at the same x {when}", hint)
+    if not ctx.impl.capabilities.feedforward:
+        return
+    x, _ = _columns(ctx, big, 0)  # afresh: what backprop did to its x is not our concern here
+    a = np.asarray(_call(ctx, "feedforward(a)", session.feedforward, x), dtype=np.float64)
+    probe = Case(tuple(weights), tuple(biases), big.x[:, :1], big.y[:, :1], big.activations,
+                 big.cost)
+    ref = backprop_matrix(probe.weights, probe.biases, probe.x, probe.y, probe.activations,
+                          probe.cost)
+    tol = relative_factor(probe, ctx.dtype) * (1.0 + np.abs(ref.activations[-1]))
+    try:
+        compare([a], [ref.activations[-1]], [tol], "state", f"aᴸ of feedforward {when}",
+                [spec.L], ctx.dtype)
+    except CheckFailed as failed:
+        raise CheckFailed(_hinted(failed.failure, hint)) from None
+
+
+def _against(ctx: Context, spec: NetworkSpec, big: Case, weights: Sequence[np.ndarray],
+             biases: Sequence[np.ndarray], column: int,
+             got: tuple[list[np.ndarray], list[np.ndarray]], quantity: str, hint: str) -> None:
+    probe = Case(tuple(weights), tuple(biases), big.x[:, column:column + 1],
+                 big.y[:, column:column + 1], big.activations, big.cost)
+    check_shapes(got[0], got[1], probe)
+    check_finite(got[0], "∂C/∂b", quantity)
+    check_finite(got[1], "∂C/∂w", quantity)
+    ref = backprop_matrix(probe.weights, probe.biases, probe.x, probe.y, probe.activations,
+                          probe.cost)
+    allowed = allowance(probe, ctx.dtype)
+    layers = range(2, spec.L + 1)
+    try:
+        compare(got[0], ref.nabla_b, allowed.nabla_b, "state", f"∂C/∂b: {quantity}", layers,
+                ctx.dtype)
+        compare(got[1], ref.nabla_w, allowed.nabla_w, "state", f"∂C/∂w: {quantity}", layers,
+                ctx.dtype)
+    except CheckFailed as failed:
+        raise CheckFailed(_hinted(failed.failure, hint)) from None
+
+
+def _hinted(failure: Failure, hint: str) -> Failure:
+    return Failure(failure.equation, failure.message, failure.layer, failure.index,
+                   failure.expected, failure.actual, failure.diagnosis or hint, failure.network)
+
+
+def _columns(ctx: Context, case: Case, j: int) -> tuple[np.ndarray, np.ndarray]:
+    _, _, X, Y = ctx.arrays(case)
+    return X[:, j:j + 1].copy(), Y[:, j:j + 1].copy()
+
+
+def _call(ctx: Context, what: str, fn, *args):  # type: ignore[no-untyped-def]
+    return call_with_limit(f"{ctx.impl.name}: {what}", fn, *args, seconds=ctx.seconds)
+
+
+def _parameters(ctx: Context, session: Session) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    weights, biases = _call(ctx, "reading weights and biases", session.parameters)
+    return ([np.array(w, dtype=np.float64) for w in weights],
+            [np.array(b, dtype=np.float64) for b in biases])
+
+
+# -- purity and determinism -----------------------------------------------------------------------
+
+def check_inputs_not_mutated(ctx: Context, spec: NetworkSpec) -> None:
+    """backprop(x, y) (and backprop_matrix(X, Y), update_mini_batch) change none of their inputs."""
+    case = ctx.case(spec)
+    w, b, x, y = ctx.arrays(case)
+    x, y = x[:, :1].copy(), y[:, :1].copy()
+    calls = [("backprop(x, y)", lambda: ctx.call_gradient(w, b, x, y, spec),
+              [*w, *b, x, y], [f"weights[{i}]" for i in range(len(w))]
+              + [f"biases[{i}]" for i in range(len(b))] + ["x", "y"])]
+    if ctx.impl.capabilities.mini_batch:
+        _, _, X, Y = ctx.arrays(case)
+        calls.append(("backprop_matrix(X, Y)", lambda: call_with_limit(
+            "backprop_matrix", ctx.impl.gradient_batch, w, b, X, Y, seconds=ctx.seconds),
+            [X, Y], ["X", "Y"]))
+    for what, call, arrays, names in calls:
+        before = [a.copy() for a in arrays]
+        call()
+        for name, old, new in zip(names, before, arrays, strict=True):
+            if not np.array_equal(old, new):
+                raise CheckFailed(Failure("purity", f"{what} changed its input {name}",
+                                          diagnosis="an in-place operation on an argument"))
+
+
+def check_deterministic(ctx: Context, spec: NetworkSpec) -> None:
+    """Two identical calls give identical results."""
+    case = ctx.case(spec)
+    runs = []
+    for _ in range(2):
+        w, b, x, y = ctx.arrays(case)
+        runs.append(ctx.call_gradient(w, b, x[:, :1], y[:, :1], spec))
+    for name, first, second in (("∂C/∂b", runs[0][0], runs[1][0]),
+                                ("∂C/∂w", runs[0][1], runs[1][1])):
+        for i, (p, q) in enumerate(zip(first, second, strict=True)):
+            if not np.array_equal(p, q):
+                index = tuple(int(k) for k in np.argwhere(p != q)[0])
+                raise CheckFailed(Failure("determinism", f"two identical calls gave different "
+                                          f"{name} at layer {i + 2}", i + 2, index,
+                                          float(p[index]), float(q[index]),
+                                          "randomness or uninitialised memory in backprop"))
