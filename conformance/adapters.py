@@ -5,24 +5,35 @@ Two ways in:
 * a class with the book's interface plugs in as it is (``BookClassAdapter``): the suite
   calls ``Cls(sizes)``, replaces ``.weights`` and ``.biases`` with its own float arrays,
   calls ``.backprop(x, y)`` and, when present, ``.feedforward(a)``,
-  ``.update_mini_batch(mini_batch, eta)`` and ``.backprop_matrix(X, Y)``;
+  ``.update_mini_batch(mini_batch, eta)`` (or the chapter-3 ``(mini_batch, eta, lmbda, n)``)
+  and ``.backprop_matrix(X, Y)``. A ``cost`` object with ``fn`` and ``delta`` (the book's
+  network2.py) is recognised, so the checks use the cost the network has;
 * anything else subclasses ``Implementation`` and declares its ``Capabilities``.
 
-A class may declare more through a dict attribute ``bpverify_capabilities``, e.g.
-``{"dtype": "float32"}``. Undeclared capabilities are skipped, with the reason.
+A class may declare more through a dict attribute ``bpverify_capabilities``: capabilities
+(``{"dtype": "float32"}``, ``"activation"``, ``"cost"``) and conventions (``conventions``:
+layout, weight orientation, bias shape, gradient order, reduction, method names).
+Undeclared capabilities are skipped, with the reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
+from bpverify.conformance.conventions import CHOICES, Conventions
 from bpverify.conformance.loading import load
+from bpverify.reference.costs import BUILTIN_COSTS, quadratic
 
 Gradient = tuple[list[np.ndarray], list[np.ndarray]]
 Params = tuple[list[np.ndarray], list[np.ndarray]]
+PROBE_SIZES = [3, 4, 2]
+"""The network a class is built at once, to see its cost and its update's signature."""
 
 
 @dataclass(frozen=True)
@@ -33,15 +44,41 @@ class Capabilities:
     mini_batch: bool = False
     update: bool = False
     exposes_delta: bool = False
+    l2: bool = False
     activations: tuple[str, ...] = ("sigmoid",)
     costs: tuple[str, ...] = ("quadratic",)
     dtype: str = "float64"
 
+    @property
+    def native(self) -> tuple[str, str]:
+        """(σ, C) of the core checks: the first activation and cost declared."""
+        return self.activations[0], self.costs[0]
+
     def describe(self) -> str:
-        flags = [name for name in ("feedforward", "mini_batch", "update", "exposes_delta")
+        flags = [name for name in ("feedforward", "mini_batch", "update", "exposes_delta", "l2")
                  if getattr(self, name)]
         return (f"dtype={self.dtype} activations={list(self.activations)} "
                 f"costs={list(self.costs)} api={flags}")
+
+    @classmethod
+    def declared(cls, base: Capabilities, declared: Mapping[str, Any], owner: str
+                 ) -> Capabilities:
+        """``base`` with what a class declares; ``activation`` and ``cost`` name its own."""
+        names = {f.name for f in fields(cls)}
+        values = dict(declared)
+        if "activation" in values:
+            values["activations"] = (values.pop("activation"),)
+        if "cost" in values:
+            values["costs"] = (values.pop("cost"),)
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"{owner}.bpverify_capabilities has unknown key(s) {unknown}; "
+                             f"expected some of {sorted(names | {'activation', 'cost'})} and "
+                             f"the conventions {sorted([*CHOICES, 'methods'])}")
+        for key in ("activations", "costs"):
+            if isinstance(values.get(key), str):
+                values[key] = (values[key],)
+        return replace(base, **values)
 
 
 class Implementation:
@@ -73,8 +110,14 @@ class Implementation:
         raise NotImplementedError
 
     def update(self, weights: list[np.ndarray], biases: list[np.ndarray],
-               mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float) -> Params:
+               mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
+               lmbda: float = 0.0, n: int = 1) -> Params:
+        """One SGD step; with capability ``l2``, w → (1 − ηλ/n)w − step, b unregularised."""
         raise NotImplementedError
+
+    def step_scale(self, m: int, n_out: int) -> float:
+        """The SGD step is η × this × Σₓ∇Cₓ: the book's 1/m unless the conventions say other."""
+        return 1.0 / m
 
     def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
         """One network that lives across calls (the ``state`` check): stateless here."""
@@ -99,8 +142,11 @@ class Session:
     def feedforward(self, x: np.ndarray) -> np.ndarray:
         return self.impl.feedforward(self.weights, self.biases, x)
 
-    def update(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float) -> None:
-        self.weights, self.biases = self.impl.update(self.weights, self.biases, mini_batch, eta)
+    def update(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
+               lmbda: float = 0.0, n: int = 1) -> None:
+        rest = (lmbda, n) if lmbda else ()  # update(…, eta) unless it takes λ and n
+        self.weights, self.biases = self.impl.update(self.weights, self.biases, mini_batch, eta,
+                                                     *rest)
 
     def assign(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
         self.weights, self.biases = list(weights), list(biases)
@@ -110,70 +156,148 @@ class Session:
 
 
 class BookSession(Session):
-    """One object of a book-style class, its ``weights`` and ``biases`` assigned directly."""
+    """One object of a book-style class, its weights and biases assigned directly."""
 
     def __init__(self, adapter: BookClassAdapter, weights: list[np.ndarray],
                  biases: list[np.ndarray]) -> None:
         self.impl = adapter
+        self.adapter = adapter
         self.net = adapter._network(weights, biases)
 
     def gradient(self, x: np.ndarray, y: np.ndarray) -> Gradient:
-        return self.net.backprop(x, y)
+        return self.adapter._gradient(self.net, x, y)
 
     def feedforward(self, x: np.ndarray) -> np.ndarray:
-        return self.net.feedforward(x)
+        return self.adapter._feedforward(self.net, x)
 
-    def update(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float) -> None:
-        self.net.update_mini_batch(mini_batch, eta)
+    def update(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
+               lmbda: float = 0.0, n: int = 1) -> None:
+        self.adapter._update(self.net, mini_batch, eta, lmbda, n)
 
     def assign(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
-        self.net.weights, self.net.biases = list(weights), list(biases)
+        self.adapter._assign(self.net, weights, biases)
 
     def parameters(self) -> Params:
-        return list(self.net.weights), list(self.net.biases)
+        return self.adapter._parameters(self.net)
 
 
 class BookClassAdapter(Implementation):
-    """Adapts a class written against the book's ``Network`` interface (sigmoid, quadratic)."""
+    """Adapts a class written against the book's ``Network`` interface, in the conventions it
+    declares (``conformance.conventions``), with the cost it has."""
 
-    def __init__(self, cls: type, name: str | None = None) -> None:
+    def __init__(self, cls: type, name: str | None = None,
+                 factory: Callable[[list[int]], Any] | None = None) -> None:
         self.cls = cls
+        self.make = factory or cls
         self.name = name or f"{cls.__module__}:{cls.__qualname__}"
+        owner = cls.__qualname__
         declared = dict(getattr(cls, "bpverify_capabilities", {}))
-        self.capabilities = replace(Capabilities(
-            feedforward=callable(getattr(cls, "feedforward", None)),
-            mini_batch=callable(getattr(cls, "backprop_matrix", None)),
-            update=callable(getattr(cls, "update_mini_batch", None))), **declared)
+        self.conventions = Conventions.declared(declared, owner)
+        rest = {k: v for k, v in declared.items() if k not in (*CHOICES, "methods")}
+        probe = self.make(list(PROBE_SIZES))
+        update = getattr(probe, self.conventions.name("update_mini_batch"), None)
+        base = Capabilities(
+            feedforward=callable(getattr(probe, self.conventions.name("feedforward"), None)),
+            mini_batch=callable(getattr(probe, self.conventions.name("backprop_matrix"), None)),
+            update=callable(update), l2=callable(update) and _takes_lmbda_and_n(update),
+            costs=(native_cost(probe, owner),))
+        self.capabilities = Capabilities.declared(base, rest, owner)
+
+    def _call(self, net: Any, book_name: str, *args: Any) -> Any:
+        return getattr(net, self.conventions.name(book_name))(*args)
 
     def _network(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Any:
         sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
-        net = self.cls(sizes)
-        net.weights, net.biases = list(weights), list(biases)
+        net = self.make(sizes)
+        self._assign(net, weights, biases)
         return net
+
+    def _assign(self, net: Any, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
+        c = self.conventions
+        setattr(net, c.name("weights"), [c.weight_to_theirs(w) for w in weights])
+        setattr(net, c.name("biases"), [c.bias_to_theirs(b) for b in biases])
+
+    def _parameters(self, net: Any) -> Params:
+        c = self.conventions
+        return ([c.weight_from_theirs(w) for w in getattr(net, c.name("weights"))],
+                [c.bias_from_theirs(b) for b in getattr(net, c.name("biases"))])
+
+    def _gradient(self, net: Any, x: np.ndarray, y: np.ndarray, book_name: str = "backprop"
+                  ) -> Gradient:
+        c = self.conventions
+        value = self._call(net, book_name, c.examples_to_theirs(x), c.examples_to_theirs(y))
+        return c.gradient_from_theirs(value, x.shape[1], y.shape[0])  # type: ignore[no-any-return]
+
+    def _feedforward(self, net: Any, x: np.ndarray) -> np.ndarray:
+        c = self.conventions
+        return c.examples_from_theirs(self._call(net, "feedforward", c.examples_to_theirs(x)))
+
+    def _update(self, net: Any, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
+                lmbda: float, n: int) -> None:
+        c = self.conventions
+        pairs = [(c.examples_to_theirs(x), c.examples_to_theirs(y)) for x, y in mini_batch]
+        args = (pairs, eta, lmbda, n) if self.capabilities.l2 else (pairs, eta)
+        self._call(net, "update_mini_batch", *args)
 
     def gradient(self, weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
                  y: np.ndarray, activation: str = "sigmoid", cost: str = "quadratic") -> Gradient:
-        nabla_b, nabla_w = self._network(weights, biases).backprop(x, y)
-        return list(nabla_b), list(nabla_w)
+        return self._gradient(self._network(weights, biases), x, y)
 
     def gradient_batch(self, weights: list[np.ndarray], biases: list[np.ndarray], X: np.ndarray,
                        Y: np.ndarray, activation: str = "sigmoid",
                        cost: str = "quadratic") -> Gradient:
-        nabla_b, nabla_w = self._network(weights, biases).backprop_matrix(X, Y)
-        return list(nabla_b), list(nabla_w)
+        return self._gradient(self._network(weights, biases), X, Y, "backprop_matrix")
 
     def feedforward(self, weights: list[np.ndarray], biases: list[np.ndarray],
                     x: np.ndarray) -> np.ndarray:
-        return np.asarray(self._network(weights, biases).feedforward(x))
+        return self._feedforward(self._network(weights, biases), x)
 
     def update(self, weights: list[np.ndarray], biases: list[np.ndarray],
-               mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float) -> Params:
+               mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
+               lmbda: float = 0.0, n: int = 1) -> Params:
         net = self._network(weights, biases)
-        net.update_mini_batch(mini_batch, eta)
-        return list(net.weights), list(net.biases)
+        self._update(net, mini_batch, eta, lmbda, n)
+        return self._parameters(net)
+
+    def step_scale(self, m: int, n_out: int) -> float:
+        return self.conventions.step_scale(m, n_out)
 
     def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
         return BookSession(self, weights, biases)
+
+
+def _takes_lmbda_and_n(method: Callable[..., Any]) -> bool:
+    """update_mini_batch(mini_batch, eta, lmbda, n), as the book's network2.py has it."""
+    try:
+        parameters = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 4
+
+
+COST_PROBE = (np.array([[0.2], [0.7], [0.9]]), np.array([[0.0], [1.0], [0.4]]))
+"""A point where the quadratic and the cross-entropy cost differ, to tell a cost by its value."""
+
+
+def native_cost(net: Any, owner: str) -> str:
+    """The cost a network differentiates: a ``cost`` object with ``fn`` and ``delta`` (network2.py)
+    is told by its value at COST_PROBE; without one, the book's quadratic cost."""
+    cost = getattr(net, "cost", None)
+    fn = getattr(cost, "fn", None)
+    if cost is None or not callable(fn) or not callable(getattr(cost, "delta", None)):
+        return quadratic.name
+    a, y = COST_PROBE
+    with np.errstate(all="ignore"):
+        value = float(fn(a, y))
+    for known in BUILTIN_COSTS.values():
+        if np.isclose(value, float(known.value(a, y)), rtol=1e-12, atol=0.0):
+            return known.name
+    raise ValueError(f"{owner}'s cost {getattr(cost, '__name__', type(cost).__name__)}.fn is "
+                     f"neither the quadratic nor the cross-entropy cost (fn = {value:.6g} where "
+                     "they give "
+                     + ", ".join(f"{c.value(a, y):.6g}" for c in BUILTIN_COSTS.values())
+                     + "); declare the cost it is: bpverify_capabilities = {'cost': NAME}")
 
 
 def as_implementation(obj: Any, name: str | None = None) -> Implementation:
@@ -183,12 +307,35 @@ def as_implementation(obj: Any, name: str | None = None) -> Implementation:
         return obj
     if isinstance(obj, type) and issubclass(obj, Implementation):
         return obj()
-    if isinstance(obj, type) and callable(getattr(obj, "backprop", None)):
+    if isinstance(obj, type) and _book_style(obj):
         return BookClassAdapter(obj, name)
+    if callable(obj) and _one_required_argument(obj):  # a factory Cls(sizes), e.g. a partial
+        probe = obj(list(PROBE_SIZES))
+        return BookClassAdapter(type(probe), name, factory=obj)
     if callable(obj):
         return as_implementation(obj(), name)
     raise ValueError(f"{name or obj!r} is {type(obj).__name__}, expected a class with the book's "
                      "backprop(x, y), an Implementation, or a factory of one")
+
+
+def _book_style(cls: type) -> bool:
+    """A class with the book's backprop(x, y), under its own name if it declares one."""
+    methods = dict(getattr(cls, "bpverify_capabilities", {})).get("methods", {})
+    name = methods.get("backprop", "backprop") if isinstance(methods, Mapping) else "backprop"
+    return callable(getattr(cls, name, None))
+
+
+def _one_required_argument(obj: Callable[..., Any]) -> bool:
+    """A factory of networks takes the sizes: one required argument (a functools.partial of a
+    class, or a function ``make(sizes)``)."""
+    if isinstance(obj, functools.partial) and isinstance(obj.func, type):
+        return True
+    try:
+        parameters = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return sum(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               for p in parameters) == 1
 
 
 def resolve(spec: str) -> Implementation:

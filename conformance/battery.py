@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bpverify.conformance.cases import Case, named_activation, random_case
+from bpverify.reference.activations import LayerActivation
 from bpverify.reference.costs import BUILTIN_COSTS
 from bpverify.reference.equations import feedforward_layers
 
@@ -84,11 +85,17 @@ class NetworkSpec:
 @functools.lru_cache(maxsize=1024)
 def _build(spec: NetworkSpec) -> Case:
     case = random_case(spec.seed, spec.sizes, batch_size=spec.m, weight_scale=spec.scale,
-                       activations=named_activation(spec.activation),
+                       activations=layer_functions(spec.activation, spec.L),
                        cost=BUILTIN_COSTS[spec.cost], label=spec.name)
     if spec.name in SATURATION_SLOTS:
         case = _plant(case, layer=2 if spec.name == "saturated-hidden" else spec.L)
     return case
+
+
+def layer_functions(activation: str, L: int) -> list[LayerActivation]:
+    """σ for layers 2..L from a name (every layer) or ``hidden/output`` (e.g. ``relu/sigmoid``)."""
+    hidden, _, output = activation.partition("/")
+    return [named_activation(hidden)] * (L - 2) + [named_activation(output or hidden)]
 
 
 def _plant(case: Case, layer: int) -> Case:

@@ -77,11 +77,15 @@ def _one(check: Check, ctx: Context, spec: NetworkSpec) -> Outcome:
     return Outcome(check, "pass", check.title, None, time.perf_counter() - start, spec.seed, spec)
 
 
-def networks_of(check: Check, seeds: Sequence[int], case: str | None = None) -> list[NetworkSpec]:
-    """The networks ``check`` runs on: its battery networks of each seed, or the one ``case``."""
+def networks_of(check: Check, native: tuple[str, str], seeds: Sequence[int],
+                case: str | None = None) -> list[NetworkSpec]:
+    """The networks ``check`` runs on: its battery networks of each seed, or the one ``case``,
+    with the implementation's ``native`` σ and C where the check sets none."""
     if case is not None:
-        return [spec for seed in seeds for spec in check.networks([parse_case(case, seed)])]
-    return [spec for seed in seeds for spec in check.networks(specs_for(check.source, seed))]
+        return [spec for seed in seeds
+                for spec in check.networks([parse_case(case, seed)], native)]
+    return [spec for seed in seeds
+            for spec in check.networks(specs_for(check.source, seed), native)]
 
 
 def run_check(check: Check, ctx: Context, seeds: Sequence[int], *, case: str | None = None,
@@ -94,7 +98,7 @@ def run_check(check: Check, ctx: Context, seeds: Sequence[int], *, case: str | N
     if blocked_by is not None:
         return Outcome(check, "blocked", f"blocked by {blocked_by.check.id} (it {blocked_by.status}"
                        f"s: fix it first)", None, 0.0, ctx.seed)
-    specs = networks_of(check, seeds, case)
+    specs = networks_of(check, ctx.impl.capabilities.native, seeds, case)
     if not specs:
         return Outcome(check, "skip", f"does not apply to the network --case {case}", None, 0.0,
                        ctx.seed)
@@ -120,8 +124,10 @@ def _search(check: Check, ctx: Context, examples: int, seed: int) -> Outcome | N
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import HypothesisException, NoSuchExample
 
+    native = ctx.impl.capabilities.native
+
     def fails(spec: NetworkSpec) -> bool:
-        chosen = check.networks([spec])
+        chosen = check.networks([spec], native)
         return bool(chosen) and _one(check, ctx, chosen[0]).status in ("fail", "error")
 
     config = settings(max_examples=examples, database=None, deadline=None,
@@ -133,7 +139,7 @@ def _search(check: Check, ctx: Context, examples: int, seed: int) -> Outcome | N
         return None
     except HypothesisException:  # flaky (the implementation answers differently each time)
         return None
-    chosen = check.networks([smallest])[0]
+    chosen = check.networks([smallest], native)[0]
     found = _one(check, ctx, chosen)
     return replace(found, shrunk=True) if found.status != "pass" else None
 

@@ -51,7 +51,13 @@ class Float32Network(BookNetwork):
 
 
 class UndeclaredFloat32Network(Float32Network):
+    """Computes in float32, returns float64 arrays and declares nothing."""
+
     bpverify_capabilities: dict[str, str] = {}
+
+    def backprop(self, x, y):  # type: ignore[no-untyped-def]
+        nabla_b, nabla_w = super().backprop(x, y)
+        return [b.astype(np.float64) for b in nabla_b], [w.astype(np.float64) for w in nabla_w]
 
 
 def test_a_correct_float32_implementation_passes_with_float32_tolerances() -> None:
@@ -64,6 +70,21 @@ def test_a_correct_float32_implementation_passes_with_float32_tolerances() -> No
 def test_jax_in_float32_conforms_as_float32() -> None:
     report = run_suite(resolve("bpverify.conformance.builtin:jax_autodiff_float32"), seeds=3)
     assert report.passed, _problems(report)
+
+
+def test_results_of_another_dtype_than_declared_fail_shapes() -> None:
+    report = run_suite(as_implementation(type("Undeclared", (Float32Network,), {
+        "bpverify_capabilities": {}})), only=["shapes"])
+    failure = report.outcomes[0].failure
+    assert failure is not None and "has dtype float32, expected float64" in failure.message
+    assert "declare the dtype you compute in" in (failure.diagnosis or "")
+    class Float64Declared32(BookNetwork):
+        bpverify_capabilities = {"dtype": "float32"}
+
+        def backprop(self, x, y):  # type: ignore[no-untyped-def]
+            return super().backprop(x.astype(np.float64), y.astype(np.float64))
+    float64 = run_suite(as_implementation(Float64Declared32), only=["shapes"])
+    assert "has dtype float64, expected float32" in float64.outcomes[0].detail
 
 
 def test_float32_arithmetic_undeclared_fails_with_a_hint_to_declare_it() -> None:

@@ -28,6 +28,7 @@ from bpverify.conformance.checks.gradients import (
     check_gradient_complex_step,
     check_gradient_reference,
     check_saturation,
+    saturates,
     small_and_smooth,
 )
 from bpverify.conformance.checks.state import (
@@ -64,13 +65,14 @@ CORE_CHECKS: tuple[Check, ...] = (
     Check("gradient-vs-complex-step", "gradient", "every entry of ∇C against the complex step",
           check_gradient_complex_step, applies=small_and_smooth),
     Check("saturation", "saturation", "∇C accurate where σ saturates, finite where z < −709",
-          check_saturation, source="saturation"),
+          check_saturation, applies=saturates, source="saturation"),
     Check("mini-batch", "mini-batch", "backprop_matrix(X, Y) = Σₓ∇Cₓ (against the reference)",
           check_mini_batch, needs("mini_batch", "no backprop_matrix(X, Y) method"), after=()),
     Check("update-rule", "update rule", "w → w − (η/m)Σₓ∂Cₓ/∂w, b likewise", check_update,
           needs("update", "no update_mini_batch(mini_batch, eta) method"), after=()),
     Check("state", "state", "one network across calls: kept results, new weights, two steps",
-          check_state, applies=_named("width-one", "square", "deep")),
+          check_state, applies=_named("width-one", "square", "deep"),
+          after=("shapes", "gradient-vs-reference", "update-rule")),
     Check("inputs-not-mutated", "purity", "backprop(x, y) changes none of its inputs",
           check_inputs_not_mutated, applies=_named("square", "large-batch")),
     Check("deterministic", "determinism", "two identical calls give identical results",
@@ -92,9 +94,9 @@ def all_checks() -> tuple[Check, ...]:
     variants = _named("one-layer", "square", "deep")
     extra = [Check(f"activation-{name}", "gradient", f"∇C with σ = {name}",
                    check_gradient_reference, _declared("activations", name), variants,
-                   functions=(name, "quadratic")) for name in VARIANT_ACTIVATIONS]
+                   functions=(name, None)) for name in VARIANT_ACTIVATIONS]
     extra += [Check(f"cost-{name}", "gradient", f"∇C with C = {name}", check_gradient_reference,
-                    _declared("costs", name), variants, functions=("sigmoid", name))
+                    _declared("costs", name), variants, functions=(None, name))
               for name in VARIANT_COSTS]
     return CORE_CHECKS + tuple(extra)
 

@@ -18,6 +18,7 @@ from bpverify.conformance.battery import NetworkSpec
 from bpverify.conformance.bounds import UNIT_ROUNDOFF, Allowance, allowance, relative_factor
 from bpverify.conformance.calls import as_gradient, call_with_limit, check_finite
 from bpverify.conformance.cases import Case
+from bpverify.conformance.conventions import declaration_hint
 from bpverify.reference.backpropagation import BackpropResult, backprop_matrix
 
 Gradient = tuple[list[np.ndarray], list[np.ndarray]]
@@ -87,11 +88,16 @@ class Check:
     requires: Callable[[Capabilities], str | None] = _nothing_required
     applies: Callable[[NetworkSpec], bool] = _always
     source: str = "battery"
-    functions: tuple[str, str] | None = None
+    functions: tuple[str | None, str | None] = (None, None)
     after: tuple[str, ...] = ("shapes",)
 
-    def networks(self, specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
-        chosen = [s.with_functions(*self.functions) if self.functions else s for s in specs]
+    def networks(self, specs: Sequence[NetworkSpec], native: tuple[str, str] = (
+            "sigmoid", "quadratic")) -> list[NetworkSpec]:
+        """The networks of ``specs`` this check runs on, with its σ and C: its own
+        ``functions``, else the implementation's ``native`` ones."""
+        activation, cost = (mine or theirs for mine, theirs in zip(self.functions, native,
+                                                                   strict=True))
+        chosen = [s.with_functions(activation, cost) for s in specs]
         return [s for s in chosen if self.applies(s)]
 
 
@@ -178,18 +184,34 @@ def shape_diagnosis(got: tuple[int, ...], expected: tuple[int, ...]) -> str | No
     return None
 
 
-def check_shapes(nabla_b: Sequence[np.ndarray], nabla_w: Sequence[np.ndarray], case: Case) -> None:
-    """∂C/∂bˡ must have shape (nₗ, 1) (BP3) and ∂C/∂wˡ shape (nₗ, nₗ₋₁) (BP4)."""
+def check_shapes(nabla_b: Sequence[np.ndarray], nabla_w: Sequence[np.ndarray], case: Case,
+                 dtype: str | None = None) -> None:
+    """∂C/∂bˡ must have shape (nₗ, 1) (BP3) and ∂C/∂wˡ shape (nₗ, nₗ₋₁) (BP4), both of the
+    declared ``dtype`` when one is given; the diagnosis names a declaration that would fit."""
+    weight_shapes = [w.shape for w in case.weights]
+    bias_shapes = [(w.shape[0], 1) for w in case.weights]
+    declaration = declaration_hint([*(b.shape for b in nabla_b), *(w.shape for w in nabla_w)],
+                                   weight_shapes, bias_shapes)
     for i, (gb, gw, w) in enumerate(zip(nabla_b, nabla_w, case.weights, strict=True)):
         layer = i + 2
         if gb.shape != (w.shape[0], 1):
             raise CheckFailed(Failure("BP3", f"∂C/∂b for layer {layer} has shape {gb.shape}, "
                                       f"expected {(w.shape[0], 1)} = (n_{layer}, 1)", layer,
-                                      diagnosis=shape_diagnosis(gb.shape, (w.shape[0], 1))))
+                                      diagnosis=declaration or shape_diagnosis(
+                                          gb.shape, (w.shape[0], 1))))
         if gw.shape != w.shape:
             raise CheckFailed(Failure("BP4", f"∂C/∂w for layer {layer} has shape {gw.shape}, "
                                       f"expected {w.shape} = (n_{layer}, n_{layer - 1})", layer,
-                                      diagnosis=shape_diagnosis(gw.shape, w.shape)))
+                                      diagnosis=declaration or shape_diagnosis(gw.shape,
+                                                                               w.shape)))
+        for name, array in (("∂C/∂b", gb), ("∂C/∂w", gw)):
+            if dtype is not None and array.dtype != np.dtype(dtype):
+                raise CheckFailed(Failure(
+                    "BP3/BP4", f"{name} for layer {layer} has dtype {array.dtype}, expected "
+                    f"{dtype} (the dtype the implementation declares)", layer,
+                    diagnosis=f"compute in {dtype}, or declare the dtype you compute in: "
+                              f"bpverify_capabilities = {{'dtype': '{array.dtype}'}}"
+                    if array.dtype.kind == "f" else "return real floating arrays"))
 
 
 # -- the context ----------------------------------------------------------------------------------
@@ -256,8 +278,10 @@ class Context:
         value = call_with_limit(what, self.impl.gradient, w, b, x, y, spec.activation, spec.cost,
                                 seconds=self.seconds)
         case = self.case(spec)
-        nabla_b, nabla_w = as_gradient(value, what, [wt.shape for wt in case.weights])
-        check_shapes(nabla_b, nabla_w, case)
+        raw_b, raw_w = as_gradient(value, what, [wt.shape for wt in case.weights], copy=False)
+        check_shapes(raw_b, raw_w, case, self.dtype)
+        nabla_b = [np.array(a, dtype=np.float64) for a in raw_b]
+        nabla_w = [np.array(a, dtype=np.float64) for a in raw_w]
         check_finite(nabla_b, "∂C/∂b", what)
         check_finite(nabla_w, "∂C/∂w", what)
         return nabla_b, nabla_w

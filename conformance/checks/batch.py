@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -101,55 +102,110 @@ def _with_diagnosis(failure: Failure, diagnosis: str | None) -> Failure:
 ETA = 0.75
 """η for the update checks: not 1, so that η and η/m are never confused by accident."""
 
+L2_LAMBDA, L2_N = 5.0, 50
+"""λ and n for an update with L2 decay (network2.py): ηλ/n = 0.075, far from ηλ = 3.75 and
+from ηλ/m, so a decay missing /n, or dividing by m, cannot pass."""
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """w → (1 − ηλ/n)w − η·s(m)·Σₓ∂Cₓ/∂w, b → b − η·s(m)·Σₓ∂Cₓ/∂b: the book's rule with s = 1/m
+    and λ = 0; chapter 3's L2 decay; s from the implementation's reduction otherwise."""
+
+    eta: float
+    lmbda: float
+    n: int
+    scale: Callable[[int, int], float]
+
+    @classmethod
+    def of(cls, ctx: Context) -> StepRule:
+        lmbda, n = (L2_LAMBDA, L2_N) if ctx.impl.capabilities.l2 else (0.0, 1)
+        return cls(ETA, lmbda, n, ctx.impl.step_scale)
+
+    def arguments(self) -> tuple[float, ...]:
+        """What update_mini_batch is called with after the mini-batch: (η) or (η, λ, n)."""
+        return (self.eta, self.lmbda, self.n) if self.lmbda else (self.eta,)
+
+    def step(self, m: int, n_out: int) -> float:
+        return self.eta * self.scale(m, n_out)
+
+    def decay(self) -> float:
+        return 1.0 - self.eta * self.lmbda / self.n
+
 
 def expected_step(case: Case, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
-                  columns: Sequence[int], eta: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The reference's w → w − (η/m)Σₓ∂Cₓ/∂w, b likewise, from the given parameters."""
+                  columns: Sequence[int], rule: StepRule) -> tuple[list[np.ndarray],
+                                                                   list[np.ndarray]]:
+    """The reference's step (``StepRule``) from the given parameters on these examples."""
     X, Y = case.x[:, list(columns)], case.y[:, list(columns)]
     g = backprop_matrix(list(weights), list(biases), X, Y, case.activations, case.cost)
-    m = len(columns)
-    return ([w - eta / m * nw for w, nw in zip(weights, g.nabla_w, strict=True)],
-            [b - eta / m * nb for b, nb in zip(biases, g.nabla_b, strict=True)])
+    step = rule.step(len(columns), Y.shape[0])
+    return ([rule.decay() * w - step * nw for w, nw in zip(weights, g.nabla_w, strict=True)],
+            [b - step * nb for b, nb in zip(biases, g.nabla_b, strict=True)])
 
 
 def judge_step(ctx: Context, spec: NetworkSpec, case: Case,
                old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
                new: tuple[Sequence[np.ndarray], Sequence[np.ndarray]], columns: Sequence[int],
-               eta: float, equation: str, what: str,
+               rule: StepRule, equation: str, what: str,
                own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None = None) -> None:
-    """CheckFailed unless ``new`` is one SGD step from ``old`` on the examples ``columns`` of
-    ``case``; the hint names the constant factor a wrong step has (η instead of η/m, …), or
-    says the step is right for the implementation's own (wrong) ``own_gradient``."""
+    """CheckFailed unless ``new`` is one step (``rule``) from ``old`` on the examples ``columns``
+    of ``case``; the hint names the constant factor a wrong step has (η instead of η/m, …), a
+    decay without /n, or says the step is right for the implementation's own wrong gradient."""
     u = UNIT_ROUNDOFF[ctx.dtype]
-    m = len(columns)
-    cols = list(columns)
+    m, cols = len(columns), list(columns)
     allowed = allowance(Case(tuple(old[0]), tuple(old[1]), case.x[:, cols], case.y[:, cols],
                              case.activations, case.cost), ctx.dtype)
-    exp_w, exp_b = expected_step(case, old[0], old[1], columns, eta)
+    exp_w, exp_b = expected_step(case, old[0], old[1], columns, rule)
+    step = rule.step(m, case.y.shape[0])
     for k, (name, got, before, expected, bound) in enumerate((
             ("w", new[0], old[0], exp_w, allowed.nabla_w),
             ("b", new[1], old[1], exp_b, allowed.nabla_b))):
+        decay = rule.decay() if name == "w" else 1.0
         for layer, (g, o, e, t) in enumerate(zip(got, before, expected, bound, strict=True),
                                              start=2):
             g = np.asarray(g, dtype=np.float64)
-            tol = eta / m * t + 4 * u * np.abs(o)
+            tol = step * t + 4 * u * np.abs(o)
             quantity = f"{name} after {what}"
             if mismatch(g, e, tol, equation, quantity, layer, ctx.dtype) is None:
                 continue
-            candidates: dict[str, np.ndarray] = {}
-            if own_gradient is not None:
-                candidates["the step is right for the gradient backprop(x, y) returns: the "
-                           "gradient itself is wrong (see gradient-vs-reference)"] = (
-                    o - eta / m * own_gradient[1 - k][layer - 2])
-            r = constant_factor(o - g, o - e, tol) if g.shape == e.shape else None
-            hint = None if r is None else _step_hint(r, spec, m, g.size)
-            if r is not None and hint is not None:
-                candidates[hint] = o - r * (o - e)
-            candidates["sequential updates inside the mini-batch"] = _sequential_update(
-                case, old, columns, eta)[k][layer - 2]
-            candidates[f"{name} not updated"] = np.asarray(o)
-            raise CheckFailed(mismatch(g, e, tol, equation, quantity, layer, ctx.dtype,
-                                       candidates))  # type: ignore[arg-type]
+            raise CheckFailed(mismatch(g, e, tol, equation, quantity, layer, ctx.dtype,  # type: ignore[arg-type]
+                                       _step_candidates(case, spec, old, columns, rule, k, layer,
+                                                        g, o, e, tol, decay, own_gradient)))
+
+
+def _step_candidates(case: Case, spec: NetworkSpec,
+                     old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
+                     columns: Sequence[int], rule: StepRule, k: int, layer: int, g: np.ndarray,
+                     o: np.ndarray, e: np.ndarray, tol: np.ndarray, decay: float,
+                     own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None
+                     ) -> dict[str, np.ndarray]:
+    """Wrong steps a failed update may be, most telling first (computed on failure only)."""
+    name, m = ("w", "b")[k], len(columns)
+    step = rule.step(m, case.y.shape[0])
+    found: dict[str, np.ndarray] = {}
+    if own_gradient is not None:
+        found["the step is right for the gradient backprop(x, y) returns: the gradient itself "
+              "is wrong (see gradient-vs-reference)"] = (
+            decay * o - step * own_gradient[1 - k][layer - 2])
+    if rule.lmbda and name == "w":
+        gradient_step = decay * o - e
+        found["the L2 decay is (1 − ηλ) instead of (1 − ηλ/n): it is missing /n"] = (
+            (1 - rule.eta * rule.lmbda) * o - gradient_step)
+        found[f"the L2 decay is (1 − ηλ/m) with m = {m} instead of (1 − ηλ/n)"] = (
+            (1 - rule.eta * rule.lmbda / m) * o - gradient_step)
+        found["no L2 decay: w → w − step, without (1 − ηλ/n)"] = o - gradient_step
+    if rule.lmbda and name == "b":
+        found["the biases decayed too: L2 regularisation leaves b alone"] = e - rule.eta * (
+            rule.lmbda / rule.n) * o
+    r = constant_factor(decay * o - g, decay * o - e, tol) if g.shape == e.shape else None
+    hint = None if r is None else _step_hint(r, spec, m, g.size)
+    if r is not None and hint is not None:
+        found[hint] = decay * o - r * (decay * o - e)
+    found["sequential updates inside the mini-batch"] = _sequential_update(
+        case, old, columns, rule)[k][layer - 2]
+    found[f"{name} not updated"] = np.asarray(o)
+    return found
 
 
 def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int) -> str | None:
@@ -174,15 +230,17 @@ def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int) -> str | None:
 
 
 def _sequential_update(case: Case, old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
-                       columns: Sequence[int], eta: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+                       columns: Sequence[int], rule: StepRule
+                       ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """What updating after every example (a classic bug) gives, by the reference."""
     w, b = list(old[0]), list(old[1])
     m = len(columns)
     for j in columns:
         g = backprop_matrix(w, b, case.x[:, j:j + 1], case.y[:, j:j + 1], case.activations,
                             case.cost)
-        w = [p - eta / m * q for p, q in zip(w, g.nabla_w, strict=True)]
-        b = [p - eta / m * q for p, q in zip(b, g.nabla_b, strict=True)]
+        step = rule.step(m, case.y.shape[0])
+        w = [p - step * q for p, q in zip(w, g.nabla_w, strict=True)]
+        b = [p - step * q for p, q in zip(b, g.nabla_b, strict=True)]
     return w, b
 
 
@@ -193,15 +251,17 @@ def pairs(ctx: Context, case: Case, columns: Sequence[int]) -> list[tuple[np.nda
 
 
 def check_update(ctx: Context, spec: NetworkSpec) -> None:
-    """w → w − (η/m)Σₓ∂Cₓ/∂w and b → b − (η/m)Σₓ∂Cₓ/∂b on the network's whole mini-batch."""
+    """w → (1 − ηλ/n)w − (η/m)Σₓ∂Cₓ/∂w and b → b − (η/m)Σₓ∂Cₓ/∂b on the network's mini-batch
+    (λ = 0 unless the implementation's update takes λ and n, as network2.py's does)."""
     case = ctx.case(spec)
     w, b, _, _ = ctx.arrays(case)
     columns = range(spec.m)
-    what = f"{ctx.impl.name}.update_mini_batch(mini_batch, eta)"
-    value = call_with_limit(what, ctx.impl.update, w, b, pairs(ctx, case, columns), ETA,
-                            seconds=ctx.seconds)
+    rule = StepRule.of(ctx)
+    what = f"{ctx.impl.name}.update_mini_batch(mini_batch, eta{', lmbda, n' if rule.lmbda else ''})"
+    value = call_with_limit(what, ctx.impl.update, w, b, pairs(ctx, case, columns),
+                            *rule.arguments(), seconds=ctx.seconds)
     new_w, new_b = ([np.asarray(a, dtype=np.float64) for a in part] for part in value)
-    judge_step(ctx, spec, case, (case.weights, case.biases), (new_w, new_b), columns, ETA,
+    judge_step(ctx, spec, case, (case.weights, case.biases), (new_w, new_b), columns, rule,
                "update rule", "the step", _own_gradient(ctx, spec))
 
 

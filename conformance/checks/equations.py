@@ -47,13 +47,18 @@ def check_bp1(ctx: Context, spec: NetworkSpec) -> None:
     act = case.activations[-1]
     expected = bp1_output_error(z, a, y, act, case.cost)
     grad_a = case.cost.gradient(a, y)
-    candidates = {
+    candidates = {}
+    if case.cost.name == "cross-entropy":
+        candidates["σ′ multiplied into the cross-entropy δᴸ: with this cost δᴸ = aᴸ − y (σ′ "
+                   "cancels); (aᴸ − y) ⊙ σ′(zᴸ) is the quadratic cost's δᴸ"] = (a - y) * act.fprime(z)
+    candidates.update({
         "missing σ′: δᴸ = ∇ₐC instead of ∇ₐC ⊙ σ′(zᴸ)": grad_a,
         "sign flipped: y − a instead of a − y": -expected,
-        "missing ½ of the quadratic cost: ∇ₐC = 2(a − y)": 2 * expected,
         "σ(z) in place of σ′(z)": grad_a * act.f(z),
         "σ′ applied twice": expected * act.fprime(z),
-    }
+    })
+    if case.cost.name == "quadratic":
+        candidates["missing ½ of the quadratic cost: ∇ₐC = 2(a − y)"] = 2 * expected
     compare([ctx.own_deltas(spec, 0)[-1]], [expected], [ctx.allowance(spec).deltas[-1][:, :1]],
             "BP1", "δᴸ", [spec.L], ctx.dtype, lambda layer: candidates)
 

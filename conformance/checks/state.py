@@ -1,7 +1,8 @@
 """What calls leave behind: state kept between calls, inputs changed in place, nondeterminism.
 
 The ``state`` check keeps one network (``Session``) across a sequence of calls, as a user's
-training loop does:
+training loop does; it runs once the gradient and the update rule are right on fresh networks
+(a failure of those blocks it), so what it finds is what the network remembers:
 
   1. ∇C at x₀, *kept as returned*; ∇C at x₁; then the kept result against the reference
      (returned arrays that are internal buffers, overwritten by the next call, fail here);
@@ -15,6 +16,7 @@ training loop does:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -22,16 +24,15 @@ from bpverify.conformance.adapters import Session
 from bpverify.conformance.battery import NetworkSpec
 from bpverify.conformance.bounds import allowance, relative_factor
 from bpverify.conformance.calls import as_gradient, call_with_limit, check_finite
-from bpverify.conformance.cases import Case, random_case
+from bpverify.conformance.cases import Case
 from bpverify.conformance.checks.base import (
     CheckFailed,
     Context,
     Failure,
     check_shapes,
     compare,
-    rounded,
 )
-from bpverify.conformance.checks.batch import ETA, judge_step, pairs
+from bpverify.conformance.checks.batch import StepRule, judge_step, pairs
 from bpverify.reference.backpropagation import backprop_matrix
 
 
@@ -42,21 +43,17 @@ def state_batch_sizes(L: int) -> tuple[int, int]:
     return sizes[-1], sizes[0]
 
 
-def state_case(spec: NetworkSpec, dtype: str) -> Case:
+def state_spec(spec: NetworkSpec) -> NetworkSpec:
     """The network of ``spec`` with enough examples for both steps and the probes x₀, x₁."""
     first, second = state_batch_sizes(spec.L)
-    case = random_case(spec.seed, spec.sizes, batch_size=first + second, weight_scale=spec.scale)
-    return rounded(case, dtype)
+    return replace(spec, m=first + second)
 
 
 def check_state(ctx: Context, spec: NetworkSpec) -> None:
-    case = ctx.case(spec)
-    big = ctx._memo(("state-case", spec), lambda: state_case(spec, ctx.dtype))
-    session = _call(ctx, "session(weights, biases)", ctx.impl.session,
-                    *ctx.arrays(case)[:2])
+    big = ctx.case(state_spec(spec))
+    session = _call(ctx, "session(weights, biases)", ctx.impl.session, *ctx.arrays(big)[:2])
     _kept_results(ctx, spec, session, big)
-    other = random_case(spec.seed + 1, spec.sizes, weight_scale=spec.scale)
-    new_params = rounded(other, ctx.dtype)
+    new_params = ctx.case(replace(spec, seed=spec.seed + 1))
     _call(ctx, "assigning new weights and biases", session.assign,
           *ctx.arrays(new_params)[:2])
     _probe(ctx, spec, session, new_params.weights, new_params.biases, big,
@@ -64,15 +61,16 @@ def check_state(ctx: Context, spec: NetworkSpec) -> None:
     if not ctx.impl.capabilities.update:
         return
     first, second = state_batch_sizes(spec.L)
+    rule = StepRule.of(ctx)
     start = 0
     for step, m in enumerate((first, second), start=1):
         columns = range(start, start + m)
         start += m
         before = _parameters(ctx, session)
         _call(ctx, "update_mini_batch(mini_batch, eta)", session.update,
-              pairs(ctx, big, columns), ETA)
+              pairs(ctx, big, columns), *rule.arguments())
         after = _parameters(ctx, session)
-        judge_step(ctx, spec, big, before, after, columns, ETA, "state",
+        judge_step(ctx, spec, big, before, after, columns, rule, "state",
                    f"update step {step} of 2 (m = {m}) on one network")
         _probe(ctx, spec, session, after[0], after[1], big, f"after update step {step}")
 
