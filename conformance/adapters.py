@@ -18,6 +18,7 @@ Undeclared capabilities are skipped, with the reason.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from collections.abc import Callable, Mapping
@@ -119,6 +120,11 @@ class Implementation:
         """The SGD step is η × this × Σₓ∇Cₓ: the book's 1/m unless the conventions say other."""
         return 1.0 / m
 
+    def call_name(self, book_call: str) -> str:
+        """How a message names a call, e.g. ``network:Network.backprop(x, y)``, in the
+        implementation's own names where it has other ones."""
+        return f"{self.name}.{book_call}"
+
     def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
         """One network that lives across calls (the ``state`` check): stateless here."""
         return Session(self, weights, biases)
@@ -203,6 +209,12 @@ class BookClassAdapter(Implementation):
             costs=(native_cost(probe, owner),))
         self.capabilities = Capabilities.declared(base, rest, owner)
 
+    def with_conventions(self, conventions: Conventions) -> BookClassAdapter:
+        """The same class under other conventions (to find, by trying, which fit)."""
+        other = copy.copy(self)
+        other.conventions = conventions
+        return other
+
     def _call(self, net: Any, book_name: str, *args: Any) -> Any:
         return getattr(net, self.conventions.name(book_name))(*args)
 
@@ -235,9 +247,14 @@ class BookClassAdapter(Implementation):
     def _update(self, net: Any, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
                 lmbda: float, n: int) -> None:
         c = self.conventions
-        pairs = [(c.examples_to_theirs(x), c.examples_to_theirs(y)) for x, y in mini_batch]
-        args = (pairs, eta, lmbda, n) if self.capabilities.l2 else (pairs, eta)
-        self._call(net, "update_mini_batch", *args)
+        if c.update_input == "arrays":
+            X = c.examples_to_theirs(np.hstack([x for x, _ in mini_batch]))
+            Y = c.examples_to_theirs(np.hstack([y for _, y in mini_batch]))
+            batch: tuple[Any, ...] = (X, Y)
+        else:
+            batch = ([(c.examples_to_theirs(x), c.examples_to_theirs(y)) for x, y in mini_batch],)
+        rest = (eta, lmbda, n) if self.capabilities.l2 else (eta,)
+        self._call(net, "update_mini_batch", *batch, *rest)
 
     def gradient(self, weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
                  y: np.ndarray, activation: str = "sigmoid", cost: str = "quadratic") -> Gradient:
@@ -261,6 +278,10 @@ class BookClassAdapter(Implementation):
 
     def step_scale(self, m: int, n_out: int) -> float:
         return self.conventions.step_scale(m, n_out)
+
+    def call_name(self, book_call: str) -> str:
+        method, _, arguments = book_call.partition("(")
+        return f"{self.name}.{self.conventions.name(method)}({arguments}"
 
     def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
         return BookSession(self, weights, biases)

@@ -35,10 +35,10 @@ if TYPE_CHECKING:
 SATURATED_Z = 10.0
 """The saturating battery case has some |zˡⱼ| at least this large (σ′(10) ≈ 4.5e-5)."""
 
-PLANTED_Z = (-750.0, 40.0, 14.0, -12.0)
-"""z values planted in a saturated layer: exp(−z) overflows below −709; σ(40) is 1.0 in float64,
-so σ(1 − σ) gives σ′ = 0 there (an absolute error of 4e-18, which a correct implementation may
-make); at ±12..14 σ′ ≈ 1e-6 is far above rounding and must be right."""
+PLANTED_Z = (-750.0, 750.0, 40.0, 14.0, -12.0)
+"""z values planted in a saturated layer: exp(−z) overflows below −709 and exp(z) above 709;
+σ(40) is 1.0 in float64, so σ(1 − σ) gives σ′ = 0 there (an absolute error of 4e-18, which a
+correct implementation may make); at ±12..14 σ′ ≈ 1e-6 is far above rounding and must be right."""
 
 SLOTS = ("one-layer", "width-one", "square", "deep", "wide-input", "large-batch", "saturating")
 SATURATION_SLOTS = ("saturated-hidden", "saturated-output")
@@ -146,12 +146,12 @@ def _saturating_scale(sizes: tuple[int, ...], seed: int) -> float:
 
 
 def saturation_specs(seed: int) -> tuple[NetworkSpec, ...]:
-    """Networks with PLANTED_Z in a hidden layer of width 4–6 and in the output layer."""
+    """Networks with PLANTED_Z in a hidden layer of width 5–7 and in the output layer."""
     rng = np.random.default_rng([seed, 0x5A7])
     n = functools.partial(_draw_widths, rng)
-    return (NetworkSpec("saturated-hidden", (n(1, 2, 5)[0], *n(1, 4, 6), *n(1, 1, 3)), 2, 1.0,
+    return (NetworkSpec("saturated-hidden", (n(1, 2, 5)[0], *n(1, 5, 7), *n(1, 1, 3)), 2, 1.0,
                         seed),
-            NetworkSpec("saturated-output", (*n(2, 2, 5), *n(1, 4, 5)), 1, 1.0, seed))
+            NetworkSpec("saturated-output", (*n(2, 2, 5), *n(1, 5, 6)), 1, 1.0, seed))
 
 
 def specs_for(source: str, seed: int) -> tuple[NetworkSpec, ...]:

@@ -11,15 +11,22 @@ allowed, propagated through the network on absolute values:
   times the relative factor κ = u·(Σₗ nₗ + 4L)·(1 + 2·maxₗ max(|wˡ||aˡ⁻¹| + |bˡ|)): the
   accumulation lengths, and the rounding of zˡ that moves σ′(zˡ) by |σ″/σ′|·|Δz| ≤ 2|Δz|;
 
-* an *absolute* error of σ′ of up to SIGMA_PRIME_ABS_ERROR·u. The book's σ(z)(1 − σ(z)) is
-  such a σ′: 1 − σ(z) cancels, so its error is about u in absolute terms, not relative. It is
-  0 where σ′(40) = 4e-18 and wrong in its last digits at z = 12, and correct for all that:
+* *absolute* errors of σ and σ′ of up to c·u each (c = FUNCTION_ABS_ERROR). Correct formulas
+  cancel: the book's σ′ = σ(1 − σ) is 0 where σ′(40) = 4e-18, and σ = ½(1 + tanh(z/2)) has an
+  error of u, not u·σ, where σ(−30) = 1e-13. Carried forward, an error εᵃ in aˡ⁻¹ moves zˡ by
+  εᶻ = |wˡ|εᵃ, so σ(zˡ) by |σ′|εᶻ and σ′(zˡ) by at most εᶻ (|σ″| ≤ 1):
 
-      Ēᴸ = c·u·(|∇ₐC| + |aᴸ| + |y|),    Ēˡ = (|wˡ⁺¹|ᵀ Ēˡ⁺¹) ⊙ |σ′(zˡ)| + c·u·(|wˡ⁺¹|ᵀ δ̄ˡ⁺¹).
+      εᵃ¹ = 0,  εᶻˡ = |wˡ| εᵃˡ⁻¹,  εᵃˡ = c·u + |σ′(zˡ)| εᶻˡ,  εˢˡ = c·u + εᶻˡ,
 
-An entry may differ from the exact value by SAFETY·(κ·δ̄ + Ē) (and the matching sums and
-products for ∂C/∂b, ∂C/∂w). Unlike a normwise or random-projection check, this sees a single
-entry that is 1% wrong in a 784×30 layer, and σ′ = 0 where σ′(12) = 6e-6.
+  and carried backward into δ:
+
+      Ēᴸ = εˢᴸ ⊙ (|∇ₐC| + |aᴸ| + |y|) + εᵃᴸ,
+      Ēˡ = (|wˡ⁺¹|ᵀ Ēˡ⁺¹) ⊙ |σ′(zˡ)| + εˢˡ ⊙ (|wˡ⁺¹|ᵀ δ̄ˡ⁺¹).
+
+An entry of δˡ may differ from the exact value by SAFETY·(κ·δ̄ˡ + Ēˡ), of ∂C/∂bˡ by its sum over
+the examples, of ∂C/∂wˡ by SAFETY·((κ·δ̄ˡ + Ēˡ)|aˡ⁻¹|ᵀ + δ̄ˡ(εᵃˡ⁻¹)ᵀ). Unlike a normwise or
+random-projection check, this sees a single entry that is 1% wrong in a 784×30 layer, and
+σ′ = 0 where σ′(12) = 6e-6.
 """
 
 from __future__ import annotations
@@ -35,19 +42,24 @@ from bpverify.reference.equations import feedforward_layers
 SAFETY = 4.0
 """Two implementations each within the bound differ by at most twice it; twice again for margin."""
 
-SIGMA_PRIME_ABS_ERROR = 4.0
-"""c: σ′ computed as σ(1 − σ) or 1 − tanh² errs by about 2u in absolute terms; twice that."""
+FUNCTION_ABS_ERROR = 4.0
+"""c: σ or σ′ computed by a cancelling formula (σ(1 − σ), 1 − tanh², ½(1 + tanh(z/2))) errs by
+about 2u in absolute terms; twice that."""
 
 UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24}
 
 
 @dataclass(frozen=True)
 class Allowance:
-    """Per-entry tolerances for ∂C/∂b, ∂C/∂w and δ (one column per example), layers 2..L."""
+    """Per-entry tolerances for ∂C/∂b, ∂C/∂w and δ (one column per example), layers 2..L; and
+    the absolute errors a correct implementation may have in σ′(zˡ) (layers 2..L) and in aˡ
+    (layers 1..L), for the checks that build their own comparisons."""
 
     nabla_b: list[np.ndarray]
     nabla_w: list[np.ndarray]
     deltas: list[np.ndarray]
+    sigma_prime: list[np.ndarray]
+    activations: list[np.ndarray]
 
 
 def relative_factor(case: Case, dtype: str = "float64") -> float:
@@ -57,23 +69,31 @@ def relative_factor(case: Case, dtype: str = "float64") -> float:
         1.0 + 2.0 * z_scale)
 
 
-def sigma_prime_slack(dtype: str = "float64") -> float:
-    """SAFETY·c·u: the absolute error of σ′ a correct implementation may make (module docstring)."""
-    return SAFETY * SIGMA_PRIME_ABS_ERROR * UNIT_ROUNDOFF[dtype]
+def function_slack(dtype: str = "float64") -> float:
+    """c·u: the absolute error of σ or σ′ a correct implementation may make (module docstring)."""
+    return FUNCTION_ABS_ERROR * UNIT_ROUNDOFF[dtype]
 
 
 def allowance(case: Case, dtype: str = "float64") -> Allowance:
     """SAFETY·(κ·δ̄ + Ē) per entry of δ, and its sums and products for ∂C/∂b and ∂C/∂w."""
     zs, acts = feedforward_layers(case.weights, case.biases, case.x, case.activations)
     s = [np.abs(act.fprime(z)) for act, z in zip(case.activations, zs, strict=True)]
+    cu = function_slack(dtype)
+    eps_a, eps_s = [np.zeros_like(case.x)], []
+    for w, s_l in zip(case.weights, s, strict=True):
+        eps_z = np.abs(w) @ eps_a[-1]
+        eps_s.append(cu + eps_z)
+        eps_a.append(cu + s_l * eps_z)
     output = np.abs(case.cost.gradient(acts[-1], case.y)) + np.abs(acts[-1]) + np.abs(case.y)
-    kappa, slack = relative_factor(case, dtype), sigma_prime_slack(dtype)
-    delta_bar, e_bar = [output * s[-1]], [slack * output]
+    kappa = relative_factor(case, dtype)
+    delta_bar, e_bar = [output * s[-1]], [eps_s[-1] * output + eps_a[-1]]
     for i in range(len(zs) - 2, -1, -1):
         w_abs = np.abs(case.weights[i + 1]).T
-        e_bar.insert(0, (w_abs @ e_bar[0]) * s[i] + slack * (w_abs @ delta_bar[0]))
+        e_bar.insert(0, (w_abs @ e_bar[0]) * s[i] + eps_s[i] * (w_abs @ delta_bar[0]))
         delta_bar.insert(0, (w_abs @ delta_bar[0]) * s[i])
-    per_delta = [kappa * d + e for d, e in zip(delta_bar, e_bar, strict=True)]
-    return Allowance([d.sum(axis=1, keepdims=True) for d in per_delta],
-                     [d @ np.abs(a).T for d, a in zip(per_delta, acts[:-1], strict=True)],
-                     per_delta)
+    per_delta = [kappa * d + SAFETY * e for d, e in zip(delta_bar, e_bar, strict=True)]
+    return Allowance(
+        [d.sum(axis=1, keepdims=True) for d in per_delta],
+        [d @ np.abs(a).T + SAFETY * db @ ea.T
+         for d, db, a, ea in zip(per_delta, delta_bar, acts[:-1], eps_a[:-1], strict=True)],
+        per_delta, [SAFETY * e for e in eps_s], [SAFETY * e for e in eps_a])

@@ -8,7 +8,11 @@ A book-style class declares them in its ``bpverify_capabilities`` dict (every ke
   biases          "column" (the book: (nₗ, 1)), "flat" ((nₗ,)) or "row" ((1, nₗ))
   gradient_order  "bw" (the book: backprop returns (nabla_b, nabla_w)) or "wb"
   reduction       "sum" (the book: Σₓ), "mean" (averaged over the batch) or "mean_all"
-                  (averaged over every entry of the output, as torch's MSELoss)
+                  (averaged over every entry of the output)
+  quadratic       "half" (the book: C = ½Σ(a − y)²) or "full" (Σ(a − y)², as an MSE loss has
+                  it; torch's MSELoss is quadratic="full", reduction="mean_all")
+  update_input    "pairs" (the book: update_mini_batch(list of (x, y), eta)) or "arrays"
+                  (update(X, Y, eta) with the batch as two arrays in their layout)
   methods         {"backprop": "their name", "feedforward": …, "update_mini_batch": …,
                    "backprop_matrix": …, "weights": …, "biases": …} where theirs differ
 
@@ -29,6 +33,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "biases": ("column", "flat", "row"),
     "gradient_order": ("bw", "wb"),
     "reduction": ("sum", "mean", "mean_all"),
+    "quadratic": ("half", "full"),
+    "update_input": ("pairs", "arrays"),
 }
 METHODS = ("backprop", "feedforward", "update_mini_batch", "backprop_matrix", "weights", "biases")
 
@@ -42,6 +48,8 @@ class Conventions:
     biases: str = "column"
     gradient_order: str = "bw"
     reduction: str = "sum"
+    quadratic: str = "half"
+    update_input: str = "pairs"
     methods: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -99,13 +107,17 @@ class Conventions:
         return array.T if self.layout == "rows" and array.ndim == 2 else array
 
     def gradient_scale(self, m: int, n_out: int) -> float:
-        """Their gradient = this × the book's Σₓ∇Cₓ (their loss's reduction)."""
-        return {"sum": 1.0, "mean": 1.0 / m, "mean_all": 1.0 / (m * n_out)}[self.reduction]
+        """Their gradient = this × the book's Σₓ∇Cₓ (their loss's reduction, and 2 for a
+        quadratic cost without the ½)."""
+        half = 2.0 if self.quadratic == "full" else 1.0
+        return half * {"sum": 1.0, "mean": 1.0 / m, "mean_all": 1.0 / (m * n_out)}[self.reduction]
 
     def step_scale(self, m: int, n_out: int) -> float:
         """Their SGD step = η × this × Σₓ∇Cₓ: the book's η/m for a sum (update_mini_batch divides
         by m), η times their mean-reduced loss's gradient otherwise."""
-        return 1.0 / m if self.reduction == "sum" else self.gradient_scale(m, n_out)
+        if self.reduction == "sum" and self.quadratic == "half":
+            return 1.0 / m
+        return self.gradient_scale(m, n_out)
 
     def gradient_from_theirs(self, value: Any, m: int, n_out: int) -> Any:
         """(nabla_b, nabla_w) in the book's order, shapes and sum, from what they returned; what

@@ -138,9 +138,19 @@ def test_a_failure_report_names_the_network_and_reruns_exactly_it(
     assert "likely: missing σ′" in out
     rerun = "bpverify check bpverify.conformance.zoo:SingleOutput --seed 4 --case width-one --only BP1"
     assert f"rerun: {rerun}" in out
-    assert check_main("bpverify.conformance.zoo:SingleOutput", seed=4, case="width-one",
-                      only=["BP1"]) == 1  # the rerun line reruns it
-    assert "FAIL    BP1" in capsys.readouterr().out
+    _assert_reruns(rerun, line, capsys)
+
+
+def _assert_reruns(rerun: str, line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The printed rerun line, run as printed, reproduces the very same failure line."""
+    import shlex
+
+    from bpverify.cli import main
+    words = shlex.split(rerun)
+    assert words[:2] == ["bpverify", "check"]
+    assert main(words[1:]) == 1
+    same = " ".join(line.split())  # the column width follows the ids shown
+    assert same in [" ".join(ln.split()) for ln in capsys.readouterr().out.splitlines()]
 
 
 def test_thorough_shrinks_a_failure_to_the_smallest_network(
@@ -155,6 +165,10 @@ def test_thorough_shrinks_a_failure_to_the_smallest_network(
     text = format_report(report)
     assert "shrunk: fails at sizes [1, 1], m = 1" in text
     assert "--case 1,1/m=1/scale=1" in text
+    import bpverify.conformance.zoo as zoo
+    zoo.SingleOutput = cls  # type: ignore[attr-defined]
+    line = next(ln for ln in text.splitlines() if ln.startswith("FAIL"))
+    _assert_reruns(outcome.rerun("bpverify.conformance.zoo:SingleOutput"), line, capsys)
 
 
 def test_a_broken_prerequisite_is_reported_once() -> None:

@@ -1,6 +1,9 @@
-"""The optional PyTorch implementation passes the suite (tox -e torch installs PyTorch)."""
+"""PyTorch plugs in (tox -e torch installs it): the built-in autograd implementation, and a
+user's nn.Module through the helper, torch's MSELoss and SGD included; momentum is seen."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -9,8 +12,28 @@ from bpverify.conformance.runner import run_suite
 
 pytest.importorskip("torch", reason="PyTorch is optional: run `tox -e torch`")
 
+STYLES = Path(__file__).resolve().parent / "styles"
+
+
+def _problems(report):  # type: ignore[no-untyped-def]
+    return [(o.check.id, o.detail) for o in report.outcomes if o.status not in ("pass", "skip")]
+
 
 def test_pytorch_autograd_conforms() -> None:
     report = run_suite(resolve("bpverify.conformance.builtin:torch_autograd"), seeds=3)
-    assert report.passed, [(o.check.id, o.detail) for o in report.outcomes if o.status != "pass"]
-    assert report.count("pass") == 16  # BP3 is skipped: autograd exposes no δ
+    assert report.passed, _problems(report)
+    assert report.count("skip") == 1  # BP3: autograd exposes no δ
+
+
+@pytest.mark.parametrize("attribute", ["implementation", "tanh_hidden"])
+def test_a_torch_module_with_its_loss_and_optimizer_conforms(attribute: str) -> None:
+    impl = resolve(f"{STYLES / 'torch_style.py'}:{attribute}")
+    report = run_suite(impl, seeds=2)
+    assert report.passed, _problems(report)
+    assert impl.capabilities.update and impl.capabilities.mini_batch
+
+
+def test_momentum_left_in_the_optimizer_fails_state() -> None:
+    report = run_suite(resolve(f"{STYLES / 'torch_style.py'}:with_momentum"))
+    failed = {o.check.id for o in report.outcomes if o.status == "fail"}
+    assert failed == {"state"}, _problems(report)

@@ -274,7 +274,7 @@ class Context:
 
     def call_gradient(self, w: list[np.ndarray], b: list[np.ndarray], x: np.ndarray,
                       y: np.ndarray, spec: NetworkSpec) -> Gradient:
-        what = f"{self.impl.name}.backprop(x, y)"
+        what = self.impl.call_name("backprop(x, y)")
         value = call_with_limit(what, self.impl.gradient, w, b, x, y, spec.activation, spec.cost,
                                 seconds=self.seconds)
         case = self.case(spec)
@@ -293,7 +293,7 @@ class Context:
 
         def compute() -> list[np.ndarray]:
             w, b, x, y = self.arrays(self.case(spec))
-            what = f"{self.impl.name}.deltas(x, y)"
+            what = self.impl.call_name("deltas(x, y)")
             value = call_with_limit(what, self.impl.deltas, w, b, x[:, column:column + 1],
                                     y[:, column:column + 1], spec.activation, spec.cost,
                                     seconds=self.seconds)

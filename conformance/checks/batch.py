@@ -32,7 +32,7 @@ def check_mini_batch(ctx: Context, spec: NetworkSpec) -> None:
     backprop, so each is blamed for its own error)."""
     case = ctx.case(spec)
     w, b, X, Y = ctx.arrays(case)
-    what = f"{ctx.impl.name}.backprop_matrix(X, Y)"
+    what = ctx.impl.call_name("backprop_matrix(X, Y)")
     value = call_with_limit(what, ctx.impl.gradient_batch, w, b, X, Y, spec.activation,
                             spec.cost, seconds=ctx.seconds)
     got_b, got_w = as_gradient(value, what, [wt.shape for wt in case.weights])
@@ -79,14 +79,15 @@ def _averaging(factors: list[float | None], spec: NetworkSpec) -> str | None:
     averaged = [r is not None and abs(r - 1 / m) <= 1e-9 for r in factors]
     exact = [r == 1.0 for r in factors]
     if all(averaged):
-        return f"averaged over the mini-batch instead of summed (both ∂C/∂b and ∂C/∂w divided by m = {m})"
+        return (f"averaged over the mini-batch instead of summed (both ∂C/∂b and ∂C/∂w divided "
+                f"by m = {m}); a loss averaged over the batch? declare reduction='mean'")
     if averaged[0] and exact[1]:
         return f"only ∂C/∂b averaged over the mini-batch (divided by m = {m}); ∂C/∂w is summed"
     if averaged[1] and exact[0]:
         return f"only ∂C/∂w averaged over the mini-batch (divided by m = {m}); ∂C/∂b is summed"
     for r in factors:
         if r is not None and r != 1.0:
-            return factor_hint(r, spec, entries=4)
+            return factor_hint(r, spec.m, spec.sizes[-1], entries=4)
     return None
 
 
@@ -257,7 +258,8 @@ def check_update(ctx: Context, spec: NetworkSpec) -> None:
     w, b, _, _ = ctx.arrays(case)
     columns = range(spec.m)
     rule = StepRule.of(ctx)
-    what = f"{ctx.impl.name}.update_mini_batch(mini_batch, eta{', lmbda, n' if rule.lmbda else ''})"
+    arguments = "mini_batch, eta, lmbda, n" if rule.lmbda else "mini_batch, eta"
+    what = ctx.impl.call_name(f"update_mini_batch({arguments})")
     value = call_with_limit(what, ctx.impl.update, w, b, pairs(ctx, case, columns),
                             *rule.arguments(), seconds=ctx.seconds)
     new_w, new_b = ([np.asarray(a, dtype=np.float64) for a in part] for part in value)

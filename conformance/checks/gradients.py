@@ -36,23 +36,33 @@ def scaled(spec: NetworkSpec, actual: list[np.ndarray], expected: list[np.ndarra
     def candidates(layer: int) -> dict[str, np.ndarray]:
         i = layer - 2
         r = constant_factor(actual[i], expected[i], allowed[i])
-        meaning = None if r is None else factor_hint(r, spec, actual[i].size)
+        meaning = None if r is None else factor_hint(r, 1, spec.sizes[-1], actual[i].size)
         return {} if meaning is None else {meaning: r * expected[i]}
     return candidates
 
 
-def factor_hint(r: float, spec: NetworkSpec, entries: int) -> str | None:
-    """What a constant factor r between a gradient and the expected one suggests; a factor with
-    no name only when enough entries share it to make it a pattern."""
-    names = ((1 / spec.m, f"1/m = 1/{spec.m}: averaged over the mini-batch instead of summed"),
-             (2.0, "2: the ½ of the quadratic cost left out"),
-             (-1.0, "−1: the sign flipped"),
-             (2 / spec.sizes[-1], f"2/n_L = 2/{spec.sizes[-1]}: a loss averaged over the outputs"),
-             (1 / (spec.m * spec.sizes[-1]), "1/(m·n_L): a loss averaged over every entry"))
+def factor_hint(r: float, m: int, n_out: int, entries: int) -> str | None:
+    """What a constant factor r between a gradient of a batch of m and the expected Σₓ∇Cₓ
+    suggests, with the declaration that would fit; a factor with no name only when enough
+    entries share it to make it a pattern."""
     if r == 0.0:
         return "every entry is 0: this gradient is never computed (left at its initial zeros)"
+    names = [(-1.0, "−1: the sign flipped"),
+             (2.0, "2: the ½ of the quadratic cost left out (if your loss is Σ(a − y)² on "
+                   "purpose, declare quadratic='full')")]
+    if m > 1:
+        names += [(1 / m, f"1/m = 1/{m}: averaged over the mini-batch instead of summed (a "
+                          "loss averaged over the batch? declare reduction='mean')"),
+                  (2 / m, f"2/m = 2/{m}: the mean of (a − y)² over the batch? declare "
+                          "reduction='mean', quadratic='full'")]
+    if m * n_out > 1:
+        names += [(1 / (m * n_out), f"1/(m·n_L) = 1/{m * n_out}: a loss averaged over every "
+                                    "entry? declare reduction='mean_all'"),
+                  (2 / (m * n_out), f"2/(m·n_L) = 2/{m * n_out}: the mean of (a − y)² over "
+                                    "every entry, as torch's MSELoss? declare "
+                                    "reduction='mean_all', quadratic='full'")]
     for value, meaning in names:
-        if value != 1.0 and abs(r - value) <= 1e-6 * abs(value):
+        if abs(r - value) <= 1e-6 * abs(value):
             return f"every entry is exactly {meaning}"
     if entries >= 4:
         return f"every entry is exactly {r:.6g} × expected: a constant factor in the cost or step"

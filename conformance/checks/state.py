@@ -78,7 +78,7 @@ def check_state(ctx: Context, spec: NetworkSpec) -> None:
 def _kept_results(ctx: Context, spec: NetworkSpec, session: Session, big: Case) -> None:
     """∇C at x₀ kept exactly as returned, ∇C at x₁, then the kept result checked."""
     x, y = _columns(ctx, big, 0)
-    what = f"{ctx.impl.name}.backprop(x, y)"
+    what = ctx.impl.call_name("backprop(x, y)")
     shapes = [w.shape for w in big.weights]
     kept = as_gradient(_call(ctx, "backprop(x, y)", session.gradient, x, y), what, shapes,
                        copy=False)
@@ -96,7 +96,7 @@ def _probe(ctx: Context, spec: NetworkSpec, session: Session, weights: Sequence[
            biases: Sequence[np.ndarray], big: Case, when: str) -> None:
     """∇C and, where there is one, aᴸ at the same x₀ as before, against the current parameters."""
     x, y = _columns(ctx, big, 0)
-    what = f"{ctx.impl.name}.backprop(x, y)"
+    what = ctx.impl.call_name("backprop(x, y)")
     got = as_gradient(_call(ctx, "backprop(x, y)", session.gradient, x, y), what,
                       [w.shape for w in big.weights])
     hint = ("the same x gives the result of the old weights: a forward pass or gradient "
@@ -110,7 +110,8 @@ def _probe(ctx: Context, spec: NetworkSpec, session: Session, weights: Sequence[
                  big.cost)
     ref = backprop_matrix(probe.weights, probe.biases, probe.x, probe.y, probe.activations,
                           probe.cost)
-    tol = relative_factor(probe, ctx.dtype) * (1.0 + np.abs(ref.activations[-1]))
+    tol = relative_factor(probe, ctx.dtype) * (1.0 + np.abs(ref.activations[-1])) + allowance(
+        probe, ctx.dtype).activations[-1]
     try:
         compare([a], [ref.activations[-1]], [tol], "state", f"aᴸ of feedforward {when}",
                 [spec.L], ctx.dtype)

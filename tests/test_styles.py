@@ -1,0 +1,92 @@
+"""Code written in other people's styles plugs in as it is, or with a few declarations: a
+chapter-3 network with cost classes and L2 decay, a row-major numpy MLP, a JAX loss of a
+parameter pytree (and, in tests/test_torch.py, a torch module). Planted bugs are named."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+from bpverify.conformance.adapters import resolve
+from bpverify.conformance.runner import SuiteReport, run_suite
+
+STYLES = Path(__file__).resolve().parent / "styles"
+
+
+def spec(name: str) -> str:
+    module, attribute = name.split(":")
+    return f"{STYLES / module}.py:{attribute}"
+
+
+def _problems(report: SuiteReport) -> list[tuple[str, str]]:
+    return [(o.check.id, o.detail) for o in report.outcomes if o.status not in ("pass", "skip")]
+
+
+@pytest.mark.parametrize("name", ["network2_style:Network", "network2_style:QuadraticNetwork",
+                                  "rows_mlp:MLP"])
+def test_correct_code_in_other_styles_conforms(name: str) -> None:
+    report = run_suite(resolve(spec(name)), seeds=2)
+    assert report.passed, _problems(report)
+
+
+def test_a_chapter_3_network_is_checked_with_its_own_cost_and_its_l2_update() -> None:
+    caps = resolve(spec("network2_style:Network")).capabilities
+    assert caps.costs == ("cross-entropy",) and caps.l2
+    assert resolve(spec("network2_style:QuadraticNetwork")).capabilities.costs == ("quadratic",)
+
+
+@pytest.mark.parametrize("name, check, diagnosis", [
+    ("network2_style:SigmaPrimeAddedToCrossEntropy", "BP1",
+     "σ′ multiplied into the cross-entropy δᴸ"),
+    ("network2_style:DecayMissingOverN", "update-rule", "it is missing /n"),
+    ("network2_style:WeightsNotTransposed", "BP2", "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ"),
+    ("rows_mlp:MeanOverEveryEntry", "gradient-vs-reference", "declare reduction='mean_all'"),
+    ("rows_mlp:BiasSummedOverNeurons", "gradient-vs-reference", None),
+    ("rows_mlp:Undeclared", "shapes", "{'layout': 'rows', 'weights': 'in_out', 'biases': "
+                                      "'flat', 'gradient_order': 'wb'}"),
+    ("jax_style:undeclared_full_square", "gradient-vs-reference", "declare quadratic='full'"),
+])
+def test_planted_bugs_and_missing_declarations_are_named(name: str, check: str,
+                                                         diagnosis: str | None) -> None:
+    report = run_suite(resolve(spec(name)), only=[check], case="square" if "jax" in name
+                       else None)
+    outcome = report.outcomes[0]
+    assert outcome.status == "fail", (name, outcome.status, outcome.detail)
+    if diagnosis is not None:
+        assert outcome.failure is not None and diagnosis in (outcome.failure.diagnosis or ""), (
+            name, outcome.failure)
+
+
+def test_a_row_major_mean_reduced_mlp_needs_five_lines_of_declarations() -> None:
+    from styles.rows_mlp import MLP  # type: ignore[import-not-found]
+    source = inspect.getsource(MLP).split("def __init__")[0]
+    declaration = source[source.index("bpverify_capabilities"):].strip().splitlines()
+    assert len(declaration) <= 5, declaration
+
+
+def test_a_jax_function_of_a_parameter_pytree_conforms_on_one_network() -> None:
+    report = run_suite(resolve(spec("jax_style:implementation")), case="square")
+    assert report.passed, _problems(report)
+
+
+def test_a_cost_that_is_neither_quadratic_nor_cross_entropy_must_be_declared() -> None:
+    from styles.network2_style import Network  # type: ignore[import-not-found]
+
+    class Quartic:
+        @staticmethod
+        def fn(a, y):  # type: ignore[no-untyped-def]
+            return float(((a - y) ** 4).sum())
+
+        @staticmethod
+        def delta(z, a, y):  # type: ignore[no-untyped-def]
+            return 4 * (a - y) ** 3
+
+    class QuarticNetwork(Network):
+        def __init__(self, sizes):  # type: ignore[no-untyped-def]
+            super().__init__(sizes, cost=Quartic)
+
+    from bpverify.conformance.adapters import as_implementation
+    with pytest.raises(ValueError, match="neither the quadratic nor the cross-entropy.*declare"):
+        as_implementation(QuarticNetwork)
