@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from bpverify.conformance.cases import declare_cost
 from bpverify.conformance.conventions import CHOICES, Conventions
 from bpverify.conformance.loading import load
 from bpverify.reference.costs import BUILTIN_COSTS, quadratic
@@ -70,7 +71,8 @@ class Capabilities:
         if "activation" in values:
             values["activations"] = (values.pop("activation"),)
         if "cost" in values:
-            values["costs"] = (values.pop("cost"),)
+            cost = values.pop("cost")
+            values["costs"] = (cost if isinstance(cost, str) else declare_cost(cost),)
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"{owner}.bpverify_capabilities has unknown key(s) {unknown}; "
@@ -206,7 +208,7 @@ class BookClassAdapter(Implementation):
             feedforward=callable(getattr(probe, self.conventions.name("feedforward"), None)),
             mini_batch=callable(getattr(probe, self.conventions.name("backprop_matrix"), None)),
             update=callable(update), l2=callable(update) and _takes_lmbda_and_n(update),
-            costs=(native_cost(probe, owner),))
+            costs=(quadratic.name,) if "cost" in rest else (native_cost(probe, owner),))
         self.capabilities = Capabilities.declared(base, rest, owner)
 
     def with_conventions(self, conventions: Conventions) -> BookClassAdapter:

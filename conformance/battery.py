@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bpverify.conformance.cases import Case, named_activation, random_case
+from bpverify.conformance.cases import Case, named_activation, named_cost, random_case
 from bpverify.reference.activations import LayerActivation
-from bpverify.reference.costs import BUILTIN_COSTS
 from bpverify.reference.equations import feedforward_layers
 
 if TYPE_CHECKING:
@@ -86,7 +85,7 @@ class NetworkSpec:
 def _build(spec: NetworkSpec) -> Case:
     case = random_case(spec.seed, spec.sizes, batch_size=spec.m, weight_scale=spec.scale,
                        activations=layer_functions(spec.activation, spec.L),
-                       cost=BUILTIN_COSTS[spec.cost], label=spec.name)
+                       cost=named_cost(spec.cost), label=spec.name)
     if spec.name in SATURATION_SLOTS:
         case = _plant(case, layer=2 if spec.name == "saturated-hidden" else spec.L)
     return case

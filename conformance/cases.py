@@ -19,7 +19,7 @@ from bpverify.reference.activations import (
     layer_activations,
     sigmoid,
 )
-from bpverify.reference.costs import Cost, cross_entropy, quadratic
+from bpverify.reference.costs import BUILTIN_COSTS, Cost, cross_entropy, quadratic
 from bpverify.reference.equations import feedforward_layers
 from bpverify.reference.validation import check_columns, check_network, check_same_columns
 
@@ -124,6 +124,31 @@ def named_activation(name: str) -> Activation:
         raise ValueError(f"activation is {name!r}, expected one of "
                          f"{sorted(BUILTIN_ACTIVATIONS) + ['cubic']}")
     return BUILTIN_ACTIVATIONS[name]
+
+
+_DECLARED_COSTS: dict[str, Cost] = {}
+"""Costs an implementation declared as a ``Cost`` (``reference.costs.custom(C, ∇ₐC)``), by name."""
+
+
+def declare_cost(cost: Cost) -> str:
+    """Make a user's cost known by its name to the cases (and the networks of the battery)."""
+    if not isinstance(cost, Cost):
+        raise ValueError(f"cost is {type(cost).__name__}, expected a cost name or a Cost, e.g. "
+                         "bpverify.reference.costs.custom(C, gradient_C, name='mine')")
+    known = BUILTIN_COSTS.get(cost.name) or _DECLARED_COSTS.get(cost.name)
+    if known is not None and known is not cost:
+        raise ValueError(f"cost name {cost.name!r} is taken; give your custom cost another name")
+    _DECLARED_COSTS[cost.name] = cost
+    return cost.name
+
+
+def named_cost(name: str) -> Cost:
+    """A built-in cost by name, or one an implementation declared."""
+    cost = BUILTIN_COSTS.get(name) or _DECLARED_COSTS.get(name)
+    if cost is None:
+        raise ValueError(f"cost is {name!r}, expected one of "
+                         f"{sorted(BUILTIN_COSTS) + sorted(_DECLARED_COSTS)}")
+    return cost
 
 
 def mixed_layer(width: int, names: Sequence[str]) -> PerNeuron:

@@ -17,10 +17,9 @@ import numpy as np
 from bpverify.conformance.adapters import BookClassAdapter
 from bpverify.conformance.bounds import allowance
 from bpverify.conformance.calls import ImplementationFault, as_gradient, call_with_limit
-from bpverify.conformance.cases import Case, random_case
+from bpverify.conformance.cases import Case, named_cost, random_case
 from bpverify.conformance.conventions import Conventions
 from bpverify.reference.backpropagation import backprop_matrix
-from bpverify.reference.costs import BUILTIN_COSTS
 
 PROBE_SIZES = (3, 4, 2)
 """Widths that tell every orientation apart: no two consecutive layers are square."""
@@ -36,7 +35,7 @@ def fitting_conventions(adapter: BookClassAdapter, seconds: float,
     """The first conventions (fewest changes from the declared ones) under which backprop(x, y)
     agrees with the reference on a small network; None if none does."""
     case = case or random_case(0, PROBE_SIZES, activations=_activations(adapter),
-                               cost=BUILTIN_COSTS[adapter.capabilities.costs[0]])
+                               cost=named_cost(adapter.capabilities.costs[0]))
     reference = backprop_matrix(case.weights, case.biases, case.x, case.y, case.activations,
                                 case.cost)
     allowed = allowance(case, "float64")

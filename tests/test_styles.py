@@ -90,3 +90,40 @@ def test_a_cost_that_is_neither_quadratic_nor_cross_entropy_must_be_declared() -
     from bpverify.conformance.adapters import as_implementation
     with pytest.raises(ValueError, match="neither the quadratic nor the cross-entropy.*declare"):
         as_implementation(QuarticNetwork)
+
+
+def test_a_custom_cost_is_declared_as_a_cost_and_checked_with_it() -> None:
+    from styles.network2_style import Network  # type: ignore[import-not-found]
+
+    from bpverify.conformance.adapters import as_implementation
+    from bpverify.reference import costs
+
+    quartic = costs.custom(lambda a, y: 0.25 * ((a - y) ** 4).sum(), lambda a, y: (a - y) ** 3,
+                           name="quartic (test)")
+
+    class QuarticCost:
+        @staticmethod
+        def fn(a, y):  # type: ignore[no-untyped-def]
+            return float(0.25 * ((a - y) ** 4).sum())
+
+        @staticmethod
+        def delta(z, a, y):  # type: ignore[no-untyped-def]
+            return (a - y) ** 3 * a * (1 - a)
+
+    class QuarticNetwork(Network):
+        bpverify_capabilities = {"cost": quartic}
+
+        def __init__(self, sizes):  # type: ignore[no-untyped-def]
+            super().__init__(sizes, cost=QuarticCost)
+
+    class HalfQuarticNetwork(QuarticNetwork):  # a planted bug: the ¼ of C left in ∇ₐC
+        def __init__(self, sizes):  # type: ignore[no-untyped-def]
+            super().__init__(sizes)
+            self.cost = type("Wrong", (QuarticCost,), {"delta": staticmethod(
+                lambda z, a, y: 0.25 * (a - y) ** 3 * a * (1 - a))})
+
+    report = run_suite(as_implementation(QuarticNetwork), seeds=2)
+    assert report.passed and report.outcomes[0].network is not None, _problems(report)
+    assert report.outcomes[0].network.cost == "quartic (test)"
+    wrong = run_suite(as_implementation(HalfQuarticNetwork), only=["BP1"])
+    assert wrong.outcomes[0].status == "fail"
