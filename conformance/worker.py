@@ -1,0 +1,678 @@
+"""Running an implementation in a confined worker process, and its verdicts as plain data.
+
+The implementation's code runs only in the **sandbox process**: a fork of the checker,
+confined (``sandbox.confine``) before the implementation is imported, with a scrubbed
+environment, its own working directory and its output sent to a private file. It computes
+nothing but answers: the checker runs the suite against ``SandboxedImplementation``, which
+forwards each call of the adapter protocol (arrays in, arrays out, ``wire``), so every verdict
+is computed outside the implementation's reach and nothing it prints or sends can be a verdict.
+
+* a call that does not return within the per-call limit: the process is killed and the call is
+  an error; the next call gets a fresh process;
+* the process ending, by any exit or signal, or using up the time limit of the whole
+  implementation, or sending a malformed reply: the verdicts are incomplete, the run is an
+  ERROR (``Isolated.error``), and every later call fails at once.
+
+``run_isolated`` is one such run in the calling process (``bpverify check``). For a class,
+``Template`` starts a clean process (scrubbed environment, bpverify and numpy imported, no
+submission ever seen) that forks one checker per submission, which sends its verdicts back over
+a socket as JSON (``isolated_to_data``); the template reports how each checker ended, so a
+checker that dies before its verdicts are sent is an ERROR too.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import json
+import math
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import numpy as np
+
+from bpverify.conformance import wire
+from bpverify.conformance.adapters import Capabilities, Implementation, resolve
+from bpverify.conformance.runner import SuiteReport, rerun_command, run_suite
+from bpverify.conformance.sandbox import Policy, confine, python_readable
+
+VERDICTS = ("CONFORMS", "DOES NOT CONFORM", "ERROR")
+FORWARDED = tuple(sorted(name for name, member in vars(Implementation).items()
+                         if callable(member) and not name.startswith("_")))
+"""The adapter protocol's methods: the only calls the sandbox answers."""
+OUTPUT_TAIL_BYTES = 8192
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per call (and per import) and per implementation (all its calls and imports together,
+    wall clock; 0 = none), memory (address space), and what it may write."""
+
+    call_seconds: float = 10.0
+    total_seconds: float = 0.0
+    memory_bytes: int = 2 << 30
+    file_bytes: int = 64 << 20
+    open_files: int = 256
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the implementation runs: its working directory, what else it may read or write,
+    and the folders it must not even see (other submissions, the results, the other copies)."""
+
+    cwd: str
+    readable: tuple[str, ...] = ()
+    writable: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
+
+
+class ImplementationStopped(Exception):
+    """The implementation's process ended, or used up its time, before the suite was done."""
+
+
+class CallTimedOut(Exception):
+    """One call ran past the per-call limit; its process was killed."""
+
+
+class LoadError(Exception):
+    """The implementation could not be imported in the sandbox (the spec's error, or its process
+    ended or hung while importing)."""
+
+
+class RemoteError(Exception):
+    """An exception raised inside the implementation; its type name is kept (``raised``)."""
+
+
+def _remote_exception(type_name: str, message: str) -> RemoteError:
+    name = type_name if type_name.isidentifier() and len(type_name) < 80 else "Exception"
+    return type(name, (RemoteError,), {})(message)
+
+
+# -- the sandbox process ---------------------------------------------------------------------------
+
+def sandbox_environment(policy: Policy) -> dict[str, str]:
+    home = policy.writable[0] if policy.writable else policy.cwd
+    return {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _run_sandbox(channel_fd: int, output_fd: int, spec: str, policy: Policy) -> NoReturn:
+    """The body of the forked sandbox process; never returns."""
+    status = 0
+    try:
+        _adopt_descriptors(channel_fd, output_fd)
+        channel = socket.socket(fileno=3)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails instead
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        os.environ.clear()
+        os.environ.update(sandbox_environment(policy))
+        sys.dont_write_bytecode = True
+        wire.send(channel, {"confined": confine(policy)})  # before any code of theirs runs
+        try:
+            impl = resolve(spec)
+        except BaseException as error:  # noqa: BLE001 - anything their import does is a verdict
+            wire.send(channel, {"loaded": False, "error": _describe(error)})
+            os._exit(0)
+        wire.send(channel, {"loaded": True, "name": str(impl.name)[:200],
+                            "capabilities": wire.encode(_capabilities_data(impl.capabilities), [])})
+        _serve(channel, impl)
+    except (wire.ChannelClosed, BrokenPipeError, ConnectionError):
+        pass
+    except BaseException:  # noqa: BLE001 - report to the output file, exit non-zero
+        traceback.print_exc()
+        status = 70
+    os._exit(status)
+
+
+def _adopt_descriptors(channel_fd: int, output_fd: int) -> None:
+    """stdin /dev/null, stdout and stderr the private output file, the channel fd 3, no others."""
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    if channel_fd != 3:
+        os.dup2(channel_fd, 3)
+    os.closerange(4, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 65536)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - fresh objects: no lock a thread held
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+
+
+def _message(error: BaseException) -> str:
+    try:
+        return str(error)[:2000]
+    except Exception:  # noqa: BLE001 - their __str__ may raise
+        return "<unprintable>"
+
+
+def _describe(error: BaseException) -> str:
+    """A load error in one line: the spec's own message, else the exception's type and text."""
+    if type(error).__name__ in ("SpecError", "ValueError"):
+        return _message(error)
+    return f"{type(error).__name__}: {_message(error)}"
+
+
+def _capabilities_data(capabilities: Capabilities) -> dict[str, Any]:
+    return {f.name: getattr(capabilities, f.name) for f in dataclasses.fields(Capabilities)}
+
+
+def _serve(channel: socket.socket, impl: Implementation) -> None:
+    while True:
+        header, buffers = wire.receive(channel)
+        method = header.get("call")
+        args = wire.decode(header.get("args"), buffers)
+        kwargs = wire.decode(header.get("kwargs"), buffers)
+        before = [a.copy() for a in _arrays([args, kwargs])]
+        out: list[memoryview] = []
+        try:
+            if method not in FORWARDED:
+                raise AttributeError(f"{method!r} is not a method of the adapter protocol")
+            value = getattr(impl, method)(*args, **kwargs)
+            returned = wire.encode(value, out)
+            changed = [[i, wire.encode(after, out)] for i, (old, after) in
+                       enumerate(zip(before, _arrays([args, kwargs]), strict=False))
+                       if not _same(old, after)]
+            reply = {"returned": returned, "changed": changed}
+        except BaseException as error:  # noqa: BLE001 - SystemExit too: an answer, not an exit
+            out = []
+            reply = {"raised": [type(error).__name__, _message(error)]}
+        wire.send(channel, reply, out)
+
+
+def _arrays(tree: Any) -> Iterator[np.ndarray]:
+    """The arrays of a value tree, in the order ``wire.encode`` visits them."""
+    if isinstance(tree, np.ndarray):
+        yield tree
+    elif isinstance(tree, list | tuple):
+        for item in tree:
+            yield from _arrays(item)
+    elif isinstance(tree, dict):
+        for item in tree.values():
+            yield from _arrays(item)
+
+
+def _same(old: np.ndarray, new: np.ndarray) -> bool:
+    if old.shape != new.shape or old.dtype != new.dtype:
+        return False
+    try:
+        return bool(np.array_equal(old, new, equal_nan=True))
+    except TypeError:
+        return bool(np.array_equal(old, new))
+
+
+# -- the checker's side ------------------------------------------------------------------------------
+
+class SandboxedImplementation(Implementation):
+    """The adapter protocol, answered by the implementation in its sandbox process."""
+
+    def __init__(self, spec: str, placement: Placement, limits: Limits, output: IO[bytes]) -> None:
+        self.spec, self.placement, self.limits, self.output = spec, placement, limits, output
+        self.name = spec
+        self.capabilities = Capabilities()
+        self.protections: dict[str, str] = {}
+        self.fatal: str | None = None
+        self.waited = 0.0
+        self.processes = 0
+        self._process: tuple[int, socket.socket] | None = None
+        self._lock = threading.Lock()
+        # every fork from one long-lived thread: a child's parent-death signal fires when the
+        # thread that forked it ends, and the calls that need a fresh process run in short ones
+        self._forker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bpverify-fork")
+
+    # process management
+    def start(self) -> None:
+        """Fork the first sandbox and import the implementation; LoadError if that fails."""
+        with self._lock:
+            self._spawn(first=True)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._process is not None:
+                self._stop()
+        self._forker.shutdown()
+
+    def _remaining(self) -> float:
+        total = self.limits.total_seconds
+        return math.inf if not total else total - self.waited
+
+    def _policy(self) -> Policy:
+        remaining = self._remaining()
+        cpu = 0 if math.isinf(remaining) else max(1, math.ceil(remaining)) + 1
+        p = self.placement
+        return Policy(cwd=p.cwd, readable=(*python_readable(), *p.readable), writable=p.writable,
+                      hidden=p.hidden, memory_bytes=self.limits.memory_bytes, cpu_seconds=cpu,
+                      file_bytes=self.limits.file_bytes, open_files=self.limits.open_files)
+
+    def _spawn(self, first: bool = False) -> None:
+        ours, theirs = socket.socketpair()
+        pid = self._forker.submit(self._fork, ours, theirs, self._policy()).result()
+        theirs.close()
+        self._process = (pid, ours)
+        self.processes += 1
+        limit = min(self.limits.call_seconds, self._remaining())
+        try:
+            confined = self._receive(limit, "while starting")
+            if not isinstance(confined.get("confined"), dict):
+                self._stop()
+                raise LoadError("its process did not report its confinement")
+            self.protections = {str(k): str(v) for k, v in confined["confined"].items()}
+            loaded = self._receive(limit, "while importing the implementation")
+        except ImplementationStopped as stopped:
+            raise LoadError(str(stopped)) from None
+        except CallTimedOut:
+            raise LoadError(f"it did not finish importing within {limit:g} s (a hang?)") from None
+        if not loaded.get("loaded"):
+            self._stop()
+            raise LoadError(str(loaded.get("error", "the implementation did not load"))[:2000])
+        try:
+            caps = wire.decode(loaded.get("capabilities"), [])
+            self.capabilities = _capabilities(caps)
+        except (wire.ProtocolError, TypeError, ValueError) as error:
+            self._stop()
+            raise LoadError(f"it declares capabilities the suite cannot read: {error}") from None
+        if first:
+            self.name = str(loaded.get("name", self.spec))
+
+    def _fork(self, ours: socket.socket, theirs: socket.socket, policy: Policy) -> int:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; its effects are tested through the parent
+            ours.close()
+            _run_sandbox(theirs.fileno(), self.output.fileno(), self.spec, policy)
+        return pid
+
+    def _receive(self, limit: float, when: str) -> dict[str, Any]:
+        """One frame from the sandbox within ``limit`` seconds, counted against its time; every
+        way this can fail ends the process and sets ``fatal``."""
+        assert self._process is not None
+        start = time.monotonic()
+        try:
+            header, buffers = wire.receive(self._process[1], start + limit)
+            header["_buffers"] = buffers
+            return header
+        except wire.ChannelTimeout:
+            self._stop()
+            if limit < self.limits.call_seconds:
+                self.fatal = f"used up its time limit of {self.limits.total_seconds:g} s {when}"
+                raise ImplementationStopped(self.fatal) from None
+            raise CallTimedOut(f"did not return within {limit:g} s (a hang?); its process was "
+                               "stopped") from None
+        except (wire.ChannelClosed, OSError):
+            self.fatal = f"its process {self._stop()} {when}"
+            raise ImplementationStopped(self.fatal) from None
+        except wire.ProtocolError as error:
+            self._stop()
+            self.fatal = f"it sent a malformed message {when}: {error}"
+            raise ImplementationStopped(self.fatal) from None
+        finally:
+            self.waited += time.monotonic() - start
+
+    def _stop(self) -> str:
+        """Kill the sandbox process (if still running), reap it, and say how it ended."""
+        assert self._process is not None
+        pid, sock = self._process
+        self._process = None
+        sock.close()
+        for _ in range(20):  # it closed the channel: give it a moment to exit on its own
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return describe_exit(status)
+            time.sleep(0.005)
+        os.kill(pid, signal.SIGKILL)
+        return describe_exit(os.waitpid(pid, 0)[1])
+
+    # the adapter protocol
+    def _call(self, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        with self._lock:
+            if self.fatal:
+                raise ImplementationStopped(self.fatal)
+            if self._process is None:  # the last call hung: a fresh process
+                try:
+                    self._spawn()
+                except LoadError as error:
+                    self.fatal = self.fatal or f"it could not be started again: {error}"
+                    raise ImplementationStopped(self.fatal) from None
+            assert self._process is not None
+            out: list[memoryview] = []
+            header = {"call": method, "args": wire.encode(list(args), out),
+                      "kwargs": wire.encode(kwargs, out)}
+            limit = min(self.limits.call_seconds, self._remaining())
+            try:
+                self._process[1].settimeout(max(limit, 0.001))
+                wire.send(self._process[1], header, out)
+            except OSError:
+                pass  # it stopped reading: the reply below says how it ended
+            reply = self._receive(limit, f"during {method}")
+            buffers = reply["_buffers"]
+            if "raised" in reply:
+                name, message = (list(reply["raised"]) + ["", ""])[:2]
+                raise _remote_exception(str(name), str(message)[:2000])
+            try:
+                for index, value in reply.get("changed", []):
+                    _write_back(list(_arrays([list(args), kwargs])), int(index),
+                                wire.decode(value, buffers))
+                return wire.decode(reply.get("returned"), buffers)
+            except (wire.ProtocolError, TypeError, ValueError) as error:
+                self._stop()
+                self.fatal = f"it sent a malformed reply to {method}: {error}"
+                raise ImplementationStopped(self.fatal) from None
+
+
+def _forwarder(method: str) -> Any:
+    def call(self: SandboxedImplementation, *args: Any, **kwargs: Any) -> Any:
+        return self._call(method, args, kwargs)
+    call.__name__ = method
+    return call
+
+
+for _method in FORWARDED:
+    setattr(SandboxedImplementation, _method, _forwarder(_method))
+
+
+def _write_back(originals: list[np.ndarray], index: int, new: Any) -> None:
+    """An argument the implementation changed in place is changed here too, as in-process."""
+    if not 0 <= index < len(originals) or not isinstance(new, np.ndarray):
+        raise wire.ProtocolError("a changed argument that was not sent")
+    old = originals[index]
+    if old.flags.writeable:
+        if old.shape == new.shape:
+            old[...] = new
+        elif old.dtype.kind in "fc":
+            old[...] = np.nan
+
+
+def _capabilities(data: Any) -> Capabilities:
+    if not isinstance(data, dict):
+        raise TypeError("not a mapping")
+    values = {}
+    for field in dataclasses.fields(Capabilities):
+        if field.name in data:
+            value = data[field.name]
+            values[field.name] = tuple(value) if isinstance(value, list | tuple) else value
+    return Capabilities(**values)
+
+
+def describe_exit(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return f"exited with status {code}"
+    name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+    why = {"SIGXCPU": " (its CPU time limit)", "SIGKILL": " (killed: memory, or stopped)",
+           "SIGXFSZ": " (its file size limit)"}.get(name, "")
+    return f"was ended by {name}{why}"
+
+
+# -- one run, and its verdicts as data ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Isolated:
+    """One implementation's run in its sandbox: the report (None if it never loaded), why its
+    verdicts are incomplete (None if they are complete), the protections that were active,
+    the tail of what it printed (never parsed) and the wall time."""
+
+    spec: str
+    report: SuiteReport | None
+    error: str | None
+    protections: dict[str, str]
+    output: str
+    seconds: float
+    processes: int
+
+    @property
+    def verdict(self) -> str:
+        if self.error is not None or self.report is None:
+            return "ERROR"
+        return "CONFORMS" if self.report.passed else "DOES NOT CONFORM"
+
+
+def run_isolated(spec: str, placement: Placement, limits: Limits = Limits(), *,
+                 display_spec: str | None = None, seed: int = 0, only: Sequence[str] | None = None,
+                 strict: bool = False, seeds: int = 1) -> Isolated:
+    """The suite against ``spec`` imported and run in a sandbox process (forked from this one,
+    which must not be running other threads). ``display_spec`` names it in rerun commands."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as output:
+        impl = SandboxedImplementation(spec, placement, limits, output)
+        report, error = None, None
+        try:
+            impl.start()
+            report = run_suite(impl, spec=display_spec or spec, seed=seed, only=only,
+                               strict=strict, seconds=2 * limits.call_seconds + 5.0, seeds=seeds)
+            error = impl.fatal
+        except LoadError as failed:
+            error = f"the implementation did not load: {failed}"
+        finally:
+            impl.close()
+        output.seek(max(0, output.seek(0, os.SEEK_END) - OUTPUT_TAIL_BYTES))
+        tail = output.read().decode("utf-8", errors="replace")
+    return Isolated(display_spec or spec, report, error, impl.protections, tail,
+                    time.perf_counter() - start, impl.processes)
+
+
+def report_to_data(report: SuiteReport) -> dict[str, Any]:
+    """A SuiteReport as plain data (str, float, int, bool, lists, dicts): THE translation, read
+    defensively, so new fields of the report or its outcomes (a network ``case``) pass through."""
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)[:4000]
+
+    outcomes = []
+    for o in report.outcomes:
+        check, failure = o.check, getattr(o, "failure", None)
+        item: dict[str, Any] = {
+            "check": str(check.id), "equation": text(getattr(check, "equation", None)),
+            "title": text(getattr(check, "title", None)), "status": str(o.status),
+            "detail": text(o.detail), "seconds": float(getattr(o, "seconds", 0.0) or 0.0),
+            "seed": int(getattr(o, "seed", report.seed)),
+            "diagnosis": text(getattr(failure, "diagnosis", None)),
+            "rerun": (rerun_command(report.spec, int(getattr(o, "seed", report.seed)), check.id)
+                      if o.status in ("fail", "error") else None)}
+        for extra in ("case", "network"):
+            if getattr(o, extra, None) is not None:
+                item[extra] = text(getattr(o, extra))
+        for extra in ("layer", "index", "expected", "actual"):
+            value = getattr(failure, extra, None)
+            if value is not None:
+                item[extra] = value if isinstance(value, int | float) else text(value)
+        outcomes.append(item)
+    return {"implementation": text(report.implementation), "capabilities": text(report.capabilities),
+            "spec": text(report.spec), "seed": int(report.seed), "strict": bool(report.strict),
+            "passed": bool(report.passed),
+            "counts": {s: int(report.count(s)) for s in ("pass", "fail", "skip", "error")},
+            "outcomes": outcomes}
+
+
+def isolated_to_data(run: Isolated) -> dict[str, Any]:
+    return {"verdict": run.verdict, "reason": run.error, "spec": run.spec,
+            "report": None if run.report is None else report_to_data(run.report),
+            "protections": dict(run.protections), "output": run.output,
+            "seconds": round(run.seconds, 4), "processes": run.processes}
+
+
+# -- a clean template process for a class -------------------------------------------------------------
+
+def trusted_environment() -> dict[str, str]:
+    """The template's environment: nothing of the caller's but what finds bpverify again."""
+    import bpverify
+    root = str(Path(bpverify.__file__).resolve().parent.parent)
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/",
+            "TMPDIR": tempfile.gettempdir(), "PYTHONPATH": root, "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+class TemplateStopped(Exception):
+    """The template process itself ended (not a submission's fault)."""
+
+
+class Template:
+    """Client of a template process: ``submit`` jobs, collect ``finished`` ones."""
+
+    def __init__(self) -> None:
+        self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        for s in (self._sock, theirs):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        self._process = subprocess.Popen(
+            [sys.executable, "-P", "-c", "from bpverify.conformance.worker import serve_template;"
+             f" serve_template({theirs.fileno()})"], pass_fds=[theirs.fileno()],
+            env=trusted_environment(), cwd="/", stdin=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+        self._next = 0
+        self._results: dict[int, dict[str, Any]] = {}
+        self.outstanding: set[int] = set()
+
+    def submit(self, job: dict[str, Any]) -> int:
+        self._next += 1
+        self._sock.send(json.dumps(dict(job, id=self._next)).encode())
+        self.outstanding.add(self._next)
+        return self._next
+
+    def finished(self, timeout: float) -> list[tuple[int, dict[str, Any]]]:
+        """Jobs done within ``timeout`` seconds, each with its verdict data (an ERROR when its
+        checker ended without sending them)."""
+        done = []
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN)
+        wait = timeout * 1000
+        while poller.poll(wait):
+            wait = 0
+            message = self._sock.recv(8 << 20)
+            if not message:
+                self._process.wait()
+                raise TemplateStopped(f"the grading template process ended ({self._process.returncode})")
+            data = json.loads(message)
+            job = int(data["id"])
+            if "result" in data:
+                self._results[job] = data["result"]
+            elif "exit" in data:
+                self.outstanding.discard(job)
+                result = self._results.pop(job, None)
+                done.append((job, result if result is not None else {
+                    "verdict": "ERROR", "report": None, "protections": {}, "output": "",
+                    "seconds": float(data.get("seconds", 0.0)), "processes": 0,
+                    "reason": f"its checker process {data['exit']} before the verdicts were "
+                              "complete"}))
+        return done
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        wanted = self.submit(job)
+        while True:
+            for number, result in self.finished(1.0):
+                if number == wanted:
+                    return result
+
+    def close(self) -> None:
+        self._sock.close()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+def job(spec: str, placement: Placement, limits: Limits, *, display_spec: str | None = None,
+        seed: int = 0, only: Sequence[str] | None = None, strict: bool = False, seeds: int = 1
+        ) -> dict[str, Any]:
+    """A template job: everything ``run_isolated`` needs, as JSON."""
+    backstop = 2 * limits.total_seconds + 4 * limits.call_seconds + 60 if limits.total_seconds \
+        else None
+    return {"spec": spec, "placement": dataclasses.asdict(placement),
+            "limits": dataclasses.asdict(limits), "display_spec": display_spec, "seed": seed,
+            "only": list(only) if only is not None else None, "strict": strict, "seeds": seeds,
+            "backstop": backstop}
+
+
+def serve_template(fd: int) -> None:
+    """The template process: forks one checker per job; reports how each ended; exits with its
+    client. Single-threaded, so forking is safe; it never sees a verdict or a submission's code."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sock = socket.socket(fileno=fd)
+    python_readable()  # computed once, inherited by every fork
+    children: dict[int, tuple[int, float | None, float]] = {}  # pidfd → job id, backstop, start
+    pids: dict[int, int] = {}
+    stopped: set[int] = set()
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    while True:
+        now = time.monotonic()
+        deadlines = [d for _, d, _ in children.values() if d is not None]
+        timeout = max(0.0, min(deadlines) - now) * 1000 if deadlines else None
+        for fd_ready, _ in poller.poll(timeout):
+            if fd_ready == sock.fileno():
+                message = sock.recv(1 << 20)
+                if not message:
+                    for pidfd in children:
+                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                    os._exit(0)
+                request = json.loads(message)
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - the checker child
+                    _checker(sock, request)
+                pidfd = os.pidfd_open(pid)
+                backstop = request.get("backstop")
+                children[pidfd] = (int(request["id"]), now + backstop if backstop else None, now)
+                pids[pidfd] = pid
+                poller.register(pidfd, select.POLLIN)
+            else:
+                _report_exit(sock, poller, children, pids, fd_ready, fd_ready in stopped)
+                stopped.discard(fd_ready)
+        for pidfd, (number, deadline, start) in list(children.items()):
+            if deadline is not None and time.monotonic() > deadline:
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                children[pidfd] = (number, None, start)
+                stopped.add(pidfd)
+
+
+def _report_exit(sock: socket.socket, poller: select.poll, children: dict[int, Any],
+                 pids: dict[int, int], pidfd: int, stopped: bool) -> None:
+    number, _, start = children.pop(pidfd)
+    poller.unregister(pidfd)
+    status = os.waitpid(pids.pop(pidfd), 0)[1]
+    os.close(pidfd)
+    seconds = time.monotonic() - start
+    how = f"was stopped after {seconds:.0f} s (the backstop)" if stopped else describe_exit(status)
+    sock.send(json.dumps({"id": number, "exit": how, "seconds": seconds}).encode())
+
+
+def _checker(sock: socket.socket, request: dict[str, Any]) -> NoReturn:
+    """One checker, forked from the template: run, send the verdicts (one message), exit."""
+    try:
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        placement = Placement(**{k: tuple(v) if isinstance(v, list) else v
+                                 for k, v in request["placement"].items()})
+        run = run_isolated(request["spec"], placement, Limits(**request["limits"]),
+                           display_spec=request.get("display_spec"), seed=request["seed"],
+                           only=request["only"], strict=request["strict"], seeds=request["seeds"])
+        data = isolated_to_data(run)
+    except BaseException as error:  # noqa: BLE001 - whatever it is, the run is an ERROR
+        data = {"verdict": "ERROR", "reason": f"the checker failed: {type(error).__name__}: "
+                f"{error}", "report": None, "protections": {}, "output": traceback.format_exc(),
+                "seconds": 0.0, "processes": 0}
+    _send_result(sock, int(request["id"]), data)
+    os._exit(0)
+
+
+def _send_result(sock: socket.socket, number: int, data: dict[str, Any]) -> None:
+    """One message (atomic on a SEQPACKET socket); shortened if the socket refuses its size."""
+    message = json.dumps({"id": number, "result": data}).encode()
+    try:
+        sock.send(message)
+    except OSError:
+        data = dict(data, output=data.get("output", "")[-1000:])
+        for o in (data.get("report") or {}).get("outcomes", []):
+            o["detail"] = (o.get("detail") or "")[:300]
+        sock.send(json.dumps({"id": number, "result": data}).encode())
+
