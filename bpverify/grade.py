@@ -221,27 +221,55 @@ def entry(sub: Submission, data: dict[str, Any], seconds: float) -> dict[str, An
 
 # -- the scale benchmark -----------------------------------------------------------------------
 
+def book_source(extra: str = "") -> str:
+    """A self-contained network.py: the book's network (``book_network.py``) as ``Network``."""
+    from bpverify.conformance import book_network
+    return inspect.getsource(book_network) + "\n\nNetwork = BookNetwork\n" + extra
+
+
+def mutant_source(name: str) -> str:
+    """A network.py whose ``Network`` is the bug zoo's mutant ``name``."""
+    return book_source("\nfrom bpverify.conformance.zoo import MUTANTS as _MUTANTS\n"
+                       f"Network = next(m.cls for m in _MUTANTS if m.name == {name!r})\n")
+
+
 def write_class(folder: Path, n: int) -> dict[str, str]:
     """``n`` submissions in ``folder``: every other one the book's network.py, the rest the bug
     zoo's mutants in turn; returns the verdict each must get."""
-    from bpverify.conformance import book_network
     from bpverify.conformance.zoo import MUTANTS
 
-    source = inspect.getsource(book_network)
     expected = {}
     for i in range(n):
         name = f"student-{i:03d}"
         (folder / name).mkdir(parents=True)
-        if i % 2 == 0:
-            text, verdict = source + "\n\nNetwork = BookNetwork\n", "CONFORMS"
-        else:
-            mutant = MUTANTS[(i // 2) % len(MUTANTS)]
-            text = (source + "\n\nfrom bpverify.conformance.zoo import MUTANTS as _MUTANTS\n"
-                    f"Network = next(m.cls for m in _MUTANTS if m.name == {mutant.name!r})\n")
-            verdict = "DOES NOT CONFORM"
-        (folder / name / "network.py").write_text(text)
-        expected[name] = verdict
+        mutant = MUTANTS[(i // 2) % len(MUTANTS)].name
+        (folder / name / "network.py").write_text(book_source() if i % 2 == 0
+                                                  else mutant_source(mutant))
+        expected[name] = "CONFORMS" if i % 2 == 0 else "DOES NOT CONFORM"
     return expected
+
+
+def overhead(repeats: int = 20) -> dict[str, float]:
+    """Milliseconds per submission of the worker alone (fork, confinement, import of the
+    submission, handshake, teardown: a run with no checks), and of the suite on the book's
+    network in-process and in the worker."""
+    from bpverify.conformance.adapters import resolve
+    from bpverify.conformance.runner import run_suite
+    from bpverify.conformance.worker import run_isolated
+
+    spec = "bpverify.conformance.book_network:BookNetwork"
+    with tempfile.TemporaryDirectory(prefix="bpverify-overhead-") as tmp:
+        placement = Placement(cwd=tmp, writable=(tmp,))
+
+        def per_run(fn: Any) -> float:
+            start = time.perf_counter()
+            for _ in range(repeats):
+                fn()
+            return round((time.perf_counter() - start) / repeats * 1e3, 2)
+
+        return {"worker_only_ms": per_run(lambda: run_isolated(spec, placement, only=[])),
+                "suite_in_process_ms": per_run(lambda: run_suite(resolve(spec))),
+                "suite_in_worker_ms": per_run(lambda: run_isolated(spec, placement))}
 
 
 def benchmark(n: int, jobs: int = 2, out: Path | None = None, stream: IO[str] | None = None
@@ -249,6 +277,7 @@ def benchmark(n: int, jobs: int = 2, out: Path | None = None, stream: IO[str] | 
     """Grade a generated class of ``n`` with ``jobs`` workers, default limits; print and return
     the total and per-submission seconds, the peak memory, and any unexpected verdict."""
     stream = stream or sys.stdout
+    costs = overhead()
     with tempfile.TemporaryDirectory(prefix="bpverify-bench-grade-") as tmp:
         expected = write_class(Path(tmp) / "class", n)
         start = time.perf_counter()
@@ -261,11 +290,14 @@ def benchmark(n: int, jobs: int = 2, out: Path | None = None, stream: IO[str] | 
     result = {"submissions": n, "jobs": jobs, "seconds": round(total, 2),
               "seconds_per_submission": round(total / max(n, 1), 4),
               "peak_rss_mib_worker": round(children, 1), "peak_rss_mib_grade": round(own, 1),
-              "unexpected": wrong}
+              **costs, "unexpected": wrong}
     print(f"bpverify grade --bench {n}: {total:.1f} s with -j {jobs} "
           f"({total / max(n, 1):.3f} s a submission); peak memory {children:.0f} MiB in a worker "
-          f"process, {own:.0f} MiB in grade itself; "
-          f"{len(wrong)} unexpected verdicts{': ' + str(wrong) if wrong else ''}", file=stream)
+          f"process, {own:.0f} MiB in grade itself; {len(wrong)} unexpected verdicts"
+          f"{': ' + str(wrong) if wrong else ''}\n"
+          f"per submission: the worker alone {costs['worker_only_ms']} ms (fork, confinement, "
+          f"import, teardown); the suite on the book's network {costs['suite_in_process_ms']} ms "
+          f"in-process, {costs['suite_in_worker_ms']} ms in the worker", file=stream)
     return result
 
 

@@ -34,6 +34,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+LAYERS: tuple[str, ...] = ("namespaces", "rlimits", "capabilities", "landlock", "seccomp")
+
 SYSTEM_READABLE = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc/ld.so.cache", "/dev/null",
                    "/dev/zero", "/dev/urandom", "/dev/random")
 """What any Python process may need to read besides its own installation."""
@@ -51,6 +53,8 @@ class Policy:
     cpu_seconds: int = 0
     file_bytes: int = 64 << 20
     open_files: int = 256
+    layers: tuple[str, ...] = LAYERS
+    """The layers to apply: all, but for a test's negative control."""
 
 
 @functools.cache
@@ -329,17 +333,14 @@ def seccomp_filter() -> str:
 
 # -- all layers -----------------------------------------------------------------------------------
 
-LAYERS: Sequence[str] = ("namespaces", "rlimits", "capabilities", "landlock", "seccomp")
-
-
-def confine(policy: Policy, layers: Sequence[str] = LAYERS) -> dict[str, str]:
-    """Apply the layers (all by default), in order; each reports "active: …" or "inactive: why"."""
+def confine(policy: Policy) -> dict[str, str]:
+    """Apply ``policy.layers``, in order; each reports "active: …" or "inactive: why"."""
     os.chdir(policy.cwd)
     steps = {"namespaces": lambda: private_namespaces(policy),
              "rlimits": lambda: resource_limits(policy), "capabilities": drop_capabilities,
              "landlock": lambda: landlock(policy), "seccomp": seccomp_filter}
     report = {}
-    for name in [layer for layer in LAYERS if layer in layers]:
+    for name in [layer for layer in LAYERS if layer in policy.layers]:
         try:
             report[name] = steps[name]()
         except (OSError, ValueError) as error:

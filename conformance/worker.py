@@ -46,8 +46,9 @@ import numpy as np
 
 from bpverify.conformance import wire
 from bpverify.conformance.adapters import Capabilities, Implementation, resolve
+from bpverify.conformance.adapters import as_implementation as _as_implementation
 from bpverify.conformance.runner import SuiteReport, rerun_command, run_suite
-from bpverify.conformance.sandbox import Policy, confine, python_readable
+from bpverify.conformance.sandbox import LAYERS, Policy, confine, python_readable
 
 VERDICTS = ("CONFORMS", "DOES NOT CONFORM", "ERROR")
 FORWARDED = tuple(sorted(name for name, member in vars(Implementation).items()
@@ -78,6 +79,7 @@ class Placement:
     readable: tuple[str, ...] = ()
     writable: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
+    layers: tuple[str, ...] = LAYERS
 
 
 class ImplementationStopped(Exception):
@@ -257,7 +259,8 @@ class SandboxedImplementation(Implementation):
         p = self.placement
         return Policy(cwd=p.cwd, readable=(*python_readable(), *p.readable), writable=p.writable,
                       hidden=p.hidden, memory_bytes=self.limits.memory_bytes, cpu_seconds=cpu,
-                      file_bytes=self.limits.file_bytes, open_files=self.limits.open_files)
+                      file_bytes=self.limits.file_bytes, open_files=self.limits.open_files,
+                      layers=p.layers)
 
     def _spawn(self, first: bool = False) -> None:
         ours, theirs = socket.socketpair()
@@ -328,12 +331,14 @@ class SandboxedImplementation(Implementation):
         pid, sock = self._process
         self._process = None
         sock.close()
-        for _ in range(20):  # it closed the channel: give it a moment to exit on its own
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return describe_exit(status)
-            time.sleep(0.005)
-        os.kill(pid, signal.SIGKILL)
+        exited = select.poll()
+        pidfd = os.pidfd_open(pid)
+        try:
+            exited.register(pidfd, select.POLLIN)
+            if not exited.poll(100):  # it saw the channel close and exits on its own, or not
+                os.kill(pid, signal.SIGKILL)
+        finally:
+            os.close(pidfd)
         return describe_exit(os.waitpid(pid, 0)[1])
 
     # the adapter protocol
@@ -601,6 +606,7 @@ def serve_template(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sock = socket.socket(fileno=fd)
     python_readable()  # computed once, inherited by every fork
+    _warm_up()
     children: dict[int, tuple[int, float | None, float]] = {}  # pidfd → job id, backstop, start
     pids: dict[int, int] = {}
     stopped: set[int] = set()
@@ -634,6 +640,16 @@ def serve_template(fd: int) -> None:
                 signal.pidfd_send_signal(pidfd, signal.SIGKILL)
                 children[pidfd] = (number, None, start)
                 stopped.add(pidfd)
+
+
+def _warm_up() -> None:
+    """Run the suite once in-process against the book's network (bpverify's own code), so that
+    whatever the checks import or cache on first use is done once here, not in every fork."""
+    from bpverify.conformance.book_network import BookNetwork
+
+    run_suite(_as_implementation(BookNetwork))
+    if threading.active_count() > 1:  # every call's thread has ended: forking stays safe
+        raise RuntimeError("the warm-up left threads running")
 
 
 def _report_exit(sock: socket.socket, poller: select.poll, children: dict[int, Any],
