@@ -69,7 +69,7 @@ def encode(value: Any, buffers: list[memoryview], depth: int = 0) -> Any:
         except Exception:  # noqa: BLE001 - their __array__ may raise anything: the value is junk
             array = None
         if array is not None and array.dtype.kind in ARRAY_KINDS and not array.dtype.hasobject:
-            buffers.append(memoryview(array).cast("B") if array.size else memoryview(b""))
+            buffers.append(memoryview(array.data).cast("B") if array.size else memoryview(b""))
             return {"array": len(buffers) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
     return {"junk": f"{type(value).__module__}.{type(value).__qualname__} object"}
 

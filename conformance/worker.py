@@ -402,13 +402,20 @@ def _write_back(originals: list[np.ndarray], index: int, new: Any) -> None:
 
 
 def _capabilities(data: Any) -> Capabilities:
+    """Capabilities from the sandbox's data, each field of the type of its default."""
     if not isinstance(data, dict):
         raise TypeError("not a mapping")
-    values = {}
+    values: dict[str, Any] = {}
     for field in dataclasses.fields(Capabilities):
-        if field.name in data:
-            value = data[field.name]
-            values[field.name] = tuple(value) if isinstance(value, list | tuple) else value
+        if field.name not in data:
+            continue
+        value, default = data[field.name], field.default
+        if isinstance(default, tuple) and isinstance(value, list | tuple):
+            value = tuple(value)
+        if type(value) is not type(default) or (
+                isinstance(value, tuple) and not all(isinstance(v, str) for v in value)):
+            raise TypeError(f"{field.name} is {value!r}, expected {type(default).__name__}")
+        values[field.name] = value
     return Capabilities(**values)
 
 
@@ -667,8 +674,9 @@ def _checker(sock: socket.socket, request: dict[str, Any]) -> NoReturn:
     """One checker, forked from the template: run, send the verdicts (one message), exit."""
     try:
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        placement = Placement(**{k: tuple(v) if isinstance(v, list) else v
-                                 for k, v in request["placement"].items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in request["placement"].items()}
+        placement = Placement(**fields)
         run = run_isolated(request["spec"], placement, Limits(**request["limits"]),
                            display_spec=request.get("display_spec"), seed=request["seed"],
                            only=request["only"], strict=request["strict"], seeds=request["seeds"])
