@@ -323,6 +323,11 @@ def main(submissions: str | None, out: str | None, *, spec: str = DEFAULT_SPEC, 
     except ValueError as error:
         print(f"bpverify grade: {error}", file=sys.stderr)
         return 2
+    if any(e["protections"] and not any(e["protections"].get(layer, "").startswith("active")
+                                        for layer in ("landlock", "namespaces")) for e in entries):
+        print("bpverify grade: WARNING: no file-system protection was active (no Landlock, not "
+              "root): submissions could read and change whatever this user can; see the README",
+              file=sys.stderr)
     counts = {v: sum(e["verdict"] == v for e in entries)
               for v in ("CONFORMS", "DOES NOT CONFORM", "ERROR")}
     print(f"{len(entries)} submissions: " + ", ".join(f"{n} {v}" for v, n in counts.items())

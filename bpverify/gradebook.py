@@ -40,13 +40,17 @@ def spreadsheet_safe(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
+def status(entry: dict[str, Any], check: str) -> str:
+    """A check's status; an ERROR that never reached the check (it did not load) is an error."""
+    return str(entry["checks"].get(check, "error" if entry["verdict"] == "ERROR" else ""))
+
+
 def write_csv(path: Path, entries: Sequence[dict[str, Any]], checks: Sequence[str]) -> None:
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["submission", "verdict", *checks, "failed", "seconds"])
         for e in entries:
-            statuses = [e["checks"].get(c, "error" if e["verdict"] == "ERROR" else "")
-                        for c in checks]
+            statuses = [status(e, c) for c in checks]
             writer.writerow([spreadsheet_safe(e["submission"]), e["verdict"], *statuses,
                              " ".join(e["failed"]), f"{e['seconds']:.3f}"])
 
@@ -94,9 +98,8 @@ def histogram(entries: Sequence[dict[str, Any]], checks: Sequence[str]) -> dict[
     counts = {c: dict.fromkeys(STATUSES, 0) for c in checks}
     for e in entries:
         for c in checks:
-            status = e["checks"].get(c, "error" if e["verdict"] == "ERROR" else None)
-            if status in counts[c]:
-                counts[c][status] += 1
+            if status(e, c) in counts[c]:
+                counts[c][status(e, c)] += 1
     return counts
 
 
@@ -113,9 +116,8 @@ def index_page(entries: Sequence[dict[str, Any]], pages: Sequence[str], checks: 
                     f"</td><td class=\"small\">{numbers}</td></tr>")
     table = []
     for e, page in zip(entries, pages, strict=True):
-        cells = "".join(
-            f'<td class="{_e(e["checks"].get(c, ""))}" title="{_e(c)}">'
-            f'{_e(e["checks"].get(c, ""))}</td>' for c in checks)
+        cells = "".join(f'<td class="{_e(status(e, c))}" title="{_e(c)}">{_e(status(e, c))}</td>'
+                        for c in checks)
         table.append(f'<tr><td><a href="submissions/{quote(page)}">{_e(e["submission"])}</a></td>'
                      f'<td class="{VERDICT_CLASS[e["verdict"]]}">{_e(e["verdict"])}</td>'
                      f"<td>{_e(' '.join(e['failed']))}</td><td>{e['seconds']:.2f}</td>{cells}</tr>")
@@ -141,14 +143,17 @@ graded {_e(time.strftime('%Y-%m-%d %H:%M', time.localtime(meta.get('started', 0)
 
 
 def _protections(entries: Sequence[dict[str, Any]]) -> str:
-    """Which protections were active, as the sandboxes reported them before any submission ran."""
-    seen: dict[str, set[str]] = {}
+    """Which protections were active, as each sandbox reported them before the submission's code
+    ran: per layer, the first report, and every different one that was not active."""
+    seen: dict[str, list[str]] = {}
     for e in entries:
         for layer, state in e.get("protections", {}).items():
-            seen.setdefault(layer, set()).add(state)
+            states = seen.setdefault(layer, [])
+            if not states or (not state.startswith("active") and state not in states):
+                states.append(state)
     if not seen:
         return "<p>No sandbox reported its protections (no submission was started).</p>"
-    items = "".join(f"<li><b>{_e(layer)}</b>: {_e(' | '.join(sorted(states)))}</li>"
+    items = "".join(f"<li><b>{_e(layer)}</b>: {_e(' | '.join(states))}</li>"
                     for layer, states in seen.items())
     return f"<ul>{items}</ul>"
 
@@ -176,7 +181,7 @@ def submission_page(e: dict[str, Any], meta: dict[str, Any]) -> str:
               f"{_e(e['output'])}</pre>" if e.get("output", "").strip() else "")
     body = f"""<p><a href="../index.html">← the class</a></p>
 <h1>{_e(e['submission'])}</h1>
-<p class="{VERDICT_CLASS[e['verdict']]}"><b>{_e(e['verdict'])}</b></p>
+<p><span class="{VERDICT_CLASS[e['verdict']]}"><b>{_e(e['verdict'])}</b></span></p>
 {reason}
 <p class="small">{_e(e['path'])} · implementation {_e(e.get('implementation'))} ·
 {_e(e.get('capabilities'))} · {e['seconds']:.2f} s</p>
