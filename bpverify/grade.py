@@ -52,7 +52,7 @@ class Submission:
 
     def display_spec(self, spec: str) -> str:
         """The spec a teacher reruns: the file's path, or the spec within the folder."""
-        return f"{self.path}:{spec.rpartition(':')[2]}" if self.is_file else spec
+        return shlex.quote(f"{self.path}:{spec.rpartition(':')[2]}") if self.is_file else spec
 
     def rerun_prefix(self) -> str:
         return "" if self.is_file else f"cd {shlex.quote(str(self.path))} && "
@@ -176,7 +176,13 @@ def _run_all(found: list[Submission], workspace: Path, hidden: list[str], spec: 
         while pending or running:
             while pending and len(running) < jobs:
                 sub = pending.popleft()
-                copy = private_copy(sub, workspace)
+                try:
+                    copy = private_copy(sub, workspace)
+                except OSError as error:
+                    results[sub.name] = entry(sub, {"verdict": "ERROR", "reason": "its files "
+                                                    f"could not be copied: {error}"}, 0.0)
+                    progress.update("ERROR")
+                    continue
                 placement = Placement(cwd=str(copy), writable=(str(copy),), hidden=tuple(hidden))
                 number = template.submit(job(sub.spec(spec), placement, limits,
                                              display_spec=sub.display_spec(spec), **options))
@@ -195,7 +201,7 @@ def _run_all(found: list[Submission], workspace: Path, hidden: list[str], spec: 
             for number, data in finished:
                 sub, copy, start = running.pop(number)
                 shutil.rmtree(copy, ignore_errors=True)
-                results[sub.name] = entry(sub, data, time.monotonic() - start)
+                results[sub.name] = entry(sub, data, time.monotonic() - start, copy)
                 progress.update(results[sub.name]["verdict"])
     finally:
         template.close()
@@ -203,20 +209,27 @@ def _run_all(found: list[Submission], workspace: Path, hidden: list[str], spec: 
     return [results[s.name] for s in found]
 
 
-def entry(sub: Submission, data: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """A gradebook row from a worker's verdict data."""
+def entry(sub: Submission, data: dict[str, Any], seconds: float, copy: Path | None = None
+          ) -> dict[str, Any]:
+    """A gradebook row from a worker's verdict data; the private copy's path, where a message
+    names it, reads as the submission's own."""
+    def own(text: Any) -> Any:
+        return text.replace(str(copy), str(sub.path)) if copy and isinstance(text, str) else text
+
     report = data.get("report") or {}
     outcomes = report.get("outcomes", [])
     for o in outcomes:
+        o["detail"] = own(o.get("detail"))
         if o.get("rerun"):
             o["rerun"] = sub.rerun_prefix() + o["rerun"]
     return {"submission": sub.name, "path": str(sub.path), "verdict": data["verdict"],
-            "reason": data.get("reason"), "checks": {o["check"]: o["status"] for o in outcomes},
+            "reason": own(data.get("reason")),
+            "checks": {o["check"]: o["status"] for o in outcomes},
             "failed": [o["check"] for o in outcomes if o["status"] in ("fail", "error")],
             "seconds": round(float(data.get("seconds") or seconds), 3),
             "implementation": report.get("implementation"),
             "capabilities": report.get("capabilities"), "outcomes": outcomes,
-            "output": data.get("output", ""), "protections": data.get("protections", {})}
+            "output": own(data.get("output", "")), "protections": data.get("protections", {})}
 
 
 # -- the scale benchmark -----------------------------------------------------------------------

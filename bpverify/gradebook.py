@@ -28,7 +28,7 @@ def write_gradebook(out: Path, entries: Sequence[dict[str, Any]], checks: Sequen
     write_csv(out / "gradebook.csv", entries, checks)
     (out / "gradebook.json").write_text(json.dumps(
         {"meta": meta, "checks": list(checks), "submissions": list(entries)}, indent=1,
-        ensure_ascii=False))
+        ensure_ascii=False, allow_nan=False))
     (out / "submissions").mkdir(exist_ok=True)
     for e, page in zip(entries, pages, strict=True):
         (out / "submissions" / page).write_text(submission_page(e, meta))

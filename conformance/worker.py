@@ -498,8 +498,9 @@ def report_to_data(report: SuiteReport) -> dict[str, Any]:
                 item[extra] = text(getattr(o, extra))
         for extra in ("layer", "index", "expected", "actual"):
             value = getattr(failure, extra, None)
-            if value is not None:
-                item[extra] = value if isinstance(value, int | float) else text(value)
+            if value is not None:  # strict JSON: a NaN or ±inf goes as text
+                finite = isinstance(value, int | float) and math.isfinite(value)
+                item[extra] = value if finite else text(value)
         outcomes.append(item)
     return {"implementation": text(report.implementation), "capabilities": text(report.capabilities),
             "spec": text(report.spec), "seed": int(report.seed), "strict": bool(report.strict),

@@ -1,7 +1,7 @@
 """Grading a class (issue 12): each submission gets its verdict, none of them can touch another,
 the results or the run, the gradebook's links resolve, and ``bpverify check`` trusts no exit.
 
-One class of 14 is graded once (module fixture, -j 2, 1 s a call, 2 s a submission); the other
+One class of 15 is graded once (module fixture, -j 2, 1 s a call, 2 s a submission); the other
 tests use it or run single sandboxes. The whole module costs about 10 s of CPU.
 """
 
@@ -121,10 +121,11 @@ def _class(root: Path, out: Path, port: int, probe: Path) -> dict[str, str]:
         (root / name).mkdir(parents=True)
         (root / name / "network.py").write_text(text)
     (root / "single-file.py").write_text(book_source())
+    (root / "no-network-py").mkdir()
     expected = {name: "DOES NOT CONFORM" for name in sources}
     expected.update({"correct": "CONFORMS", "attacker": "CONFORMS", HOSTILE_NAME: "CONFORMS",
                      "single-file.py": "CONFORMS", "endless-loop": "ERROR", "os-exit": "ERROR",
-                     "syntax-error": "ERROR"})
+                     "syntax-error": "ERROR", "no-network-py": "ERROR"})
     return expected
 
 
@@ -172,6 +173,8 @@ def test_the_verdicts_say_why(graded: dict[str, Any]) -> None:
 
     assert "SyntaxError" in entries["syntax-error"]["reason"]
     assert "network.py:2" in entries["syntax-error"]["reason"]
+    assert f"no module 'network' in {graded['root'] / 'no-network-py'}" in \
+        entries["no-network-py"]["reason"]  # its own folder named, not its private copy's
     assert "time limit of 2 s" in entries["endless-loop"]["reason"]
     assert "exited with status 0" in entries["os-exit"]["reason"]
     assert "raised MemoryError" in details("huge-allocation")
