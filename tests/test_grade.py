@@ -53,7 +53,7 @@ def _attacker(submissions: Path, out: Path, port: int, probe: Path) -> str:
     and to connect to a port; if ANY attempt succeeds its gradients are doubled (and it says
     which), so the CONFORMS it must get proves that every attempt failed."""
     return book_source(textwrap.dedent(f"""
-        import os, resource, signal, socket
+        import os, resource, signal, socket, sys
         TARGETS = [{str(submissions)!r}, {str(out)!r}, os.path.dirname(os.getcwd())]
         succeeded = []
 
@@ -82,6 +82,8 @@ def _attacker(submissions: Path, out: Path, port: int, probe: Path) -> str:
             attempt("raise the memory limit", lambda: resource.setrlimit(
                 resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY)))
             attempt("connect", lambda: socket.create_connection(("127.0.0.1", {port}), timeout=0.5))
+            if any(m == "jax" or m.startswith("jax.") for m in sys.modules):
+                succeeded.append("JAX is imported in the sandbox (RLIMIT_AS would break it)")
 
         attack()
 
@@ -232,6 +234,22 @@ def test_the_protections_are_reported(graded: dict[str, Any]) -> None:
         assert protections["namespaces"].startswith("active")
         assert protections["capabilities"].startswith("active")
     assert "Isolation" in (graded["out"] / "index.html").read_text()
+
+
+def test_without_the_kernel_layers_the_run_still_works_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on an older kernel, not root, not x86-64 (the fork inherits these stand-ins)."""
+    monkeypatch.setattr(sandbox, "landlock_abi", lambda: 0)
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(sandbox.platform, "machine", lambda: "aarch64")
+    (tmp_path / "network.py").write_text(book_source())
+    run = run_isolated("network:Network", Placement(cwd=str(tmp_path), writable=(str(tmp_path),)),
+                       LIMITS)
+    assert run.verdict == "CONFORMS"
+    assert {k: v.split(":")[0] for k, v in run.protections.items()} == {
+        "namespaces": "inactive", "rlimits": "active", "capabilities": "inactive",
+        "landlock": "inactive", "seccomp": "inactive"}
+    assert "the kernel offers no Landlock" in run.protections["landlock"]
 
 
 def test_the_csv_and_json_gradebooks(graded: dict[str, Any]) -> None:
