@@ -263,26 +263,44 @@ def write_class(folder: Path, n: int) -> dict[str, str]:
 
 
 def overhead(repeats: int = 20) -> dict[str, float]:
-    """Milliseconds per submission of the worker alone (fork, confinement, import of the
-    submission, handshake, teardown: a run with no checks), and of the suite on the book's
-    network in-process and in the worker."""
+    """Milliseconds of the worker alone per submission (fork, confinement, import of the
+    submission, handshake, teardown: a run with no checks), of the suite on the book's network
+    in-process and in the worker, and of one backprop call at [784, 30, 10] both ways."""
+    import numpy as np
+
     from bpverify.conformance.adapters import resolve
     from bpverify.conformance.runner import run_suite
-    from bpverify.conformance.worker import run_isolated
+    from bpverify.conformance.worker import SandboxedImplementation, run_isolated
 
     spec = "bpverify.conformance.book_network:BookNetwork"
-    with tempfile.TemporaryDirectory(prefix="bpverify-overhead-") as tmp:
+
+    def per_run(fn: Any, n: int = repeats) -> float:
+        fn()
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return round((time.perf_counter() - start) / n * 1e3, 3)
+
+    rng = np.random.default_rng(0)
+    sizes = [784, 30, 10]
+    args = ([rng.standard_normal((b, a)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)],
+            [rng.standard_normal((n, 1)) for n in sizes[1:]], rng.random((784, 1)),
+            rng.random((10, 1)))
+    with tempfile.TemporaryDirectory(prefix="bpverify-overhead-") as tmp, \
+            tempfile.TemporaryFile() as output:
         placement = Placement(cwd=tmp, writable=(tmp,))
-
-        def per_run(fn: Any) -> float:
-            start = time.perf_counter()
-            for _ in range(repeats):
-                fn()
-            return round((time.perf_counter() - start) / repeats * 1e3, 2)
-
-        return {"worker_only_ms": per_run(lambda: run_isolated(spec, placement, only=[])),
-                "suite_in_process_ms": per_run(lambda: run_suite(resolve(spec))),
-                "suite_in_worker_ms": per_run(lambda: run_isolated(spec, placement))}
+        costs = {"worker_only_ms": per_run(lambda: run_isolated(spec, placement, only=[])),
+                 "suite_in_process_ms": per_run(lambda: run_suite(resolve(spec))),
+                 "suite_in_worker_ms": per_run(lambda: run_isolated(spec, placement))}
+        remote = SandboxedImplementation(spec, placement, Limits(), output)
+        remote.start()
+        try:
+            costs["call_in_worker_ms"] = per_run(lambda: remote.gradient(*args), 10 * repeats)
+        finally:
+            remote.close()
+        local = resolve(spec)
+        costs["call_in_process_ms"] = per_run(lambda: local.gradient(*args), 10 * repeats)
+    return costs
 
 
 def benchmark(n: int, jobs: int = 2, out: Path | None = None, stream: IO[str] | None = None
@@ -310,7 +328,9 @@ def benchmark(n: int, jobs: int = 2, out: Path | None = None, stream: IO[str] | 
           f"{': ' + str(wrong) if wrong else ''}\n"
           f"per submission: the worker alone {costs['worker_only_ms']} ms (fork, confinement, "
           f"import, teardown); the suite on the book's network {costs['suite_in_process_ms']} ms "
-          f"in-process, {costs['suite_in_worker_ms']} ms in the worker", file=stream)
+          f"in-process, {costs['suite_in_worker_ms']} ms in the worker; one backprop call at "
+          f"[784, 30, 10] {costs['call_in_process_ms']} ms in-process, "
+          f"{costs['call_in_worker_ms']} ms in the worker", file=stream)
     return result
 
 

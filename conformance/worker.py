@@ -362,7 +362,7 @@ class SandboxedImplementation(Implementation):
                 wire.send(self._process[1], header, out)
             except OSError:
                 pass  # it stopped reading: the reply below says how it ended
-            reply = self._receive(limit, f"during {method}")
+            reply = self._receive(limit, f"in a call of {method}")
             buffers = reply["_buffers"]
             if "raised" in reply:
                 name, message = (list(reply["raised"]) + ["", ""])[:2]
