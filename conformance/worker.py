@@ -334,15 +334,25 @@ class SandboxedImplementation(Implementation):
         pid, sock = self._process
         self._process = None
         sock.close()
-        exited = select.poll()
-        pidfd = os.pidfd_open(pid)
+        deadline = time.monotonic() + 0.1  # it saw the channel close and exits on its own, or not
         try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:  # a kernel before 5.3: look every 5 ms
+            while time.monotonic() < deadline:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    return describe_exit(status)
+                time.sleep(0.005)
+        else:
+            exited = select.poll()
             exited.register(pidfd, select.POLLIN)
-            if not exited.poll(100):  # it saw the channel close and exits on its own, or not
-                os.kill(pid, signal.SIGKILL)
-        finally:
+            exited.poll(100)
             os.close(pidfd)
-        return describe_exit(os.waitpid(pid, 0)[1])
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            os.kill(pid, signal.SIGKILL)
+            status = os.waitpid(pid, 0)[1]
+        return describe_exit(status)
 
     # the adapter protocol
     def _call(self, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -618,39 +628,60 @@ def serve_template(fd: int) -> None:
     sock = socket.socket(fileno=fd)
     python_readable()  # computed once, inherited by every fork
     _warm_up()
-    children: dict[int, tuple[int, float | None, float]] = {}  # pidfd → job id, backstop, start
-    pids: dict[int, int] = {}
+    children: dict[int, tuple[int, float | None, float, int | None]] = {}
+    """pid → job id, backstop deadline, start, pidfd (None where the kernel has no pidfd)"""
     stopped: set[int] = set()
     poller = select.poll()
     poller.register(sock, select.POLLIN)
     while True:
-        now = time.monotonic()
-        deadlines = [d for _, d, _ in children.values() if d is not None]
-        timeout = max(0.0, min(deadlines) - now) * 1000 if deadlines else None
-        for fd_ready, _ in poller.poll(timeout):
-            if fd_ready == sock.fileno():
-                message = sock.recv(1 << 20)
-                if not message:
-                    for pidfd in children:
-                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-                    os._exit(0)
-                request = json.loads(message)
-                pid = os.fork()
-                if pid == 0:  # pragma: no cover - the checker child
-                    _checker(sock, request)
-                pidfd = os.pidfd_open(pid)
-                backstop = request.get("backstop")
-                children[pidfd] = (int(request["id"]), now + backstop if backstop else None, now)
-                pids[pidfd] = pid
+        deadlines = [d for _, d, _, _ in children.values() if d is not None]
+        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        if any(pidfd is None for *_, pidfd in children.values()):
+            timeout = min(timeout, 0.05) if timeout is not None else 0.05
+        ready = {fd for fd, _ in poller.poll(None if timeout is None else timeout * 1000)}
+        if sock.fileno() in ready:
+            message = sock.recv(1 << 20)
+            if not message:
+                for pid in children:
+                    os.kill(pid, signal.SIGKILL)
+                os._exit(0)
+            request = json.loads(message)
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the checker child
+                _checker(sock, request)
+            try:
+                pidfd: int | None = os.pidfd_open(pid)
                 poller.register(pidfd, select.POLLIN)
-            else:
-                _report_exit(sock, poller, children, pids, fd_ready, fd_ready in stopped)
-                stopped.discard(fd_ready)
-        for pidfd, (number, deadline, start) in list(children.items()):
+            except OSError:
+                pidfd = None
+            backstop = request.get("backstop")
+            now = time.monotonic()
+            children[pid] = (int(request["id"]), now + backstop if backstop else None, now, pidfd)
+        _reap(sock, poller, children, stopped)
+        for pid, (number, deadline, start, pidfd) in list(children.items()):
             if deadline is not None and time.monotonic() > deadline:
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-                children[pidfd] = (number, None, start)
-                stopped.add(pidfd)
+                os.kill(pid, signal.SIGKILL)  # not reaped yet: the pid is still this child's
+                children[pid] = (number, None, start, pidfd)
+                stopped.add(pid)
+
+
+def _reap(sock: socket.socket, poller: select.poll,
+          children: dict[int, tuple[int, float | None, float, int | None]], stopped: set[int]
+          ) -> None:
+    """Report every checker that has ended: its verdicts were sent, or it ended without them."""
+    while children:
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            return
+        number, _, start, pidfd = children.pop(pid)
+        if pidfd is not None:
+            poller.unregister(pidfd)
+            os.close(pidfd)
+        seconds = time.monotonic() - start
+        how = (f"was stopped after {seconds:.0f} s (the backstop)" if pid in stopped
+               else describe_exit(status))
+        stopped.discard(pid)
+        sock.send(json.dumps({"id": number, "exit": how, "seconds": seconds}).encode())
 
 
 def _warm_up() -> None:
@@ -661,17 +692,6 @@ def _warm_up() -> None:
     run_suite(_as_implementation(BookNetwork))
     if threading.active_count() > 1:  # every call's thread has ended: forking stays safe
         raise RuntimeError("the warm-up left threads running")
-
-
-def _report_exit(sock: socket.socket, poller: select.poll, children: dict[int, Any],
-                 pids: dict[int, int], pidfd: int, stopped: bool) -> None:
-    number, _, start = children.pop(pidfd)
-    poller.unregister(pidfd)
-    status = os.waitpid(pids.pop(pidfd), 0)[1]
-    os.close(pidfd)
-    seconds = time.monotonic() - start
-    how = f"was stopped after {seconds:.0f} s (the backstop)" if stopped else describe_exit(status)
-    sock.send(json.dumps({"id": number, "exit": how, "seconds": seconds}).encode())
 
 
 def _checker(sock: socket.socket, request: dict[str, Any]) -> NoReturn:
