@@ -649,11 +649,9 @@ def serve_template(fd: int) -> None:
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the checker child
                 _checker(sock, request)
-            try:
-                pidfd: int | None = os.pidfd_open(pid)
+            pidfd = _pidfd(pid)
+            if pidfd is not None:
                 poller.register(pidfd, select.POLLIN)
-            except OSError:
-                pidfd = None
             backstop = request.get("backstop")
             now = time.monotonic()
             children[pid] = (int(request["id"]), now + backstop if backstop else None, now, pidfd)
@@ -663,6 +661,14 @@ def serve_template(fd: int) -> None:
                 os.kill(pid, signal.SIGKILL)  # not reaped yet: the pid is still this child's
                 children[pid] = (number, None, start, pidfd)
                 stopped.add(pid)
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` ends; None before Linux 5.3."""
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return None
 
 
 def _reap(sock: socket.socket, poller: select.poll,
