@@ -28,7 +28,7 @@ from bpverify.conformance.adapters import as_implementation
 from bpverify.conformance.book_network import BookNetwork
 from bpverify.conformance.checks import all_checks
 from bpverify.conformance.runner import run_suite
-from bpverify.conformance.worker import Limits, Placement, run_isolated
+from bpverify.conformance.worker import Limits, Placement, Template, job, run_isolated
 from bpverify.grade import book_source, discover, grade, mutant_source
 from bpverify.gradebook import page_names, spreadsheet_safe
 
@@ -339,6 +339,22 @@ def test_check_exits_non_zero_when_the_implementation_fakes_its_verdict(
     (tmp_path / "network.py").write_text(book_source())
     assert check_main("network:Network", seconds=2.0) == 0
     assert "isolated: " in capsys.readouterr().out
+
+
+def test_a_checker_that_ends_before_its_verdicts_are_sent_is_an_error(tmp_path: Path) -> None:
+    """The template's backstop kills a checker (here: one whose submission hangs at import
+    within a generous call limit); the client hears how it ended and makes that an ERROR."""
+    (tmp_path / "network.py").write_text("while True:\n    pass\n")
+    template = Template()
+    try:
+        request = job("network:Network", Placement(cwd=str(tmp_path), writable=(str(tmp_path),)),
+                      Limits(call_seconds=30.0, total_seconds=30.0))
+        result = template.run(dict(request, backstop=0.5))
+    finally:
+        template.close()
+    assert result["verdict"] == "ERROR"
+    assert "its checker process was stopped after" in result["reason"]
+    assert "before the verdicts were complete" in result["reason"]
 
 
 # -- pytest --bp-grade ---------------------------------------------------------------------------
