@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from bpverify.conformance.sandbox import SYSTEM_READABLE, overlaps, python_readable
-from bpverify.conformance.worker import Limits, Placement, Template, TemplateStopped, job
+from bpverify.conformance.template import Template, TemplateStopped, job
+from bpverify.conformance.worker import Limits, Placement
 
 DEFAULT_SPEC = "network:Network"
 DEFAULT_SUBMISSION_SECONDS = 120.0

@@ -88,7 +88,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def bp_grader(request: pytest.FixtureRequest) -> Iterator[Callable[[Any, str], dict[str, Any]]]:
     """Runs one check of one submission in a sandbox; returns the worker's verdict data."""
-    from bpverify.conformance.worker import Limits, Placement, Template, job
+    from bpverify.conformance.template import Template, job
+    from bpverify.conformance.worker import Limits, Placement
     from bpverify.grade import DEFAULT_SUBMISSION_SECONDS, private_copy
 
     config = request.config

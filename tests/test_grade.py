@@ -28,7 +28,8 @@ from bpverify.conformance.adapters import as_implementation
 from bpverify.conformance.book_network import BookNetwork
 from bpverify.conformance.checks import all_checks
 from bpverify.conformance.runner import run_suite
-from bpverify.conformance.worker import Limits, Placement, Template, job, run_isolated
+from bpverify.conformance.template import Template, job
+from bpverify.conformance.worker import Limits, Placement, run_isolated
 from bpverify.grade import book_source, discover, grade, mutant_source
 from bpverify.gradebook import page_names, spreadsheet_safe
 
