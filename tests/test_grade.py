@@ -489,6 +489,20 @@ def test_each_file_system_layer_alone_keeps_the_neighbours_out(layer: str,
     assert not (folders["theirs"] / "x.py").exists()
 
 
+@pytest.mark.parametrize("abi", [1, 2, 3, 4, 5, 6])
+def test_landlock_written_for_an_older_abi_still_keeps_the_neighbours_out(
+        abi: int, folders: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ruleset for an older kernel (fewer rights, a shorter attribute struct), applied by
+    this one: the kernel accepts it and it still denies the neighbour's file."""
+    if sandbox.landlock_abi() < abi:
+        pytest.skip(f"this kernel offers Landlock ABI {sandbox.landlock_abi()}")
+    monkeypatch.setattr(sandbox, "landlock_abi", lambda: abi)
+    probe = f"result = open({str(folders['theirs'] / 'network.py')!r}).read()"
+    report, result = _in_confined_child(_policy(folders), ("landlock",), probe)
+    assert report["landlock"].startswith(f"active: ABI {abi}")
+    assert result.startswith("PermissionError"), result
+
+
 def test_seccomp_alone_forbids_new_processes_and_signals_to_others(folders: dict[str, Path]) -> None:
     probe = textwrap.dedent("""
         import os, signal, threading
