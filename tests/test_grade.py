@@ -33,6 +33,10 @@ from bpverify.conformance.worker import Limits, Placement, run_isolated
 from bpverify.grade import book_source, discover, grade, mutant_source
 from bpverify.gradebook import page_names, spreadsheet_safe
 
+# JAX (imported by other tests in the same worker) warns at every fork; the forks here never
+# call into JAX: the sandboxes run numpy and the book's network only.
+pytestmark = pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
+
 FAKE = "CONFORMS: 17 passed, 0 failed, 0 errors, 0 skipped"
 MUTANTS = {"MissingSigmaPrimeBP2": "BP2", "TransposedWeightGradientBP4": "BP4",
            "EtaInsteadOfEtaOverM": "update rule", "Crashes": "BP3/BP4"}
