@@ -30,6 +30,30 @@ def _parser() -> argparse.ArgumentParser:
                             "sizes/m/scale (e.g. 2,1,1/m=1/scale=1), as a rerun line prints it")
     check.add_argument("--timeout", type=float, default=10.0,
                        help="seconds one call into the implementation may take (default 10)")
+    check.add_argument("--memory", type=float, default=2.0, metavar="GIB",
+                       help="address space of the implementation's process (default 2; 0: none)")
+    grade = sub.add_parser("grade", help="a class of submissions, each in its own sandbox, "
+                                         "into a gradebook (CSV, JSON, HTML)")
+    grade.add_argument("submissions", nargs="?", metavar="SUBMISSIONS",
+                       help="a folder whose every entry (a folder or a .py file) is a submission")
+    grade.add_argument("--out", metavar="OUT", help="folder for gradebook.csv, .json, index.html")
+    grade.add_argument("--spec", default="network:Network",
+                       help="module:attribute within each submission (default network:Network; "
+                            "a .py file submission is its own module)")
+    grade.add_argument("-j", "--jobs", type=int, default=2, help="submissions at once (default 2)")
+    grade.add_argument("--seed", type=int, default=0, help="seed of the networks (default 0)")
+    grade.add_argument("--only", nargs="+", metavar="CHECK", help="run only these check ids")
+    grade.add_argument("--strict", action="store_true", help="skips count as failures")
+    grade.add_argument("--thorough", action="store_true", help="the networks of 10 seeds")
+    grade.add_argument("--timeout", type=float, default=10.0,
+                       help="seconds one call (or the import) may take (default 10)")
+    grade.add_argument("--submission-timeout", type=float, default=120.0,
+                       help="seconds all calls of one submission may take (default 120)")
+    grade.add_argument("--memory", type=float, default=2.0, metavar="GIB",
+                       help="address space of each submission's process (default 2; 0: none)")
+    grade.add_argument("--bench", type=int, metavar="N",
+                       help="instead: grade a generated class of N (correct and mutants) and "
+                            "report the time and peak memory")
     derive = sub.add_parser("derive", help="the SymPy derivations: list, show, check")
     derive.add_argument("name", nargs="?", help="the derivation to show (see --list)")
     derive.add_argument("--list", action="store_true", help="list the derivations")
@@ -56,7 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bpverify.check import main as check_main
         return check_main(args.spec, seed=args.seed, only=args.only, strict=args.strict,
                           seconds=args.timeout, seeds=args.seeds, thorough=args.thorough,
-                          case=args.case)
+                          case=args.case, memory_gib=args.memory)
+    if args.command == "grade":
+        from bpverify.grade import main as grade_main
+        return grade_main(args.submissions, args.out, spec=args.spec, jobs=args.jobs,
+                          seed=args.seed, only=args.only, strict=args.strict,
+                          seeds=10 if args.thorough else 1, seconds=args.timeout,
+                          submission_seconds=args.submission_timeout, memory_gib=args.memory,
+                          bench=args.bench)
     if args.command == "derive":
         from bpverify.derive import main as derive_main
         return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,

@@ -93,6 +93,7 @@ class Implementation:
 
     name: str = "implementation"
     capabilities: Capabilities = Capabilities()
+    conventions: Conventions = Conventions()
 
     def gradient(self, weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
                  y: np.ndarray, activation: str = "sigmoid", cost: str = "quadratic") -> Gradient:
@@ -120,12 +121,17 @@ class Implementation:
 
     def step_scale(self, m: int, n_out: int) -> float:
         """The SGD step is η × this × Σₓ∇Cₓ: the book's 1/m unless the conventions say other."""
-        return 1.0 / m
+        return self.conventions.step_scale(m, n_out)
 
     def call_name(self, book_call: str) -> str:
         """How a message names a call, e.g. ``network:Network.backprop(x, y)``, in the
         implementation's own names where it has other ones."""
-        return f"{self.name}.{book_call}"
+        method, _, arguments = book_call.partition("(")
+        return f"{self.name}.{self.conventions.name(method)}({arguments}"
+
+    def declarations_that_fit(self, seconds: float) -> str | None:
+        """When the book's conventions fail: the declarations under which it would be right."""
+        return None
 
     def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
         """One network that lives across calls (the ``state`` check): stateless here."""
@@ -146,6 +152,16 @@ class Session:
 
     def gradient(self, x: np.ndarray, y: np.ndarray) -> Gradient:
         return self.impl.gradient(self.weights, self.biases, x, y)
+
+    def kept_gradient(self, x: np.ndarray, y: np.ndarray) -> int:
+        """``gradient``, its result kept exactly as returned (no copy): a number to recall it."""
+        kept = self.__dict__.setdefault("_kept", [])
+        kept.append(self.gradient(x, y))
+        return len(kept) - 1
+
+    def recall(self, number: int) -> Any:
+        """A result kept by ``kept_gradient``, as it is now (a returned buffer may have changed)."""
+        return self.__dict__.get("_kept", [])[number]
 
     def feedforward(self, x: np.ndarray) -> np.ndarray:
         return self.impl.feedforward(self.weights, self.biases, x)
@@ -278,15 +294,18 @@ class BookClassAdapter(Implementation):
         self._update(net, mini_batch, eta, lmbda, n)
         return self._parameters(net)
 
-    def step_scale(self, m: int, n_out: int) -> float:
-        return self.conventions.step_scale(m, n_out)
+    def declarations_that_fit(self, seconds: float) -> str | None:
+        from bpverify.conformance.probing import declaration, fitting_conventions
 
-    def call_name(self, book_call: str) -> str:
-        method, _, arguments = book_call.partition("(")
-        return f"{self.name}.{self.conventions.name(method)}({arguments}"
+        found = fitting_conventions(self, seconds)
+        return None if found is None else declaration(found, self.conventions)
 
     def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
         return BookSession(self, weights, biases)
+
+
+LOCAL_METHODS = ("step_scale", "call_name")
+"""Methods of ``Implementation`` answered from its name and conventions, never by its code."""
 
 
 def _takes_lmbda_and_n(method: Callable[..., Any]) -> bool:

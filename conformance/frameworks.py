@@ -121,9 +121,6 @@ class TorchModule(Implementation):
         self._step(module, mini_batch, eta)
         return self._parameters(module)
 
-    def step_scale(self, m: int, n_out: int) -> float:
-        return self.conventions.step_scale(m, n_out)
-
     def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
         return _ModuleSession(self, weights, biases)
 
@@ -265,6 +262,3 @@ class JaxFunction(Implementation):
                                                                              strict=True)],
                 [b - eta * c.bias_from_theirs(gb) for b, (_, gb) in zip(biases, grads,
                                                                           strict=True)])
-
-    def step_scale(self, m: int, n_out: int) -> float:
-        return self.conventions.gradient_scale(m, n_out)

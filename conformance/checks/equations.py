@@ -15,11 +15,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from bpverify.conformance.adapters import BookClassAdapter
 from bpverify.conformance.battery import NetworkSpec
 from bpverify.conformance.calls import ImplementationFault, call_with_limit
 from bpverify.conformance.checks.base import CheckFailed, Context, Failure, compare
-from bpverify.conformance.probing import declaration, fitting_conventions
 from bpverify.reference.equations import bp1_output_error, feedforward_layers
 
 
@@ -29,15 +27,16 @@ def check_shapes(ctx: Context, spec: NetworkSpec) -> None:
     try:
         ctx.gradient(spec, 0)
     except (CheckFailed, ImplementationFault) as problem:
-        if not isinstance(ctx.impl, BookClassAdapter):
-            raise
-        found = fitting_conventions(ctx.impl, ctx.seconds)
-        if found is None:
+        try:
+            fits = call_with_limit("trying other conventions", ctx.impl.declarations_that_fit,
+                                   ctx.seconds, seconds=10 * ctx.seconds)
+        except ImplementationFault:
+            fits = None
+        if not isinstance(fits, str):
             raise
         failure = problem.failure if isinstance(problem, CheckFailed) else Failure(
             "BP3/BP4", str(problem))
-        raise CheckFailed(replace(failure, diagnosis=declaration(
-            found, ctx.impl.conventions))) from None
+        raise CheckFailed(replace(failure, diagnosis=fits)) from None
 
 
 def check_forward(ctx: Context, spec: NetworkSpec) -> None:
