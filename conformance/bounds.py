@@ -37,6 +37,7 @@ import numpy as np
 
 from bpverify.conformance.cases import Case
 from bpverify.conformance.tolerances import z_magnitudes
+from bpverify.reference.activations import LayerActivation, Softmax
 from bpverify.reference.equations import feedforward_layers
 
 SAFETY = 4.0
@@ -74,19 +75,37 @@ def function_slack(dtype: str = "float64") -> float:
     return FUNCTION_ABS_ERROR * UNIT_ROUNDOFF[dtype]
 
 
+def _sigma_prime_magnitude(activation: LayerActivation, z: np.ndarray, a: np.ndarray
+                           ) -> np.ndarray:
+    """|σ′(zˡ)|, or for a softmax layer 2|a|: a bound on the row sums of |∂a/∂z| (2aⱼ(1 − aⱼ))."""
+    if isinstance(activation, Softmax):
+        return 2.0 * np.abs(a)
+    return np.abs(activation.fprime(z))
+
+
 def allowance(case: Case, dtype: str = "float64") -> Allowance:
     """SAFETY·(κ·δ̄ + Ē) per entry of δ, and its sums and products for ∂C/∂b and ∂C/∂w."""
     zs, acts = feedforward_layers(case.weights, case.biases, case.x, case.activations)
-    s = [np.abs(act.fprime(z)) for act, z in zip(case.activations, zs, strict=True)]
+    softmax = isinstance(case.activations[-1], Softmax)
+    s = [_sigma_prime_magnitude(act, z, a) for act, z, a in zip(case.activations, zs, acts[1:],
+                                                                 strict=True)]
     cu = function_slack(dtype)
     eps_a, eps_s = [np.zeros_like(case.x)], []
-    for w, s_l in zip(case.weights, s, strict=True):
+    for i, (w, s_l) in enumerate(zip(case.weights, s, strict=True)):
         eps_z = np.abs(w) @ eps_a[-1]
+        if softmax and i == len(s) - 1:  # every aⱼ moves with every zₖ
+            eps_z = np.broadcast_to(eps_z.max(axis=0, keepdims=True), eps_z.shape)
         eps_s.append(cu + eps_z)
         eps_a.append(cu + s_l * eps_z)
     output = np.abs(case.cost.gradient(acts[-1], case.y)) + np.abs(acts[-1]) + np.abs(case.y)
     kappa = relative_factor(case, dtype)
-    delta_bar, e_bar = [output * s[-1]], [eps_s[-1] * output + eps_a[-1]]
+    if softmax:  # δᴸ = a ⊙ (g − ⟨a, g⟩): |δᴸ| ≤ |a| ⊙ (G + ⟨|a|, G⟩), its errors likewise
+        a_L, e_a = np.abs(acts[-1]), eps_a[-1]
+        delta_bar = [a_L * (output + np.sum(a_L * output, axis=0, keepdims=True))]
+        e_bar = [e_a * (output + np.sum(a_L * output, axis=0, keepdims=True))
+                 + a_L * np.sum(e_a * output, axis=0, keepdims=True) + e_a]
+    else:
+        delta_bar, e_bar = [output * s[-1]], [eps_s[-1] * output + eps_a[-1]]
     for i in range(len(zs) - 2, -1, -1):
         w_abs = np.abs(case.weights[i + 1]).T
         e_bar.insert(0, (w_abs @ e_bar[0]) * s[i] + eps_s[i] * (w_abs @ delta_bar[0]))

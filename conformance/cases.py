@@ -16,16 +16,25 @@ from bpverify.reference.activations import (
     Activation,
     LayerActivation,
     PerNeuron,
+    Softmax,
     layer_activations,
     sigmoid,
+    softmax,
 )
-from bpverify.reference.costs import BUILTIN_COSTS, Cost, cross_entropy, quadratic
+from bpverify.reference.costs import (
+    BUILTIN_COSTS,
+    Cost,
+    categorical_cross_entropy,
+    cross_entropy,
+    quadratic,
+)
 from bpverify.reference.equations import feedforward_layers
 from bpverify.reference.validation import check_columns, check_network, check_same_columns
 
 CROSS_ENTROPY_MAX_ABS_Z = 4.0
 """Output |zᴸ| bound for cross-entropy cases: beyond it 1 − σ(z) loses digits in float64 and
-C(aᴸ) itself, not backprop, becomes the ill-conditioned part (1 − σ(4) ≈ 0.018)."""
+C(aᴸ) itself, not backprop, becomes the ill-conditioned part (1 − σ(4) ≈ 0.018); for a softmax
+output it keeps every aⱼ ≥ e⁻⁸/n, so −ln a stays finite."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +73,8 @@ class Case:
         zs, _ = feedforward_layers(self.weights, self.biases, self.x, self.activations)
         best = np.inf
         for z, act in zip(zs, self.activations, strict=True):
-            rows = (range(z.shape[0]) if isinstance(act, Activation)
-                    else [j for j, a in enumerate(act.activations) if a.kinks])
+            rows = ([j for j, a in enumerate(act.activations) if a.kinks]
+                    if isinstance(act, PerNeuron) else range(z.shape[0]))
             for kink in act.kinks:
                 if len(rows):
                     best = min(best, float(np.min(np.abs(z[list(rows)] - kink))))
@@ -97,6 +106,9 @@ def random_case(seed: int, sizes: Sequence[int], *, batch_size: int = 1,
     if cost is cross_entropy:
         y = rng.uniform(0.0, 1.0, (sizes[-1], batch_size))
         weights[-1], biases[-1] = _bound_output(weights, biases, x, per_layer)
+    elif cost is categorical_cross_entropy:  # one class per example
+        y = np.eye(sizes[-1])[:, rng.integers(0, sizes[-1], batch_size)]
+        weights[-1], biases[-1] = _bound_output(weights, biases, x, per_layer)
     else:
         y = rng.standard_normal((sizes[-1], batch_size))
     return Case(tuple(weights), tuple(biases), x, y, per_layer, cost, seed, label)
@@ -116,10 +128,12 @@ def cubic_activation() -> Activation:
     return Activation("cubic", lambda z: z * z * z / 3.0 + z, lambda z: z * z + 1.0)
 
 
-def named_activation(name: str) -> Activation:
-    """A built-in activation by name, or the user-defined example ``cubic``."""
+def named_activation(name: str) -> Activation | Softmax:
+    """A built-in activation by name, the user-defined example ``cubic``, or ``softmax``."""
     if name == "cubic":
         return cubic_activation()
+    if name == "softmax":
+        return softmax
     if name not in BUILTIN_ACTIVATIONS:
         raise ValueError(f"activation is {name!r}, expected one of "
                          f"{sorted(BUILTIN_ACTIVATIONS) + ['cubic']}")

@@ -32,7 +32,10 @@ from bpverify.conformance.conventions import Conventions
 
 TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu", "Identity": "identity",
                      "Softplus": "softplus"}
-TORCH_LOSSES = {"MSELoss": ("quadratic", "full"), "BCELoss": ("cross-entropy", "half")}
+TORCH_LOSSES = {"MSELoss": ("quadratic", "full"), "BCELoss": ("cross-entropy", "half"),
+                "CrossEntropyLoss": ("categorical-cross-entropy", "half")}
+"""Loss → (C, quadratic). CrossEntropyLoss takes the last Linear's output as logits: the softmax
+is in the loss, so the network's output layer is a softmax layer."""
 
 
 class TorchModule(Implementation):
@@ -47,13 +50,21 @@ class TorchModule(Implementation):
         self.name = name or f"torch module {getattr(build, '__name__', 'build')}"
         probe = build([3, 4, 2])
         cost, quadratic = _torch_loss(loss)
+        self.logits = cost == "categorical-cross-entropy"  # the softmax is inside the loss
+        mean = "mean" if self.logits else "mean_all"  # CrossEntropyLoss averages over the batch
         reduction = getattr(loss, "reduction", "mean")
         self.conventions = Conventions(layout="rows", biases="flat", quadratic=quadratic,
-                                       reduction={"mean": "mean_all", "sum": "sum"}[reduction])
+                                       reduction={"mean": mean, "sum": "sum"}[reduction])
+        activation = _torch_activations(probe)
+        if self.logits:
+            hidden, _, output = activation.rpartition("/")
+            if output != "identity":
+                raise ValueError(f"loss is CrossEntropyLoss, which applies the softmax itself, "
+                                 f"but the module's last layer applies {output}")
+            activation = f"{hidden or 'identity'}/softmax"
         self.capabilities = Capabilities(feedforward=True, mini_batch=True,
                                          update=optimizer is not None,
-                                         activations=(_torch_activations(probe),),
-                                         costs=(cost,), dtype=dtype)
+                                         activations=(activation,), costs=(cost,), dtype=dtype)
 
     def _module(self, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> Any:
         import torch
@@ -108,13 +119,18 @@ class TorchModule(Implementation):
     def gradient_batch(self, weights, biases, X, Y, activation="sigmoid", cost="quadratic"):  # type: ignore[no-untyped-def]
         return self._gradient(self._module(weights, biases), X, Y)
 
-    def feedforward(self, weights, biases, x):  # type: ignore[no-untyped-def]
+    def _output(self, module: Any, x: np.ndarray) -> np.ndarray:
+        """aᴸ: the module's output, through the loss's softmax where the loss takes logits."""
         import torch
 
         with torch.no_grad():
-            out = self._module(weights, biases)(torch.from_numpy(
-                self.conventions.examples_to_theirs(x)))
+            out = module(torch.from_numpy(self.conventions.examples_to_theirs(x)))
+            if self.logits:
+                out = torch.softmax(out, dim=1)
         return self.conventions.examples_from_theirs(out.numpy())
+
+    def feedforward(self, weights, biases, x):  # type: ignore[no-untyped-def]
+        return self._output(self._module(weights, biases), x)
 
     def update(self, weights, biases, mini_batch, eta, lmbda=0.0, n=1):  # type: ignore[no-untyped-def]
         module = self._module(weights, biases)
@@ -139,11 +155,7 @@ class _ModuleSession(Session):
         return self.torch._gradient(self.module, x, y)
 
     def feedforward(self, x: np.ndarray) -> np.ndarray:
-        import torch
-
-        with torch.no_grad():
-            out = self.module(torch.from_numpy(self.torch.conventions.examples_to_theirs(x)))
-        return self.torch.conventions.examples_from_theirs(out.numpy())
+        return self.torch._output(self.module, x)
 
     def update(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
                lmbda: float = 0.0, n: int = 1) -> None:

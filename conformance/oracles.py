@@ -20,6 +20,7 @@ import numpy as np
 
 from bpverify.conformance.cases import Case
 from bpverify.conformance.tolerances import TOLERANCES
+from bpverify.reference.activations import Softmax
 from bpverify.reference.backpropagation import backprop_loop, backprop_matrix
 from bpverify.reference.equations import feedforward_layers
 from bpverify.reference.numerical import (
@@ -139,6 +140,8 @@ def _loop(case: Case) -> Derivatives:
 
 
 def _path_sum(case: Case) -> Derivatives:
+    if any(isinstance(act, Softmax) for act in case.activations):
+        raise Declined("equation 53 needs an elementwise σ; this network has a softmax layer")
     count = path_count(case.sizes) * case.batch_size
     if count > DEFAULT_MAX_PATHS:
         raise Declined(f"{count} paths exceed the limit of {DEFAULT_MAX_PATHS}")

@@ -98,10 +98,12 @@ def run_check(check: Check, ctx: Context, seeds: Sequence[int], *, case: str | N
     if blocked_by is not None:
         return Outcome(check, "blocked", f"blocked by {blocked_by.check.id} (it {blocked_by.status}"
                        f"s: fix it first)", None, 0.0, ctx.seed)
-    specs = networks_of(check, ctx.impl.capabilities.native, seeds, case)
+    native = ctx.impl.capabilities.native
+    specs = networks_of(check, native, seeds, case)
     if not specs:
-        return Outcome(check, "skip", f"does not apply to the network --case {case}", None, 0.0,
-                       ctx.seed)
+        where = f"the network --case {case}" if case else (
+            f"any network with σ = {native[0]}, C = {native[1]}")
+        return Outcome(check, "skip", f"does not apply to {where}", None, 0.0, ctx.seed)
     start = time.perf_counter()
     outcome = None
     for spec in specs:

@@ -211,14 +211,49 @@ class PerNeuron:
         return self.f(z)
 
 
-LayerActivation = Activation | PerNeuron
+class Softmax:
+    """The softmax output layer, aⱼ = e^(zⱼ) / Σₖ e^(zₖ) for each column: not elementwise, so
+    BP1 takes its Jacobian J = diag(a) − aaᵀ: δᴸ = Jᵀ∇ₐC = a ⊙ (∇ₐC − ⟨a, ∇ₐC⟩). It belongs to
+    the output layer only (BP2 needs an elementwise σ′)."""
+
+    name = "softmax"
+    analytic = True
+    kinks: tuple[float, ...] = ()
+
+    def f(self, z: Array) -> Array:
+        """e^(z − max z) / Σ e^(z − max z): the shift by the (real) maximum changes nothing but
+        keeps every exponential ≤ 1."""
+        xp = namespace(z)
+        shifted = z - xp.max(xp.real(z), axis=0, keepdims=True)
+        e = xp.exp(shifted)
+        return e / xp.sum(e, axis=0, keepdims=True)
+
+    def vjp(self, z: Array, g: Array) -> Array:
+        """Jᵀg = a ⊙ (g − ⟨a, g⟩) per column: BP1 for a softmax output layer."""
+        a = self.f(z)
+        return a * (g - namespace(z).sum(a * g, axis=0, keepdims=True))
+
+    def __call__(self, z: Array) -> Array:
+        return self.f(z)
+
+    def __repr__(self) -> str:
+        return "Softmax()"
+
+
+softmax = Softmax()
+"""The softmax output layer (pair it with ``costs.categorical_cross_entropy``)."""
+
+LayerActivation = Activation | PerNeuron | Softmax
 
 
 def layer_activations(activation: LayerActivation | Sequence[LayerActivation],
                       sizes: Sequence[int]) -> tuple[LayerActivation, ...]:
     """One activation per layer l = 2, …, L from a single activation or a list of L − 1 of them."""
     n_layers = len(sizes) - 1
-    if isinstance(activation, Activation | PerNeuron):
+    if isinstance(activation, Softmax) and n_layers > 1:
+        raise ValueError("activation is softmax for every layer; softmax belongs to the output "
+                         "layer only: give one activation per layer, softmax last")
+    if isinstance(activation, Activation | PerNeuron | Softmax):
         per_layer: tuple[Any, ...] = (activation,) * n_layers
     elif isinstance(activation, Sequence) and not isinstance(activation, str):
         per_layer = tuple(activation)
@@ -229,9 +264,12 @@ def layer_activations(activation: LayerActivation | Sequence[LayerActivation],
         raise ValueError(f"activation is {type(activation).__name__}, expected an Activation, "
                          "a PerNeuron or a list of them (one per layer 2..L)")
     for i, act in enumerate(per_layer):
-        if not isinstance(act, Activation | PerNeuron):
+        if not isinstance(act, Activation | PerNeuron | Softmax):
             raise ValueError(f"activation for layer {i + 2} is {type(act).__name__}, "
-                             "expected an Activation or a PerNeuron")
+                             "expected an Activation, a PerNeuron or softmax")
+        if isinstance(act, Softmax) and i != n_layers - 1:
+            raise ValueError(f"activation for layer {i + 2} is softmax, which belongs to the "
+                             f"output layer {n_layers + 1} only")
         if isinstance(act, PerNeuron) and act.width != sizes[i + 1]:
             raise ValueError(f"activation for layer {i + 2} has {act.width} per-neuron "
                              f"activations, expected {sizes[i + 1]} (the width of layer {i + 2})")

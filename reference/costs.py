@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpverify.reference.activations import Activation, Array, namespace, sigmoid
+from bpverify.reference.activations import Activation, Array, Softmax, namespace, sigmoid, softmax
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Cost:
     name: str
     value: Callable[[Array, Array], Any]
     gradient: Callable[[Array, Array], Array]
-    output_error: Mapping[Activation, Callable[[Array, Array, Array], Array]] = field(
+    output_error: Mapping[Activation | Softmax, Callable[[Array, Array, Array], Array]] = field(
         default_factory=dict)
 
     def __call__(self, a: Array, y: Array) -> Any:
@@ -78,11 +78,33 @@ def _cross_entropy_sigmoid_delta(z: Array, a: Array, y: Array) -> Array:
     return a - y
 
 
+def _categorical_value(a: Array, y: Array) -> Any:
+    """C = −Σ y ln a: the cross-entropy of a probability vector a (a softmax output) against y."""
+    return -namespace(a).sum(_xlogy(y, a))
+
+
+def _categorical_gradient(a: Array, y: Array) -> Array:
+    """∇ₐC = −y/a, taken as 0 where y = 0."""
+    xp = namespace(a)
+    return xp.where(y == 0, 0.0 * a, -y / xp.where(y == 0, 1.0, a))
+
+
+def _categorical_softmax_delta(z: Array, a: Array, y: Array) -> Array:
+    """δᴸ = Jᵀ∇ₐC = aᴸ − y for a softmax output when each column of y sums to 1."""
+    return a - y
+
+
 quadratic = Cost("quadratic", _quadratic_value, _quadratic_gradient)
 cross_entropy = Cost("cross-entropy", _cross_entropy_value, _cross_entropy_gradient,
                      output_error={sigmoid: _cross_entropy_sigmoid_delta})
 
-BUILTIN_COSTS: dict[str, Cost] = {c.name: c for c in (quadratic, cross_entropy)}
+categorical_cross_entropy = Cost("categorical-cross-entropy", _categorical_value,
+                                 _categorical_gradient,
+                                 output_error={softmax: _categorical_softmax_delta})
+"""−Σ y ln a with a softmax output layer; y one-hot (or a probability vector) per column."""
+
+BUILTIN_COSTS: dict[str, Cost] = {c.name: c for c in (quadratic, cross_entropy,
+                                                      categorical_cross_entropy)}
 
 
 def custom(value: Callable[[Array, Array], Any], gradient: Callable[[Array, Array], Array],

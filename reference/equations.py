@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bpverify.reference.activations import Activation, Array, LayerActivation
+from bpverify.reference.activations import Activation, Array, LayerActivation, Softmax
 from bpverify.reference.costs import Cost
 
 
@@ -35,9 +35,12 @@ def bp1_output_error(z_L: Array, a_L: Array, y: Array, activation: LayerActivati
     (cross-entropy with sigmoid: δᴸ = aᴸ − y) it is used, since the literal
     product is ∞·0 once σ saturates.
     """
-    simplified = cost.output_error.get(activation) if isinstance(activation, Activation) else None
+    simplified = (cost.output_error.get(activation)
+                  if isinstance(activation, Activation | Softmax) else None)
     if simplified is not None:
         return simplified(z_L, a_L, y)
+    if isinstance(activation, Softmax):  # not elementwise: δᴸ = Jᵀ∇ₐC
+        return activation.vjp(z_L, cost.gradient(a_L, y))
     return cost.gradient(a_L, y) * activation.fprime(z_L)
 
 

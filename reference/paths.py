@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bpverify.reference.activations import layer_activations, sigmoid
+from bpverify.reference.activations import Softmax, layer_activations, sigmoid
 from bpverify.reference.backpropagation import ActivationSpec
 from bpverify.reference.costs import Cost, quadratic
 from bpverify.reference.equations import feedforward_layers
@@ -47,6 +47,9 @@ def gradient_by_paths(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray
         raise ValueError(f"sizes {list(sizes)} have {count} paths, above max_paths = {max_paths}: "
                          "equation 53 enumerates every path, use it on small networks only")
     per_layer = layer_activations(activation, sizes)
+    if any(isinstance(act, Softmax) for act in per_layer):
+        raise ValueError("activation includes softmax: equation 53 multiplies one rate factor "
+                         "σ′(z)w per step of a path, which needs an elementwise σ")
     zs, acts = feedforward_layers(weights, biases, x, per_layer)
     sp = [act.fprime(z)[:, 0] for act, z in zip(per_layer, zs, strict=True)]  # σ′(zˡ), l = 2..L
     dC_da = cost.gradient(acts[-1], y)[:, 0]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bpverify.reference.activations import LayerActivation, layer_activations, sigmoid
+from bpverify.reference.activations import LayerActivation, Softmax, layer_activations, sigmoid
 from bpverify.reference.backpropagation import ActivationSpec, BackpropResult
 from bpverify.reference.costs import Cost, quadratic
 from bpverify.reference.equations import bp3_bias_gradient, bp4_weight_gradient, feedforward_layers
@@ -21,7 +21,11 @@ from bpverify.reference.validation import check_columns, check_network
 
 
 def sigma_prime_matrix(z: np.ndarray, activation: LayerActivation) -> np.ndarray:
-    """Σ′(z): diag(σ′(z₁), …, σ′(zₙ)) for a column z (n, 1)."""
+    """Σ′(z): diag(σ′(z₁), …, σ′(zₙ)) for a column z (n, 1); for a softmax layer, whose aⱼ
+    depends on every zₖ, the full Jacobian ∂a/∂z = diag(a) − aaᵀ (symmetric, so Σ′ᵀ = Σ′)."""
+    if isinstance(activation, Softmax):
+        a = activation.f(z)[:, 0]
+        return np.diag(a) - np.outer(a, a)
     return np.diag(activation.fprime(z)[:, 0])
 
 

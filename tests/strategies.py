@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from bpverify.conformance.cases import Case, mixed_layer, named_activation, random_case
 from bpverify.reference import cross_entropy, quadratic, sigmoid
+from bpverify.reference.activations import softmax
+from bpverify.reference.costs import categorical_cross_entropy
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "identity", "relu", "softplus", "cubic")
 SATURATING_SCALE = 40.0  # with unit inputs, most |zˡⱼ| ≥ 30: σ, tanh, softplus saturate
@@ -29,9 +31,12 @@ def cases(draw: st.DrawFn, *, max_depth: int = 4, max_width: int = 5, max_batch:
             per_layer.append(mixed_layer(sizes[l], names))
         else:
             per_layer.append(named_activation(draw(st.sampled_from(activation_names))))
-    cost = draw(st.sampled_from([quadratic, cross_entropy]))
+    cost = draw(st.sampled_from([quadratic, cross_entropy, categorical_cross_entropy]))
     if cost is cross_entropy:
         per_layer[-1] = sigmoid  # cross-entropy needs outputs in (0, 1)
+    if cost is categorical_cross_entropy or (sizes[-1] > 1 and draw(st.booleans())
+                                             and draw(st.booleans())):
+        per_layer[-1] = softmax  # a probability vector; with the quadratic cost sometimes too
     scale = draw(st.sampled_from(scales))
     if any("cubic" in a.name for a in per_layer):  # a cubic layer, or a per-neuron one with it
         scale = min(scale, 1.0)  # z³ of z³ overflows float64 at larger scales

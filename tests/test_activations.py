@@ -90,3 +90,31 @@ def test_layer_activations_rejects_wrong_counts_and_widths() -> None:
         A.layer_activations([A.PerNeuron((A.sigmoid, A.tanh)), A.sigmoid], [2, 3, 1])
     with pytest.raises(ValueError, match="expected an Activation"):
         A.layer_activations("sigmoid", [2, 1])  # type: ignore[arg-type]
+
+
+def test_softmax_belongs_to_the_output_layer_only() -> None:
+    from bpverify.reference.activations import layer_activations, sigmoid, softmax
+    assert layer_activations([sigmoid, softmax], [3, 4, 2])[-1] is softmax
+    with pytest.raises(ValueError, match="layer 2 is softmax, which belongs to the output layer 3"):
+        layer_activations([softmax, sigmoid], [3, 4, 2])
+    with pytest.raises(ValueError, match="softmax belongs to the output layer only"):
+        layer_activations(softmax, [3, 4, 2])
+
+
+def test_softmax_bp1_is_the_jacobian_product_and_a_minus_y_with_categorical_cross_entropy() -> None:
+    """δᴸ = (diag(a) − aaᵀ)∇ₐC, written out as a matrix here, equals the vjp the reference uses;
+    with C = −Σ y ln a and Σ y = 1 it is a − y."""
+    import numpy as np
+
+    from bpverify.reference.activations import softmax
+    from bpverify.reference.costs import categorical_cross_entropy, quadratic
+    from bpverify.reference.equations import bp1_output_error
+    rng = np.random.default_rng(5)
+    z, y = rng.standard_normal((4, 1)), np.eye(4)[:, [2]]
+    a = softmax.f(z)
+    jacobian = np.diag(a[:, 0]) - a @ a.T
+    np.testing.assert_allclose(bp1_output_error(z, a, y, softmax, quadratic),
+                               jacobian.T @ (a - y), rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(jacobian.T @ categorical_cross_entropy.gradient(a, y), a - y,
+                               rtol=1e-12, atol=1e-15)
+    assert softmax.f(np.array([[1000.0], [0.0]]))[0, 0] == 1.0  # no overflow

@@ -59,8 +59,12 @@ def test_reference_agrees_with_complex_step(case: Case) -> None:
 
 @given(cases(max_depth=3, max_width=3, max_batch=2))
 def test_reference_agrees_with_path_sum(case: Case) -> None:
-    assert_agree(oracles.PATH_SUM.compute(case), _reference(case), "algebraic",
-                 case, "path sum")
+    try:
+        got = oracles.PATH_SUM.compute(case)
+    except oracles.Declined:
+        assert any(a.name == "softmax" for a in case.activations)  # eq. 53 needs σ elementwise
+        return
+    assert_agree(got, _reference(case), "algebraic", case, "path sum")
 
 
 @given(cases(scales=(0.5, 1.0), activation_names=("sigmoid", "tanh", "identity", "softplus")))

@@ -25,7 +25,7 @@ def _problems(report: SuiteReport) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("name", ["network2_style:Network", "network2_style:QuadraticNetwork",
-                                  "rows_mlp:MLP"])
+                                  "rows_mlp:MLP", "softmax_mlp:Classifier"])
 def test_correct_code_in_other_styles_conforms(name: str) -> None:
     report = run_suite(resolve(spec(name)), seeds=2)
     assert report.passed, _problems(report)
@@ -47,6 +47,7 @@ def test_a_chapter_3_network_is_checked_with_its_own_cost_and_its_l2_update() ->
     ("rows_mlp:Undeclared", "shapes", "{'layout': 'rows', 'weights': 'in_out', 'biases': "
                                       "'flat', 'gradient_order': 'wb'}"),
     ("jax_style:undeclared_full_square", "gradient-vs-reference", "declare quadratic='full'"),
+    ("softmax_mlp:ElementwiseSoftmaxDerivative", "BP1", "the softmax is not elementwise"),
 ])
 def test_planted_bugs_and_missing_declarations_are_named(name: str, check: str,
                                                          diagnosis: str | None) -> None:

@@ -25,7 +25,7 @@ def test_pytorch_autograd_conforms() -> None:
     assert report.count("skip") == 1  # BP3: autograd exposes no δ
 
 
-@pytest.mark.parametrize("attribute", ["implementation", "tanh_hidden"])
+@pytest.mark.parametrize("attribute", ["implementation", "tanh_hidden", "classifier"])
 def test_a_torch_module_with_its_loss_and_optimizer_conforms(attribute: str) -> None:
     impl = resolve(f"{STYLES / 'torch_style.py'}:{attribute}")
     report = run_suite(impl, seeds=2)

@@ -18,6 +18,7 @@ import numpy as np
 from bpverify.conformance.battery import NetworkSpec
 from bpverify.conformance.calls import ImplementationFault, call_with_limit
 from bpverify.conformance.checks.base import CheckFailed, Context, Failure, compare
+from bpverify.reference.activations import Softmax
 from bpverify.reference.equations import bp1_output_error, feedforward_layers
 
 
@@ -63,15 +64,24 @@ def check_bp1(ctx: Context, spec: NetworkSpec) -> None:
     expected = bp1_output_error(z, a, y, act, case.cost)
     grad_a = case.cost.gradient(a, y)
     candidates = {}
-    if case.cost.name == "cross-entropy":
-        candidates["σ′ multiplied into the cross-entropy δᴸ: with this cost δᴸ = aᴸ − y (σ′ "
-                   "cancels); (aᴸ − y) ⊙ σ′(zᴸ) is the quadratic cost's δᴸ"] = (a - y) * act.fprime(z)
-    candidates.update({
-        "missing σ′: δᴸ = ∇ₐC instead of ∇ₐC ⊙ σ′(zᴸ)": grad_a,
-        "sign flipped: y − a instead of a − y": -expected,
-        "σ(z) in place of σ′(z)": grad_a * act.f(z),
-        "σ′ applied twice": expected * act.fprime(z),
-    })
+    if isinstance(act, Softmax):
+        candidates["the softmax's Jacobian taken as its diagonal aⱼ(1 − aⱼ), as if it were "
+                   "elementwise: δᴸ = ∇ₐC ⊙ a(1 − a)"] = grad_a * a * (1 - a)
+        candidates["missing the softmax's Jacobian: δᴸ = ∇ₐC"] = grad_a
+        candidates["(aᴸ − y) ⊙ a(1 − a): with softmax and categorical cross-entropy δᴸ = aᴸ − y, "
+                   "no σ′ (the softmax is not elementwise)"] = (a - y) * a * (1 - a)
+        candidates["sign flipped: y − a instead of a − y"] = -expected
+    else:
+        if case.cost.name == "cross-entropy":
+            candidates["σ′ multiplied into the cross-entropy δᴸ: with this cost δᴸ = aᴸ − y "
+                       "(σ′ cancels); (aᴸ − y) ⊙ σ′(zᴸ) is the quadratic cost's δᴸ"] = (
+                (a - y) * act.fprime(z))
+        candidates.update({
+            "missing σ′: δᴸ = ∇ₐC instead of ∇ₐC ⊙ σ′(zᴸ)": grad_a,
+            "sign flipped: y − a instead of a − y": -expected,
+            "σ(z) in place of σ′(z)": grad_a * act.f(z),
+            "σ′ applied twice": expected * act.fprime(z),
+        })
     if case.cost.name == "quadratic":
         candidates["missing ½ of the quadratic cost: ∇ₐC = 2(a − y)"] = 2 * expected
     compare([ctx.own_deltas(spec, 0)[-1]], [expected], [ctx.allowance(spec).deltas[-1][:, :1]],
@@ -95,7 +105,8 @@ def check_bp2(ctx: Context, spec: NetworkSpec) -> None:
                           np.zeros_like(back)}
         if w_next.shape[0] == w_next.shape[1]:
             candidates["wˡ⁺¹ instead of (wˡ⁺¹)ᵀ"] = (w_next @ own[i + 1]) * sp
-        if ref.zs[i + 1].shape[0] == z.shape[0]:
+        if ref.zs[i + 1].shape[0] == z.shape[0] and not isinstance(case.activations[i + 1],
+                                                                     Softmax):
             candidates["σ′(zˡ⁺¹) instead of σ′(zˡ)"] = back * case.activations[i + 1].fprime(
                 ref.zs[i + 1][:, :1])
         compare([own[i]], [back * sp], [tol], "BP2", "δˡ", [i + 2], ctx.dtype,

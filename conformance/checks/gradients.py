@@ -92,10 +92,18 @@ def check_gradient_complex_step(ctx: Context, spec: NetworkSpec) -> None:
     _against(ctx, spec, exact_b, exact_w)
 
 
+SATURATING = ("sigmoid", "tanh")
+"""The σ whose σ′ vanishes in both tails: where the saturation check means something."""
+
+
 def saturates(spec: NetworkSpec) -> bool:
-    """Planted saturation in the output layer only with a cost that stays finite there (the
-    cross-entropy of an output σ(−750) = 0 is infinite; its δᴸ = a − y is tested elsewhere)."""
-    return spec.name != "saturated-output" or spec.cost == "quadratic"
+    """Planted saturation in a hidden layer of a saturating σ; in the output layer only with a
+    cost that stays finite there (the cross-entropy of an output σ(−750) = 0 is infinite; its
+    δᴸ = a − y is tested elsewhere)."""
+    hidden, _, output = spec.activation.partition("/")
+    if spec.name == "saturated-output":
+        return (output or hidden) in SATURATING and spec.cost == "quadratic"
+    return hidden in SATURATING
 
 
 def check_saturation(ctx: Context, spec: NetworkSpec) -> None:

@@ -41,3 +41,15 @@ class Momentum(torch.optim.SGD):
 
 
 with_momentum = TorchModule(build, loss=torch.nn.MSELoss(), optimizer=Momentum)
+
+
+def build_classifier(sizes):
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.Tanh())
+    return torch.nn.Sequential(*layers)  # logits: CrossEntropyLoss applies the softmax
+
+
+classifier = TorchModule(build_classifier, loss=torch.nn.CrossEntropyLoss(), optimizer=sgd)
