@@ -185,8 +185,9 @@ def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
     for check in checks:
         needed = [c for c in checks if c.id in check.after]
         for prerequisite in needed:
-            if prerequisite.id not in done:
-                done[prerequisite.id] = run_check(prerequisite, ctx, seed_list, case=case)
+            if prerequisite.id not in done:  # on the battery even for --case: blocked is general
+                done[prerequisite.id] = run_check(prerequisite, ctx, seed_list,
+                                                  case=case if only is None else None)
         blocker = next((done[c.id] for c in needed if done[c.id].status in ("fail", "error")),
                        None)
         if only is None or check.id in only:

@@ -22,7 +22,7 @@ def test_conformance(bp_check: Check, bp_impl: Any, request: pytest.FixtureReque
     case = config.getoption("bp_case", None)
     ctx = Context(impl, seed, config.getoption("bp_timeout", 10.0))
     for prerequisite in bp_check.after:
-        before = run_check(by_id(prerequisite), ctx, seeds, case=case)
+        before = run_check(by_id(prerequisite), ctx, seeds)  # on the battery, as in a report
         if before.status in ("fail", "error"):
             pytest.skip(f"blocked by {prerequisite}, which {before.status}s: see "
                         f"test_conformance[{prerequisite}]")
