@@ -1,0 +1,477 @@
+"""The worlds a template is read in (see ``derivations.interpret``).
+
+ConcreteNet   one network of given widths, σ and C undefined functions: nothing assumed.
+LocalLayer    layer l alone, everything above it an undefined function R(zˡ⁺¹) (or, at l = L,
+              C an undefined function of aᴸ): nothing assumed, and the layer number is a
+              symbol, so one check covers every depth; n_{l−1} may be a symbol.
+IndexForm     every width a symbol and every entry an indexed symbol; the claim's left side is
+              expanded once by its definition with the chain rule (Prop. 1), the rest is free.
+Functions     the note's f(x(u)) with f and every xᵢ undefined (Props. 1, 2, 2E).
+OutputLayer   the output layer alone with a given σ and cost (Fact 1, cross-entropy).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from bpverify.derivations.compare import canonical, rename_derivatives
+from bpverify.derivations.notation import L, comp, l, n, sigma, sigma_prime, u_, x_
+
+
+class NotApplicable(Exception):
+    """This world has no such layer or quantity (e.g. δˡ⁺¹ at the output layer)."""
+
+
+LAYERS_OF = {"w": 2, "b": 2, "z": 2, "delta": 2, "dC_db": 2, "dC_dw": 2, "w_swapped": 2,
+             "a": 1, "dC_da": 1}
+"""The lowest layer each quantity exists at (the input layer is layer 1: a¹ = x)."""
+
+
+def _symbol_matrix(rows: int, cols: int, name: str) -> sp.Matrix:
+    return sp.Matrix(rows, cols, lambda r, c: sp.Symbol(f"{name}_{r + 1}{c + 1}"))
+
+
+def _column(n_rows: int, name: str) -> sp.Matrix:
+    return sp.Matrix(n_rows, 1, lambda r, _: sp.Symbol(f"{name}_{r + 1}"))
+
+
+def _gradient_at(expr_of: Callable[[sp.Matrix], sp.Expr], at: sp.Matrix, name: str) -> sp.Matrix:
+    """∂E/∂v at v = ``at`` by the definition: E built on fresh symbols, differentiated, put back."""
+    fresh = _column(at.rows, name)
+    value = expr_of(fresh)
+    back = dict(zip(fresh, at, strict=True))
+    return sp.Matrix([rename_derivatives(sp.diff(value, s)).xreplace(back) for s in fresh])
+
+
+def _matrix_entry(m: sp.Matrix, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+    if not (isinstance(r, int | sp.Integer) and isinstance(c, int | sp.Integer)):
+        raise NotApplicable("a symbolic index into a concrete matrix")
+    if not (1 <= int(r) <= m.rows and 1 <= int(c) <= m.cols):
+        raise NotApplicable(f"entry ({r}, {c}) of a {m.rows}×{m.cols} matrix")
+    return m[int(r) - 1, int(c) - 1]
+
+
+# -- one concrete network ------------------------------------------------------------------------
+
+@dataclass
+class ConcreteNet:
+    """A network of widths ``sizes`` (σ, C undefined), read at layer ``at`` (l = at, L = len)."""
+
+    sizes: tuple[int, ...]
+    at: int
+    activation: Callable[[sp.Expr], sp.Expr] = sigma
+
+    @property
+    def depth(self) -> int:
+        return len(self.sizes)
+
+    def bind(self, layer: sp.Expr) -> sp.Expr:
+        return sp.sympify(layer).subs({l: self.at, L: self.depth})
+
+    def width(self, layer: sp.Expr) -> sp.Expr:
+        value = self.bind(layer)
+        if not (value.is_Integer and 1 <= int(value) <= self.depth):
+            raise NotApplicable(f"layer {value} of a network with L = {self.depth}")
+        return sp.Integer(self.sizes[int(value) - 1])
+
+    def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
+        if name == "sigma":
+            return self.activation
+        if name == "sigma_prime":
+            return lambda e: canonical(sp.Subs(sp.diff(self.activation(_T), _T), _T, e))
+        raise NotApplicable(f"no function {name} in a network")
+
+    def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        value = self.bind(layer)
+        if not value.is_Integer:
+            raise NotApplicable(f"layer {value}")
+        lv = int(value)
+        if lv < LAYERS_OF.get(name, self.depth) or lv > self.depth:
+            raise NotApplicable(f"{name} at layer {lv} of a network with L = {self.depth}")
+        values = network_values(self.sizes, self.activation)
+        if name in ("grad_a_C", "y") and lv != self.depth:
+            raise NotApplicable(f"{name} at layer {lv}, not L = {self.depth}")
+        if name == "w_swapped":
+            return _matrix_entry(values.matrix("w", lv).T, r, c)
+        return _matrix_entry(values.matrix(name, lv), r, c)
+
+
+_T = sp.Symbol("t")
+
+
+@dataclass
+class NetworkValues:
+    """zˡ, aˡ, δˡ = ∂C/∂zˡ, ∂C/∂aˡ, ∂C/∂bˡ, ∂C/∂wˡ and ∇ₐC of one symbolic network, by their
+    definitions, each computed once."""
+
+    sizes: tuple[int, ...]
+    activation: Callable[[sp.Expr], sp.Expr]
+    cache: dict[tuple[str, int], sp.Matrix] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.weights = {lv: _symbol_matrix(self.sizes[lv - 1], self.sizes[lv - 2], f"w^{lv}")
+                        for lv in range(2, len(self.sizes) + 1)}
+        self.biases = {lv: _column(self.sizes[lv - 1], f"b^{lv}") for lv in range(2, len(self.sizes) + 1)}
+        self.x = _column(self.sizes[0], "x")
+
+    def cost(self, a_L: sp.Matrix) -> sp.Expr:
+        return sp.Function("C")(*a_L)
+
+    def above(self, lv: int, a: sp.Matrix) -> sp.Expr:
+        """C as a function of aˡ = ``a`` (the layers above l rebuilt on it)."""
+        for k in range(lv + 1, len(self.sizes) + 1):
+            a = (self.weights[k] * a + self.biases[k]).applyfunc(self.activation)
+        return self.cost(a)
+
+    def matrix(self, name: str, lv: int) -> sp.Matrix:
+        key = (name, lv)
+        if key not in self.cache:
+            self.cache[key] = self._compute(name, lv)
+        return self.cache[key]
+
+    def _compute(self, name: str, lv: int) -> sp.Matrix:
+        if name == "w":
+            return self.weights[lv]
+        if name == "b":
+            return self.biases[lv]
+        if name == "a":
+            return self.x if lv == 1 else self.matrix("z", lv).applyfunc(self.activation)
+        if name == "z":
+            return self.weights[lv] * self.matrix("a", lv - 1) + self.biases[lv]
+        if name == "delta":
+            return _gradient_at(lambda zeta: self.above(lv, zeta.applyfunc(self.activation)),
+                                self.matrix("z", lv), "zeta")
+        if name in ("dC_da", "grad_a_C"):
+            return _gradient_at(lambda alpha: self.above(lv, alpha), self.matrix("a", lv), "alpha")
+        C = self.above(1, self.x)
+        if name == "dC_db":
+            return sp.Matrix([rename_derivatives(sp.diff(C, s)) for s in self.biases[lv]])
+        if name == "dC_dw":
+            return self.weights[lv].applyfunc(lambda s: rename_derivatives(sp.diff(C, s)))
+        raise NotApplicable(f"no quantity {name} in a network")
+
+
+@functools.cache
+def network_values(sizes: tuple[int, ...], activation: Callable[[sp.Expr], sp.Expr]) -> NetworkValues:
+    return NetworkValues(sizes, activation)
+
+
+# -- the layer-local step ---------------------------------------------------------------------------
+
+@dataclass
+class LocalLayer:
+    """Layer l with n_{l−1} = ``n_prev`` (an int, or None for a symbol), nₗ = ``n_here`` and, below
+    the output, nₗ₊₁ = ``n_next`` with everything above an undefined R(zˡ⁺¹); at the output
+    (``n_next`` None) C is an undefined function of aᴸ, or ``cost`` of it."""
+
+    n_prev: int | None
+    n_here: int
+    n_next: int | None
+    cost: str = "undefined"
+    col: sp.Symbol = field(default_factory=lambda: sp.Symbol("k", integer=True, positive=True))
+
+    @property
+    def output(self) -> bool:
+        return self.n_next is None
+
+    def bind(self, layer: sp.Expr) -> sp.Expr:
+        return sp.sympify(layer).subs(L, l) if self.output else sp.sympify(layer)
+
+    def _offset(self, layer: sp.Expr) -> int:
+        value = sp.simplify(self.bind(layer) - l)
+        if not value.is_Integer or int(value) not in (-1, 0, 1) or (self.output and value == 1):
+            raise NotApplicable(f"layer {layer} in the local step at l"
+                                + (" = L" if self.output else ""))
+        if sp.sympify(layer).has(L) and not self.output:
+            raise NotApplicable("the output layer L in the local step below the output")
+        return int(value)
+
+    def width(self, layer: sp.Expr) -> sp.Expr:
+        offset = self._offset(layer)
+        if offset == -1:
+            return sp.Integer(self.n_prev) if self.n_prev is not None else self.col + _RHO
+        return sp.Integer(self.n_here if offset == 0 else self.n_next)  # type: ignore[arg-type]
+
+    def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
+        if name == "sigma":
+            return sigma
+        if name == "sigma_prime":
+            return sigma_prime
+        raise NotApplicable(f"no function {name} in a network")
+
+    @functools.cached_property
+    def _values(self) -> dict[str, object]:
+        nh = self.n_here
+        W = _symbol_matrix(nh, 1, "w")  # replaced below when n_prev is known
+        if self.n_prev is not None:
+            alpha = _column(self.n_prev, "α")
+            W = _symbol_matrix(nh, self.n_prev, "w")
+            z = W * alpha + _column(nh, "b")
+        else:
+            A, Wi, s = sp.IndexedBase("α"), sp.IndexedBase("w"), sp.Symbol("s", integer=True)
+            N = self.col + _RHO
+            z = sp.Matrix([sp.Sum(Wi[r + 1, s] * A[s], (s, 1, N)) + sp.Symbol(f"b_{r + 1}")
+                           for r in range(nh)])
+            alpha, W = A, Wi
+        b = _column(nh, "b")
+        a = z.applyfunc(sigma)
+        values: dict[str, object] = {"alpha": alpha, "W": W, "b": b, "z": z, "a": a}
+        if self.output:
+            y = _column(nh, "y")
+            values["y"] = y
+
+            def C_of_a(v: sp.Matrix) -> sp.Expr:
+                if self.cost == "quadratic":
+                    return sp.Rational(1, 2) * sum((vi - yi) ** 2 for vi, yi in zip(v, y, strict=True))
+                return sp.Function("C")(*v)
+            values["C_of_a"] = C_of_a
+        else:
+            assert self.n_next is not None
+            W1, b1 = _symbol_matrix(self.n_next, nh, "W"), _column(self.n_next, "B")
+            values.update(W1=W1, b1=b1)
+            R = sp.Function("R")
+            values["C_of_a"] = lambda v: R(*(W1 * v + b1))
+            values["z1"] = W1 * a + b1
+            values["delta1"] = _gradient_at(lambda zeta: R(*zeta), W1 * a + b1, "zeta")
+        values["C"] = values["C_of_a"](a)  # type: ignore[operator]
+        return values
+
+    def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        offset = self._offset(layer)
+        v = self._values
+        C_of_a: Callable[[sp.Matrix], sp.Expr] = v["C_of_a"]  # type: ignore[assignment]
+        z: sp.Matrix = v["z"]  # type: ignore[assignment]
+        if offset == 1:
+            table = {"w": v["W1"], "b": v["b1"], "z": v.get("z1"), "delta": v["delta1"]}
+            if name not in table:
+                raise NotApplicable(f"{name} above the local layer")
+            return _matrix_entry(table[name], r, c)  # type: ignore[arg-type]
+        if offset == -1:
+            if name == "a":
+                return self._prev_entry(v["alpha"], r)
+            if name == "dC_da":
+                return rename_derivatives(sp.diff(v["C"], self._prev_entry(v["alpha"], r)))  # type: ignore[arg-type]
+            raise NotApplicable(f"{name} below the local layer")
+        if name == "delta":
+            return _matrix_entry(_gradient_at(lambda zeta: C_of_a(zeta.applyfunc(sigma)), z, "zeta"), r, c)
+        if name in ("dC_da", "grad_a_C"):
+            if name == "grad_a_C" and not self.output:
+                raise NotApplicable("∇ₐC below the output layer")
+            return _matrix_entry(_gradient_at(C_of_a, v["a"], "A"), r, c)  # type: ignore[arg-type]
+        if name == "dC_db":
+            return rename_derivatives(sp.diff(v["C"], _matrix_entry(v["b"], r, 1)))  # type: ignore[arg-type]
+        if name == "dC_dw":
+            return canonical(sp.diff(v["C"], self._weight(r, c)))
+        table = {"w": None, "b": v["b"], "z": z, "a": v["a"], "y": v.get("y")}
+        if name == "w":
+            return self._weight(r, c)
+        if table.get(name) is None:
+            raise NotApplicable(f"{name} at the local layer")
+        return _matrix_entry(table[name], r, c)  # type: ignore[arg-type]
+
+    def _prev_entry(self, alpha: object, r: sp.Expr) -> sp.Expr:
+        if isinstance(alpha, sp.Matrix):
+            return _matrix_entry(alpha, r, 1)
+        return alpha[r]  # type: ignore[index]
+
+    def _weight(self, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        W = self._values["W"]
+        if isinstance(W, sp.Matrix):
+            return _matrix_entry(W, r, c)
+        return W[r, c]  # type: ignore[index]
+
+
+_RHO = sp.Symbol("rho", integer=True, nonnegative=True)
+"""n = k + ρ with ρ ≥ 0: a symbolic width written so that index k ≤ n is evident."""
+
+
+# -- index form, symbolic widths ------------------------------------------------------------------
+
+CHAIN_RULES = {
+    "z_next": "the chain rule (Prop. 1) through zˡ⁺¹",
+    "a": "the chain rule (Prop. 1) through aˡ",
+}
+
+
+@dataclass
+class IndexForm:
+    """Every width symbolic, every entry an indexed symbol. The claim's left side ``expand`` (a
+    quantity and layer) is expanded once by its definition and the chain rule: δˡ through
+    ``delta_via`` (zˡ⁺¹ or aˡ), ∂C/∂bˡ, ∂C/∂wˡ through zˡ, ∂C/∂aˡ through zˡ⁺¹; with a
+    quadratic ``cost``, ∂C/∂aᴸ is differentiated outright."""
+
+    expand: tuple[str, sp.Expr] | None = None
+    delta_via: str = "z_next"
+    cost: str = "undefined"
+    fixed_widths: dict[sp.Expr, sp.Expr] = field(default_factory=dict)
+
+    def bind(self, layer: sp.Expr) -> sp.Expr:
+        return sp.sympify(layer)
+
+    def width(self, layer: sp.Expr) -> sp.Expr:
+        return self.fixed_widths.get(layer, n(layer))
+
+    def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
+        return sp.Function(name)
+
+    def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        if self.expand is not None and (name, layer) == self.expand:
+            return self._expanded(name, layer, r, c)
+        if name == "w_swapped":
+            return comp("w", layer, c, r)
+        return comp(name, layer, r, c) if name in ("w", "dC_dw") else comp(name, layer, r)
+
+    def _z(self, layer: sp.Expr, t: sp.Expr, through_sigma: bool = False) -> sp.Expr:
+        s = sp.Symbol("s", integer=True, positive=True)
+        prev = (sigma(comp("z", layer - 1, s)) if through_sigma else comp("a", layer - 1, s))
+        return sp.Sum(comp("w", layer, t, s) * prev, (s, 1, self.width(layer - 1))) + comp("b", layer, t)
+
+    def _expanded(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        t = sp.Symbol("t", integer=True, positive=True)
+        if name == "z":
+            return self._z(layer, r)
+        if name == "a":
+            return sigma(self._z(layer, r))
+        if name == "delta" and (self.delta_via == "a" or layer == L):
+            outer = comp("grad_a_C", L, t) if layer == L else comp("dC_da", layer, t)
+            if layer == L and self.cost == "quadratic":
+                outer = comp("a", L, t) - comp("y", L, t)
+            return sp.Sum(outer * sp.diff(sigma(comp("z", layer, t)), comp("z", layer, r)),
+                          (t, 1, self.width(layer)))
+        if name == "delta":
+            return sp.Sum(comp("delta", layer + 1, t)
+                          * sp.diff(self._z(layer + 1, t, through_sigma=True), comp("z", layer, r)),
+                          (t, 1, self.width(layer + 1)))
+        if name in ("dC_db", "dC_dw"):
+            variable = comp("b", layer, r) if name == "dC_db" else comp("w", layer, r, c)
+            return sp.Sum(comp("delta", layer, t) * sp.diff(self._z(layer, t), variable),
+                          (t, 1, self.width(layer)))
+        if name in ("dC_da", "grad_a_C") and (layer == L and self.cost == "quadratic"):
+            C = sp.Sum((comp("a", L, t) - comp("y", L, t)) ** 2 / 2, (t, 1, self.width(L)))
+            return sp.diff(C, comp("a", L, r))
+        if name == "dC_da":
+            return sp.Sum(comp("delta", layer + 1, t) * sp.diff(self._z(layer + 1, t), comp("a", layer, r)),
+                          (t, 1, self.width(layer + 1)))
+        raise NotApplicable(f"no definition of {name} to expand in the index form")
+
+    @property
+    def premise(self) -> str:
+        if self.expand is None:
+            return ""
+        name = self.expand[0]
+        if name in ("z", "a"):
+            return "the component form (2.2.1) as the definition"
+        if name == "delta":
+            return CHAIN_RULES["a" if self.delta_via == "a" or self.expand[1] == L else "z_next"]
+        if name in ("dC_db", "dC_dw"):
+            return "the chain rule (Prop. 1) through zˡ"
+        return "" if self.cost == "quadratic" else CHAIN_RULES["z_next"]
+
+
+# -- the note's propositions: f(x(u)) ----------------------------------------------------------------
+
+@dataclass
+class Functions:
+    """f(x(u)) with f and every xᵢ undefined. ``kind`` "prop1": xᵢ(u₁…u_k); "prop2": xᵢ(uᵢ);
+    "prop2e": xᵢ(row i of an m×n matrix U) and u the column ``column`` of U."""
+
+    kind: str
+    sizes: tuple[int, int]
+    column: int = 1
+
+    def bind(self, layer: sp.Expr) -> sp.Expr:
+        return sp.sympify(layer)
+
+    def width(self, label: sp.Expr) -> sp.Expr:
+        k, n_x = self.sizes
+        if self.kind == "prop2e":
+            return sp.Integer(k)  # u is a column of U (m entries), x has m entries
+        return sp.Integer(k if label == u_ else n_x)
+
+    def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
+        raise NotApplicable(f"no function {name} in the propositions")
+
+    @functools.cached_property
+    def _setup(self) -> tuple[list[sp.Symbol], list[sp.Expr], sp.Expr]:
+        k, n_x = self.sizes
+        if self.kind == "prop2e":
+            U = sp.Matrix(k, n_x, lambda r, c: sp.Symbol(f"u_{r + 1}{c + 1}"))
+            xs = [sp.Function(f"x_{r + 1}")(*U.row(r)) for r in range(k)]
+            u = list(U.col(self.column - 1))
+        elif self.kind == "prop2":
+            u = list(sp.symbols(f"u_1:{k + 1}"))
+            xs = [sp.Function(f"x_{r + 1}")(u[r]) for r in range(k)]
+        else:
+            u = list(sp.symbols(f"u_1:{k + 1}"))
+            xs = [sp.Function(f"x_{r + 1}")(*u) for r in range(n_x)]
+        return u, xs, sp.Function("f")(*xs)
+
+    def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        u, xs, F = self._setup
+        ri, ci = int(r) - 1, int(c) - 1
+        X = sp.symbols(f"X_1:{len(xs) + 1}")
+        if name == "d_u_f":
+            return rename_derivatives(sp.diff(F, u[ri]))
+        if name == "d_x_f":
+            return rename_derivatives(sp.diff(sp.Function("f")(*X), X[ri])).xreplace(
+                dict(zip(X, xs, strict=True)))
+        if name == "D_u_x":
+            return sp.diff(xs[ci], u[ri])
+        if name == "d_u_x":
+            return sp.diff(xs[ri], u[ri])
+        raise NotApplicable(f"no {name} in the propositions")
+
+
+# -- one output layer with a given σ and cost -----------------------------------------------------------
+
+@dataclass
+class OutputLayer:
+    """zᴸ of ``width`` free symbols, aᴸ = σ(zᴸ) with σ ``activation`` (None: undefined), C the
+    quadratic or cross-entropy cost of aᴸ and y."""
+
+    width_L: int
+    cost: str
+    activation: str | None = None
+
+    def bind(self, layer: sp.Expr) -> sp.Expr:
+        return sp.sympify(layer).subs(l, L)
+
+    def width(self, layer: sp.Expr) -> sp.Expr:
+        if self.bind(layer) != L:
+            raise NotApplicable(f"layer {layer}: only the output layer exists here")
+        return sp.Integer(self.width_L)
+
+    def _sigma(self, e: sp.Expr) -> sp.Expr:
+        return 1 / (1 + sp.exp(-e)) if self.activation == "sigmoid" else sigma(e)
+
+    def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
+        if name == "sigma":
+            return self._sigma
+        if name == "sigma_prime":
+            return lambda e: canonical(sp.Subs(sp.diff(self._sigma(_T), _T), _T, e))
+        raise NotApplicable(f"no function {name}")
+
+    @functools.cached_property
+    def _values(self) -> dict[str, sp.Matrix]:
+        z, y = _column(self.width_L, "z"), _column(self.width_L, "y")
+        a = z.applyfunc(self._sigma)
+
+        def C(v: Sequence[sp.Expr]) -> sp.Expr:
+            if self.cost == "cross-entropy":
+                return -sum(yi * sp.log(vi) + (1 - yi) * sp.log(1 - vi) for vi, yi in zip(v, y, strict=True))
+            return sp.Rational(1, 2) * sum((vi - yi) ** 2 for vi, yi in zip(v, y, strict=True))
+        return {"z": z, "y": y, "a": a,
+                "delta": _gradient_at(lambda zeta: C(zeta.applyfunc(self._sigma)), z, "zeta"),
+                "grad_a_C": _gradient_at(C, a, "A")}
+
+    def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        values = self._values
+        if name == "dC_da":
+            name = "grad_a_C"
+        if name not in values:
+            raise NotApplicable(f"no {name} in the output layer alone")
+        return _matrix_entry(values[name], r, c)
