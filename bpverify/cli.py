@@ -34,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="check BP1–BP4 on every architecture up to this depth and width "
                              "(default 4 2; e.g. 3 3 is thorougher and slower)")
     derive.add_argument("--write-docs", action="store_true",
-                        help="write docs/derivations/*.md (run from the repository root)")
+                        help="write docs/derivations/*.md and docs/notebooks/*.ipynb (run from the "
+                             "repository root)")
+    derive.add_argument("--try", dest="formula", metavar="EXPR",
+                        help="check EXPR, in Python with the book's names, as NAME's right side, e.g. "
+                             "bp2 --try \"(w[l+1].T @ delta[l+1]) * sigma_prime(z[l])\"; exit 0 proved, "
+                             "1 false (with the smallest counterexample), 2 bad input")
     bench = sub.add_parser("bench", help="benchmarks: in what sense backprop is fast")
     bench.add_argument("--quick", action="store_true", help="the quick run (under a minute)")
     bench.add_argument("--out", default="bench-out", help="directory for bench.json and plots")
@@ -53,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "derive":
         from bpverify.derive import main as derive_main
         return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,
-                           write=args.write_docs, bound=tuple(args.bound) if args.bound else None)
+                           write=args.write_docs, bound=tuple(args.bound) if args.bound else None,
+                           formula=args.formula)
     if args.command == "bench":
         from bpverify.bench import main as bench_main
         return bench_main(args.quick, args.out)

@@ -69,7 +69,7 @@ class Derivation:
 
     def with_bound(self, bound: tuple[int, int]) -> Derivation:
         """Every concrete step checked on the networks within ``bound`` (depth, width)."""
-        steps = tuple(dataclasses.replace(s, model=ConcreteNets(bound, s.model.only_output))
+        steps = tuple(dataclasses.replace(s, model=dataclasses.replace(s.model, bound=bound))
                       if isinstance(s.model, ConcreteNets) else s for s in self.steps)
         return dataclasses.replace(self, steps=steps)
 

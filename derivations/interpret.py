@@ -114,7 +114,8 @@ def entry(template: sp.Basic, r: sp.Expr, c: sp.Expr, world: World) -> Entry:
         return sp.Mul(*(entry(x, r, c, world) for x in template.args))
     if isinstance(template, sp.MatMul):
         shape(template, world)
-        scalars = [world_scalar(x, world) for x in template.args if not isinstance(x, sp.MatrixExpr)]
+        scalars = [world_scalar(world.bind(x), world) for x in template.args
+                   if not isinstance(x, sp.MatrixExpr)]
         factors = [x for x in template.args if isinstance(x, sp.MatrixExpr)]
         return sp.Mul(*scalars) * _product_entry(factors, r, c, world)
     raise TypeError(f"not a matrix template: {template!r}")
@@ -139,21 +140,23 @@ def world_scalar(expr: sp.Expr, world: World) -> sp.Expr:
 
 
 def component(template: sp.Expr, world: World) -> Entry:
-    """A component template (δˡⱼ = Σₖ wˡ⁺¹ₖⱼ δˡ⁺¹ₖ σ′(zˡⱼ)) in this world: its entries read from
-    the world, widths replaced, functions interpreted, sums done where their bounds are numbers."""
+    """A component template (δˡⱼ = Σₖ wˡ⁺¹ₖⱼ δˡ⁺¹ₖ σ′(zˡⱼ)) in this world: layers and widths bound,
+    sums done where their bounds are numbers, functions interpreted, then entries read."""
+    expr = world_scalar(world.bind(template), world)
+    if expr.has(sp.Sum):
+        expr = expr.doit()
+    for name in ("sigma", "sigma_prime", "f", "f_prime"):
+        fn = sp.Function(name)
+        expr = expr.replace(lambda e, fn=fn: isinstance(e, sp.Function) and e.func == fn,
+                            lambda e, name=name: world.function(name)(e.args[0]))
+
     def leaf(e: sp.Indexed) -> Entry:
         layer, *idx = e.indices
         r = idx[0] if idx else 1
         c = idx[1] if len(idx) > 1 else 1
         return world.entry(str(e.base), world.bind(layer), r, c)
 
-    expr = template.replace(lambda e: isinstance(e, sp.Indexed), leaf)
-    expr = world_scalar(expr, world)
-    for name in ("sigma", "sigma_prime", "f", "f_prime"):
-        fn = sp.Function(name)
-        expr = expr.replace(lambda e, fn=fn: isinstance(e, sp.Function) and e.func == fn,
-                            lambda e, name=name: world.function(name)(e.args[0]))
-    return expr.doit() if expr.has(sp.Sum) else expr
+    return expr.replace(lambda e: isinstance(e, sp.Indexed), leaf)
 
 
 def free_indices(template: sp.Expr) -> list[tuple[sp.Symbol, sp.Indexed, int]]:

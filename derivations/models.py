@@ -32,7 +32,8 @@ class Counterexample:
     def describe(self) -> str:
         if self.reason:
             return f"{self.case}: {self.reason}"
-        where = f"entry {tuple(int(x) if x.is_Integer else x for x in self.entry)}" if self.entry else "the value"
+        shown = tuple(int(x) if sp.sympify(x).is_Integer else x for x in self.entry)
+        where = f"entry {shown}" if self.entry else "the value"
         return f"{self.case}, {where}: left side {_short(self.lhs)}, right side {_short(self.rhs)}"
 
 
@@ -132,18 +133,26 @@ class ConcreteNets(Model):
     """Every network up to a bound, at every layer where the claim's quantities exist."""
 
     bound: tuple[int, int]
-    only_output: bool = False
+    linear: bool = False
+    modified: bool = False
+    examples: tuple[int, ...] = (1,)
 
     @property
     def level(self) -> str:  # type: ignore[override]
-        return (f"every network with L ≤ {self.bound[0]} and widths ≤ {self.bound[1]}, σ and C "
-                "undefined functions, at every layer the claim applies to")
+        sigma_text = ("σ(z) = z" if self.linear else "σ undefined")
+        extra = ("; neuron 1 of layer l outputs f(zˡ₁), f undefined" if self.modified else "")
+        batch = (f"; mini-batches of m ∈ {set(self.examples)} examples, C = (1/m)Σₓ Cₓ"
+                 if self.examples != (1,) else "")
+        return (f"every network with L ≤ {self.bound[0]} and widths ≤ {self.bound[1]}, {sigma_text}, "
+                f"C undefined, at every layer the claim applies to{extra}{batch}")
 
     def cases(self, lhs: sp.Basic, rhs: sp.Basic) -> Iterator[worlds.ConcreteNet]:
         uses_l = any(layer.has(l) for layer in _layers(lhs) | _layers(rhs))
         for sizes in architectures(*self.bound):
-            for at in (range(1, len(sizes) + 1) if uses_l else [len(sizes)]):
-                world = worlds.ConcreteNet(sizes, at)
+            for at, m in itertools.product(range(1, len(sizes) + 1) if uses_l else [len(sizes)],
+                                           self.examples):
+                world = worlds.ConcreteNet(sizes, at, worlds.identity if self.linear else worlds.sigma,
+                                           self.modified, m)
                 if self._applies(world, lhs, rhs):
                     yield world
 
@@ -164,7 +173,8 @@ class ConcreteNets(Model):
         count = 0
         for world in self.cases(lhs, rhs):
             count += 1
-            case = f"sizes {list(world.sizes)} at l = {world.at}"
+            case = f"sizes {list(world.sizes)} at l = {world.at}" + (
+                f", m = {world.examples}" if world.examples > 1 else "")
             try:
                 failed = compare(lhs, rhs, world, case)
             except worlds.NotApplicable as why:
@@ -215,17 +225,19 @@ class LocalStep(Model):
     @staticmethod
     def _judge_symbolic_columns(lhs: sp.Basic, rhs: sp.Basic, world: worlds.LocalLayer,
                                 case: str) -> Counterexample | None:
-        """n_{l−1} symbolic: rows concrete, the column index the symbol k ≤ n_{l−1}."""
+        """n_{l−1} symbolic: that dimension's index is the symbol k ≤ n_{l−1}, the others concrete."""
         try:
-            rows = interpret.shape(lhs, world)[0]
-            if any(sp.simplify(x - y) != 0 for x, y in zip(interpret.shape(lhs, world),
-                                                           interpret.shape(rhs, world), strict=True)):
-                return Counterexample(case, reason="the two sides have different shapes")
-            for r in range(1, int(rows) + 1):
-                lv = interpret.entry(lhs, sp.Integer(r), world.col, world)
-                rv = interpret.entry(rhs, sp.Integer(r), world.col, world)
+            left, right = interpret.shape(lhs, world), interpret.shape(rhs, world)
+            if any(sp.simplify(x - y) != 0 for x, y in zip(left, right, strict=True)):
+                return Counterexample(case, reason=f"left side is {left[0]}×{left[1]}, right side "
+                                                   f"{right[0]}×{right[1]}")
+            ranges = [[world.col] if not extent_.is_Integer else range(1, int(extent_) + 1)
+                      for extent_ in left]
+            for r, c in itertools.product(*ranges):
+                r, c = sp.sympify(r), sp.sympify(c)
+                lv, rv = interpret.entry(lhs, r, c, world), interpret.entry(rhs, r, c, world)
                 if canonical(lv - rv) != 0:
-                    return Counterexample(case, (sp.Integer(r), world.col), canonical(lv), canonical(rv))
+                    return Counterexample(case, (r, c), canonical(lv), canonical(rv))
         except (ShapeMismatch, worlds.NotApplicable) as why:
             return Counterexample(case, reason=str(why))
         return None

@@ -47,10 +47,13 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "y": ("l", "1"), "w_swapped": ("l-1", "l"),
     # the note's Propositions: f(x(u)); for 2E, u is a column c_j of U and x has one entry per row
     "d_u_f": ("u", "1"), "D_u_x": ("u", "x"), "d_x_f": ("x", "1"), "d_u_x": ("x", "1"),
-    "d_r_x": ("x", "1"),
+    "d_c_f": ("u", "1"), "d_c_x": ("x", "1"),
+    # the note's algorithm: the changes it makes to bˡ and Wˡ
+    "Delta_b": ("l", "1"), "Delta_W": ("l", "l-1"),
 }
 """w_swapped is the footnote's matrix with j and k exchanged: entry (k, j) is wˡⱼₖ. d_r_x is
-the derivative of x along a row of U instead of a column (Prop. 2E's wrong reading)."""
+the derivative of x along a row of U instead of a column; d_c_f, d_c_x are d_u f, d_u x for u a
+column c_j of U (Prop. 2E)."""
 
 
 def _extent(spec: str, layer: sp.Expr) -> sp.Expr:
@@ -60,7 +63,8 @@ def _extent(spec: str, layer: sp.Expr) -> sp.Expr:
 class Q(MatrixExpr):  # type: ignore[misc]
     """A quantity of the book at a layer: ``Q("delta", l + 1)`` is δˡ⁺¹, a column of n(l + 1)."""
 
-    def __new__(cls, name: str, layer: sp.Expr | int, cols: sp.Expr | int | None = None) -> Q:
+    def __new__(cls, name: str | sp.Symbol, layer: sp.Expr | int, cols: sp.Expr | int | None = None) -> Q:
+        name = str(name)  # SymPy rebuilds a node from its args, where the name is a Symbol
         if name not in QUANTITIES:
             raise ValueError(f"quantity is {name!r}, expected one of {sorted(QUANTITIES)}")
         layer = sp.sympify(layer)
@@ -93,8 +97,9 @@ class Q(MatrixExpr):  # type: ignore[misc]
 class Apply(MatrixExpr):  # type: ignore[misc]
     """σ(v), σ′(v), f(v), f′(v) applied entry by entry (the book's vectorized function)."""
 
-    def __new__(cls, function: sp.FunctionClass, arg: MatrixExpr) -> Apply:
-        return MatrixExpr.__new__(cls, sp.Symbol(function.__name__), arg)
+    def __new__(cls, function: sp.FunctionClass | sp.Symbol, arg: MatrixExpr) -> Apply:
+        name = function if isinstance(function, sp.Symbol) else sp.Symbol(function.__name__)
+        return MatrixExpr.__new__(cls, name, arg)
 
     @property
     def function(self) -> sp.FunctionClass:

@@ -10,7 +10,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from bpverify.derivations.notation import Apply, Diag, L, Outer, Q, l
+from bpverify.derivations.notation import QUANTITIES, Apply, Diag, L, Outer, Q, l
 
 SUPERSCRIPT = str.maketrans("0123456789+-()lLnmx", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ˡᴸⁿᵐˣ")
 SUBSCRIPT = str.maketrans("0123456789+-()jkinmpx", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎ⱼₖᵢₙₘₚₓ")
@@ -23,6 +23,11 @@ BOOK_LATEX = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta", "y": "
 NOTE_TEXT = {"w": "W", "b": "b", "z": "z", "a": "a", "y": "y", "delta": "d_z C", "dC_db": "d_b C",
              "dC_dw": "D_W C", "dC_da": "d_a C", "grad_a_C": "d_a C", "w_swapped": "W̃"}
 DERIVED = {"dC_db", "dC_dw", "dC_da"}
+FIXED_TEXT = {"d_u_f": "d_u f", "D_u_x": "D_u x", "d_x_f": "d_x f", "d_u_x": "d_u x", "d_r_x": "d_r x",
+              "d_c_f": "d_cⱼ f", "d_c_x": "d_cⱼ x", "Delta_b": "Δb", "Delta_W": "ΔW"}
+FIXED_LATEX = {"d_u_f": r"d_{u} f", "D_u_x": r"D_{u} x", "d_x_f": r"d_{x} f", "d_u_x": r"d_{u} x",
+               "d_r_x": r"d_{r} x", "d_c_f": r"d_{c_j} f", "d_c_x": r"d_{c_j} x", "Delta_b": r"\Delta b",
+               "Delta_W": r"\Delta W"}
 FUNCTIONS_TEXT = {"sigma": "σ", "sigma_prime": "σ′", "f": "f", "f_prime": "f′", "C": "C"}
 FUNCTIONS_LATEX = {"sigma": r"\sigma", "sigma_prime": r"\sigma'", "f": "f", "f_prime": "f'"}
 SYMBOLS_TEXT = {"eta": "η", "epsilon": "ε"}
@@ -69,6 +74,9 @@ class BookTextPrinter(StrPrinter):  # type: ignore[misc]
 
     def _print_Q(self, expr: Q) -> str:
         layer = expr.layer
+        if expr.name in FIXED_TEXT:
+            return FIXED_TEXT[expr.name] + (_layer_text(layer).translate(SUPERSCRIPT)
+                                            if expr.name.startswith("Delta") else "")
         if self.note:
             primes = _primes(layer)
             if primes is not None or layer == L:
@@ -82,6 +90,8 @@ class BookTextPrinter(StrPrinter):  # type: ignore[misc]
         name = BOOK_TEXT[expr.name]
         if expr.name == "grad_a_C":
             return name
+        if expr.columns != 1 and QUANTITIES[expr.name][1] == "1":  # a mini-batch: one column per x
+            return f"{name}^(X,{_layer_text(layer)})"
         sup = _layer_text(layer).translate(SUPERSCRIPT)
         if expr.name in DERIVED:
             return f"{name}{sup}"
@@ -155,16 +165,42 @@ class BookTextPrinter(StrPrinter):  # type: ignore[misc]
         return f"Σ{indices} {self._wrap(expr.function)}"
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        if any(isinstance(x, sp.Sum) for x in expr.args) and len(expr.args) > 1:
+            coeff, rest = expr.as_coeff_Mul()
+            parts = [f"({self._print(x)})" if isinstance(x, sp.Sum | sp.Add) else self._print(x)
+                     for x in sp.Mul.make_args(rest)]
+            head = "" if coeff == 1 else "−" if coeff == -1 else f"{self._print(coeff)} "
+            return head + " ".join(parts)
         text = super()._print_Mul(expr)
         return text.replace("*", " ").replace("-", "−")
 
-    def _print_Add(self, expr: sp.Add) -> str:
-        return super()._print_Add(expr).replace(" - ", " − ")
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        out = ""
+        for n_term, term in enumerate(expr.as_ordered_terms()):
+            negative = term.could_extract_minus_sign()
+            shown = self._print(-term if negative else term)
+            if isinstance(-term if negative else term, sp.Add):
+                shown = f"({shown})"
+            out += (" − " if negative else " + ") + shown if n_term else ("−" if negative else "") + shown
+        return out
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
+        fn = expr.expr
+        if isinstance(fn, sp.core.function.AppliedUndef) and len(expr.variable_count) == 1 and (
+                fn.args == (expr.variable_count[0][0],)):
+            count = int(expr.variable_count[0][1])
+            marks = {1: "′", 2: "″", 3: "‴"}.get(count, f"⁽{str(count).translate(SUPERSCRIPT)}⁾")
+            return f"{FUNCTIONS_TEXT.get(fn.func.__name__, fn.func.__name__)}{marks}({self._print(fn.args[0])})"
         variables = "".join(f"∂{self._print(v)}" for v in expr.variables)
-        return f"∂/{variables} {self._print(expr.expr)}" if len(expr.variables) > 1 else (
-            f"d/d{self._print(expr.variables[0])} {self._print(expr.expr)}")
+        return f"∂/{variables} {self._print(expr.expr)}"
+
+    def _print_Order(self, expr: sp.Order) -> str:
+        return f"O({self._print(expr.expr)})"
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        if expr.exp.is_Integer and expr.exp > 1:
+            return f"{self._print(expr.base)}{str(expr.exp).translate(SUPERSCRIPT)}"
+        return super()._print_Pow(expr, rational)
 
 
 class BookLatexPrinter(LatexPrinter):  # type: ignore[misc]
@@ -185,6 +221,8 @@ class BookLatexPrinter(LatexPrinter):  # type: ignore[misc]
 
     def _print_Q(self, expr: Q) -> str:
         layer = expr.layer
+        if expr.name in FIXED_LATEX:
+            return FIXED_LATEX[expr.name] + (f"^{{{self._layer(layer)}}}" if expr.name.startswith("Delta") else "")
         if self.note:
             primes = _primes(layer)
             if primes is not None or layer == L:
@@ -199,6 +237,8 @@ class BookLatexPrinter(LatexPrinter):  # type: ignore[misc]
         name = BOOK_LATEX[expr.name]
         if expr.name == "grad_a_C":
             return name
+        if expr.columns != 1 and QUANTITIES[expr.name][1] == "1":
+            return f"{name}^{{X,{self._layer(layer)}}}"
         if expr.name in DERIVED:
             return rf"\frac{{\partial C}}{{\partial {name}^{{{self._layer(layer)}}}}}"
         return f"{name}^{{{self._layer(layer)}}}"

@@ -57,20 +57,29 @@ def _matrix_entry(m: sp.Matrix, r: sp.Expr, c: sp.Expr) -> sp.Expr:
 
 # -- one concrete network ------------------------------------------------------------------------
 
+def identity(e: sp.Expr) -> sp.Expr:
+    """The linear neuron σ(z) = z."""
+    return e
+
+
 @dataclass
 class ConcreteNet:
-    """A network of widths ``sizes`` (σ, C undefined), read at layer ``at`` (l = at, L = len)."""
+    """A network of widths ``sizes`` (σ, C undefined), read at layer ``at`` (l = at, L = len);
+    with ``modified``, neuron 1 of layer ``at`` outputs f(z) instead of σ(z)."""
 
     sizes: tuple[int, ...]
     at: int
     activation: Callable[[sp.Expr], sp.Expr] = sigma
+    modified: bool = False
+    examples: int = 1
 
     @property
     def depth(self) -> int:
         return len(self.sizes)
 
     def bind(self, layer: sp.Expr) -> sp.Expr:
-        return sp.sympify(layer).subs({l: self.at, L: self.depth})
+        from bpverify.derivations.notation import m as batch
+        return sp.sympify(layer).subs({l: self.at, L: self.depth, batch: self.examples})
 
     def width(self, layer: sp.Expr) -> sp.Expr:
         value = self.bind(layer)
@@ -83,7 +92,12 @@ class ConcreteNet:
             return self.activation
         if name == "sigma_prime":
             return lambda e: canonical(sp.Subs(sp.diff(self.activation(_T), _T), _T, e))
-        raise NotApplicable(f"no function {name} in a network")
+        if name == "f_prime" and self.modified:
+            return lambda e: sp.Function("f_prime")(e)
+        raise NotApplicable(f"no function {name} in this network")
+
+    def values(self, example: int = 1) -> NetworkValues:
+        return network_values(self.sizes, self.activation, self.at if self.modified else 0, example)
 
     def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
         value = self.bind(layer)
@@ -92,12 +106,27 @@ class ConcreteNet:
         lv = int(value)
         if lv < LAYERS_OF.get(name, self.depth) or lv > self.depth:
             raise NotApplicable(f"{name} at layer {lv} of a network with L = {self.depth}")
-        values = network_values(self.sizes, self.activation)
         if name in ("grad_a_C", "y") and lv != self.depth:
             raise NotApplicable(f"{name} at layer {lv}, not L = {self.depth}")
+        if self.examples > 1:
+            return self._batch_entry(name, lv, r, c)
+        values = self.values()
         if name == "w_swapped":
             return _matrix_entry(values.matrix("w", lv).T, r, c)
         return _matrix_entry(values.matrix(name, lv), r, c)
+
+    def _batch_entry(self, name: str, lv: int, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        """C = (1/m)Σₓ Cₓ over ``examples`` inputs: ∂C/∂b, ∂C/∂w average the examples' gradients;
+        column x of a per-example quantity (zˡ, aˡ, δˡ) is that of example x (δˣ'ˡ = ∂Cₓ/∂zˣ'ˡ)."""
+        if name in ("dC_db", "dC_dw"):
+            m = self.examples
+            return sp.Rational(1, m) * sum(_matrix_entry(self.values(e).matrix(name, lv), r, c)
+                                           for e in range(1, m + 1))
+        if name in ("w", "b"):
+            return _matrix_entry(self.values().matrix(name, lv), r, c)
+        if not (isinstance(c, int | sp.Integer) and 1 <= int(c) <= self.examples):
+            raise NotApplicable(f"example {c} of {self.examples}")
+        return _matrix_entry(self.values(int(c)).matrix(name, lv), r, 1)
 
 
 _T = sp.Symbol("t")
@@ -110,13 +139,22 @@ class NetworkValues:
 
     sizes: tuple[int, ...]
     activation: Callable[[sp.Expr], sp.Expr]
+    modified_layer: int = 0
+    example: int = 1
     cache: dict[tuple[str, int], sp.Matrix] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.weights = {lv: _symbol_matrix(self.sizes[lv - 1], self.sizes[lv - 2], f"w^{lv}")
                         for lv in range(2, len(self.sizes) + 1)}
         self.biases = {lv: _column(self.sizes[lv - 1], f"b^{lv}") for lv in range(2, len(self.sizes) + 1)}
-        self.x = _column(self.sizes[0], "x")
+        self.x = _column(self.sizes[0], "x" if self.example == 1 else f"x^{self.example}")
+
+    def act(self, lv: int, z: sp.Matrix) -> sp.Matrix:
+        """aˡ = σ(zˡ); at the modified layer neuron 1 outputs f(zˡ₁)."""
+        a = z.applyfunc(self.activation)
+        if lv == self.modified_layer:
+            a[0, 0] = sp.Function("f")(z[0, 0])
+        return a
 
     def cost(self, a_L: sp.Matrix) -> sp.Expr:
         return sp.Function("C")(*a_L)
@@ -124,7 +162,7 @@ class NetworkValues:
     def above(self, lv: int, a: sp.Matrix) -> sp.Expr:
         """C as a function of aˡ = ``a`` (the layers above l rebuilt on it)."""
         for k in range(lv + 1, len(self.sizes) + 1):
-            a = (self.weights[k] * a + self.biases[k]).applyfunc(self.activation)
+            a = self.act(k, self.weights[k] * a + self.biases[k])
         return self.cost(a)
 
     def matrix(self, name: str, lv: int) -> sp.Matrix:
@@ -139,12 +177,11 @@ class NetworkValues:
         if name == "b":
             return self.biases[lv]
         if name == "a":
-            return self.x if lv == 1 else self.matrix("z", lv).applyfunc(self.activation)
+            return self.x if lv == 1 else self.act(lv, self.matrix("z", lv))
         if name == "z":
             return self.weights[lv] * self.matrix("a", lv - 1) + self.biases[lv]
         if name == "delta":
-            return _gradient_at(lambda zeta: self.above(lv, zeta.applyfunc(self.activation)),
-                                self.matrix("z", lv), "zeta")
+            return _gradient_at(lambda zeta: self.above(lv, self.act(lv, zeta)), self.matrix("z", lv), "zeta")
         if name in ("dC_da", "grad_a_C"):
             return _gradient_at(lambda alpha: self.above(lv, alpha), self.matrix("a", lv), "alpha")
         C = self.above(1, self.x)
@@ -156,8 +193,9 @@ class NetworkValues:
 
 
 @functools.cache
-def network_values(sizes: tuple[int, ...], activation: Callable[[sp.Expr], sp.Expr]) -> NetworkValues:
-    return NetworkValues(sizes, activation)
+def network_values(sizes: tuple[int, ...], activation: Callable[[sp.Expr], sp.Expr],
+                   modified_layer: int = 0, example: int = 1) -> NetworkValues:
+    return NetworkValues(sizes, activation, modified_layer, example)
 
 
 # -- the layer-local step ---------------------------------------------------------------------------
@@ -319,7 +357,12 @@ class IndexForm:
         return sp.Function(name)
 
     def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
-        if self.expand is not None and (name, layer) == self.expand:
+        if name == "dC_da" and layer == L:  # ∂C/∂aᴸ is ∇ₐC
+            name = "grad_a_C"
+        target = self.expand
+        if target is not None and target[0] == "dC_da" and target[1] == L:
+            target = ("grad_a_C", L)
+        if target is not None and (name, layer) == target:
             return self._expanded(name, layer, r, c)
         if name == "w_swapped":
             return comp("w", layer, c, r)
@@ -412,6 +455,7 @@ class Functions:
 
     def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
         u, xs, F = self._setup
+        name = {"d_c_f": "d_u_f", "d_c_x": "d_u_x"}.get(name, name)
         ri, ci = int(r) - 1, int(c) - 1
         X = sp.symbols(f"X_1:{len(xs) + 1}")
         if name == "d_u_f":
