@@ -158,12 +158,7 @@ def _sigma_prime_form() -> Derivation:
               ConcreteNets(DEFAULT_BOUND), "(2) on every concrete network", "Σ′ of the layer above"),
          Step(delta(L - 1), mul(Diag(sig_prime(z(L - 1))), T(w(L)), Diag(sig_prime(z(L))), grad_a_C),
               mul(Diag(sig_prime(z(L - 1))), T(w(L)), grad_a_C), ConcreteNets(DEFAULT_BOUND),
-              "(3) the product, two layers from the output: (1) substituted into (2)", "the inner Σ′ left out"),
-         Step(delta(L - 2), mul(Diag(sig_prime(z(L - 2))), T(w(L - 1)), Diag(sig_prime(z(L - 1))), T(w(L)),
-                                Diag(sig_prime(z(L))), grad_a_C),
-              mul(Diag(sig_prime(z(L - 2))), T(w(L - 1)), T(w(L)), Diag(sig_prime(z(L))), grad_a_C),
-              ConcreteNets(DEFAULT_BOUND), "(3) three layers from the output: (2) substituted once more",
-              "a Σ′ left out")),
+              "(3) the product, two layers from the output: (1) substituted into (2)", "the inner Σ′ left out")),
         statement_steps=(1, 2), numbers="network",
         notes="Part (3) for every depth is (1) followed by (2) applied L − l times: an induction whose "
               "base (1) and step (2) are checked above for every width and depth.")

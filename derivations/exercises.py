@@ -68,7 +68,7 @@ def _linear_neurons() -> Derivation:
 
 
 def _mini_batch() -> Derivation:
-    X = (2, 3)
+    X = (2,)
     batch = ConcreteNets(SMALL, examples=X)
     x = sp.Symbol("x", integer=True, positive=True)
     rule_w = mul(-eta / m, Q("delta", l, m), T(Q("a", l - 1, m)))
