@@ -120,3 +120,48 @@ def _cross_entropy() -> Derivation:
 
 DERIVATIONS: tuple[Derivation, ...] = (_modified_neuron(), _linear_neurons(), _mini_batch(),
                                        _finite_differences(), _cross_entropy())
+
+
+def _path_sum() -> Derivation:
+    p_, i_ = sp.symbols("p i", integer=True, positive=True)
+    one_layer = sp.Sum(comp("grad_a_C", L, p_) * comp("rate", L - 1, p_, j) * comp("rate_w", L - 1, j, k),
+                       (p_, 1, n(L)))
+    two_layers = sp.Sum(sp.Sum(comp("grad_a_C", L, p_) * comp("rate", L - 1, p_, i_)
+                               * comp("rate", L - 2, i_, j) * comp("rate_w", L - 2, j, k),
+                               (i_, 1, n(L - 1))), (p_, 1, n(L)))
+    only_through_j = sp.Sum(comp("grad_a_C", L, p_) * comp("rate", L - 1, p_, j) * comp("rate", L - 2, j, j)
+                            * comp("rate_w", L - 2, j, k), (p_, 1, n(L)))
+    model = ConcreteNets(SMALL, min_depth=4)
+    return Derivation(
+        "path_sum", "Equation 53: the gradient as a sum over paths of rate factors", "Nielsen §2.7, eqs. 47–53",
+        comp("dC_dw", L - 2, j, k), two_layers,
+        (Step(comp("dC_dw", L - 1, j, k), one_layer,
+              sp.Sum(comp("grad_a_C", L, p_) * comp("rate", L - 1, p_, j), (p_, 1, n(L))), ConcreteNets(SMALL),
+              "eqs. 48–51: the rate factor ∂aˡⱼ/∂wˡⱼₖ, then ∂aᴸₚ/∂aᴸ⁻¹ⱼ, then ∂C/∂aᴸₚ; eq. 52: summed over p",
+              "the first rate factor of each path left out"),
+         Step(comp("dC_dw", L - 2, j, k), two_layers, only_through_j, model,
+              "eq. 53: one factor ∂a/∂a per neuron the path passes, summed over every path",
+              "only the paths through neuron j of every layer")),
+        statement_steps=(1,), numbers="")
+
+
+def _cost_claims() -> Derivation:
+    lam = sp.Symbol("lambda", integer=True, positive=True)
+    parameters = sp.Sum(n(lam) * (n(lam - 1) + 1), (lam, 2, L))
+    forward = sp.Sum(n(lam) * n(lam - 1), (lam, 2, L))
+    model = ConcreteNets(BOUND)
+    return Derivation(
+        "cost_claims", "§2.6: P + 1 forward passes for eq. 46; the backward pass costs about one forward pass",
+        "Nielsen §2.6, \"in what sense is backpropagation a fast algorithm?\"",
+        comp("passes_46", L), parameters + 1,
+        (Step(comp("passes_46", L), parameters + 1, 2 * parameters, model,
+              "C(w) once, and C(w + εeⱼ) for each of the P weights and biases", "2P, the central difference's count"),
+         Step(comp("mults_forward", L), forward, parameters, model,
+              "the forward pass's products wˡaˡ⁻¹: nₗ·nₗ₋₁ multiplications each", "counting the biases too"),
+         Step(comp("mults_backward", L), comp("mults_forward", L) - n(2) * n(1), comp("mults_forward", L), model,
+              "the backward pass's (wˡ⁺¹)ᵀδˡ⁺¹ for l = L − 1..2: the same products as the forward pass "
+              "but the first; so a backward pass costs at most one forward pass", "exactly one forward pass")),
+        statement_steps=(0,), numbers="")
+
+
+DERIVATIONS = DERIVATIONS + (_path_sum(), _cost_claims())

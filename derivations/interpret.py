@@ -43,7 +43,7 @@ def extent(spec: str, layer: sp.Expr, world: World, cols: sp.Expr) -> sp.Expr:
         return sp.Integer(1)
     if spec in ("u", "x"):
         return world.width(sp.Symbol(spec))
-    return world.width(world.bind(layer) - (1 if spec == "l-1" else 0))
+    return world.width(world.bind(layer) + {"l-1": -1, "l+1": 1}.get(spec, 0))
 
 
 def shape(template: sp.Basic, world: World) -> tuple[sp.Expr, sp.Expr]:
@@ -142,10 +142,15 @@ def world_scalar(expr: sp.Expr, world: World) -> sp.Expr:
 def component(template: sp.Expr, world: World) -> Entry:
     """A component template (δˡⱼ = Σₖ wˡ⁺¹ₖⱼ δˡ⁺¹ₖ σ′(zˡⱼ)) in this world: layers and widths bound,
     sums done where their bounds are numbers, functions interpreted, then entries read."""
-    expr = world_scalar(world.bind(template), world)
-    if expr.has(sp.Sum):
+    expr = world.bind(template)
+    for _ in range(3):  # widths of known layers, then sums with known bounds, then the widths they expose
+        expr = expr.replace(lambda e: isinstance(e, sp.Function) and e.func == n and not e.args[0].free_symbols,
+                            lambda e: world.width(e.args[0]))
+        if not expr.has(sp.Sum):
+            break
         expr = expr.doit()
-    for name in ("sigma", "sigma_prime", "f", "f_prime"):
+    expr = world_scalar(expr, world)
+    for name in ("sigma", "sigma_prime", "f", "f_prime", "one_minus"):
         fn = sp.Function(name)
         expr = expr.replace(lambda e, fn=fn: isinstance(e, sp.Function) and e.func == fn,
                             lambda e, name=name: world.function(name)(e.args[0]))

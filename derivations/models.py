@@ -133,39 +133,48 @@ class ConcreteNets(Model):
     """Every network up to a bound, at every layer where the claim's quantities exist."""
 
     bound: tuple[int, int]
+    min_depth: int = 2
     linear: bool = False
     modified: bool = False
     examples: tuple[int, ...] = (1,)
+    algorithm: tuple[tuple[tuple[str, sp.Expr, sp.Basic], ...], ...] | None = None
 
     @property
     def level(self) -> str:  # type: ignore[override]
+        if self.algorithm is not None:
+            return (f"every network with L ≤ {max(self.bound[0], self.min_depth)} and widths ≤ {self.bound[1]}, "
+                    "quadratic cost, σ′ = σ(1 − σ), at every layer, after the algorithm ran")
         sigma_text = ("σ(z) = z" if self.linear else "σ undefined")
         extra = ("; neuron 1 of layer l outputs f(zˡ₁), f undefined" if self.modified else "")
         batch = (f"; mini-batches of m ∈ {set(self.examples)} examples, C = (1/m)Σₓ Cₓ"
                  if self.examples != (1,) else "")
-        return (f"every network with L ≤ {self.bound[0]} and widths ≤ {self.bound[1]}, {sigma_text}, "
+        return (f"every network with L ≤ {max(self.bound[0], self.min_depth)} and widths ≤ {self.bound[1]}, "
+                f"{sigma_text}, "
                 f"C undefined, at every layer the claim applies to{extra}{batch}")
 
-    def cases(self, lhs: sp.Basic, rhs: sp.Basic) -> Iterator[worlds.ConcreteNet]:
+    def cases(self, lhs: sp.Basic, rhs: sp.Basic) -> Iterator[worlds.ConcreteNet | worlds.NoteAlgorithm]:
         uses_l = any(layer.has(l) for layer in _layers(lhs) | _layers(rhs))
-        for sizes in architectures(*self.bound):
+        for sizes in architectures(max(self.bound[0], self.min_depth), self.bound[1]):
             for at, m in itertools.product(range(1, len(sizes) + 1) if uses_l else [len(sizes)],
                                            self.examples):
-                world = worlds.ConcreteNet(sizes, at, worlds.identity if self.linear else worlds.sigma,
-                                           self.modified, m)
+                world: worlds.ConcreteNet | worlds.NoteAlgorithm
+                if self.algorithm is not None:
+                    world = worlds.NoteAlgorithm(sizes, at, *self.algorithm)
+                else:
+                    world = worlds.ConcreteNet(sizes, at, worlds.identity if self.linear else worlds.sigma,
+                                               self.modified, m)
                 if self._applies(world, lhs, rhs):
                     yield world
 
     @staticmethod
-    def _applies(world: worlds.ConcreteNet, lhs: sp.Basic, rhs: sp.Basic) -> bool:
+    def _applies(world: worlds.ConcreteNet | worlds.NoteAlgorithm, lhs: sp.Basic, rhs: sp.Basic) -> bool:
         for template in (lhs, rhs):
-            for q in template.atoms(Q):
-                value = world.bind(q.layer)
-                if not (worlds.LAYERS_OF.get(q.name, world.depth) <= value <= world.depth):
-                    return False
-            for e in template.atoms(sp.Indexed):
-                value = world.bind(e.indices[0])
-                if not (worlds.LAYERS_OF.get(str(e.base), world.depth) <= value <= world.depth):
+            named = [(q.name, q.layer) for q in template.atoms(Q)]
+            named += [(str(e.base), e.indices[0]) for e in template.atoms(sp.Indexed)]
+            for name, layer in named:
+                value = world.bind(layer)
+                if not (worlds.LAYERS_OF.get(name, world.depth) <= value
+                        and value + worlds.ABOVE.get(name, 0) <= world.depth):
                     return False
         return True
 
@@ -174,7 +183,7 @@ class ConcreteNets(Model):
         for world in self.cases(lhs, rhs):
             count += 1
             case = f"sizes {list(world.sizes)} at l = {world.at}" + (
-                f", m = {world.examples}" if world.examples > 1 else "")
+                f", m = {world.examples}" if getattr(world, "examples", 1) > 1 else "")
             try:
                 failed = compare(lhs, rhs, world, case)
             except worlds.NotApplicable as why:

@@ -34,6 +34,8 @@ sigma_prime = sp.Function("sigma_prime")
 f = sp.Function("f")
 f_prime = sp.Function("f_prime")
 """σ and σ′ (and the exercise's f, f′) as undefined functions of one variable."""
+one_minus = sp.Function("one_minus")
+"""1 − v entry by entry (the note's algorithm writes σ′ as a ⊙ (1 − a))."""
 DERIVATIVE_OF = {"sigma": "sigma_prime", "f": "f_prime"}
 
 u_, x_ = sp.symbols("u x")
@@ -50,6 +52,11 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "d_c_f": ("u", "1"), "d_c_x": ("x", "1"),
     # the note's algorithm: the changes it makes to bˡ and Wˡ
     "Delta_b": ("l", "1"), "Delta_W": ("l", "l-1"),
+    # equation 53's rate factors: ∂aˡ⁺¹ₚ/∂aˡⱼ and ∂aˡⱼ/∂wˡⱼₖ (entry j, k of the latter)
+    "rate": ("l+1", "l"), "rate_w": ("l", "l-1"),
+    # §2.6's costs, counted on a concrete network: C's evaluations for eq. 46's gradient, and the
+    # multiplications of the forward pass's wˡaˡ⁻¹ and the backward pass's (wˡ⁺¹)ᵀδˡ⁺¹
+    "passes_46": ("1", "1"), "mults_forward": ("1", "1"), "mults_backward": ("1", "1"),
 }
 """w_swapped is the footnote's matrix with j and k exchanged: entry (k, j) is wˡⱼₖ. d_r_x is
 the derivative of x along a row of U instead of a column; d_c_f, d_c_x are d_u f, d_u x for u a
@@ -57,7 +64,8 @@ column c_j of U (Prop. 2E)."""
 
 
 def _extent(spec: str, layer: sp.Expr) -> sp.Expr:
-    return {"l": n(layer), "l-1": n(layer - 1), "1": sp.Integer(1), "u": n(u_), "x": n(x_)}[spec]
+    return {"l": n(layer), "l-1": n(layer - 1), "l+1": n(layer + 1), "1": sp.Integer(1), "u": n(u_),
+            "x": n(x_)}[spec]
 
 
 class Q(MatrixExpr):  # type: ignore[misc]

@@ -8,23 +8,28 @@ import sympy as sp
 
 from bpverify.derivations.core import Derivation, Step
 from bpverify.derivations.models import ConcreteNets, FunctionsModel, IndexModel, LocalStep, ScalarModel
+from bpverify.derivations.printing import text
 from bpverify.derivations.notation import (
+    Apply,
     L,
     Outer,
     Q,
     T,
     a,
     add,
+    b,
     comp,
     dC_da,
     dC_db,
     dC_dw,
     delta,
+    eta,
     hadamard,
     j,
     k,
     l,
     mul,
+    one_minus,
     sig_prime,
     sigma,
     sigma_prime,
@@ -146,5 +151,45 @@ def _sigmoid_prime() -> Derivation:
         statement_steps=(0,), numbers="sigmoid_prime")
 
 
+def _sigmoid_prime_of(v: sp.Basic) -> sp.Basic:
+    """The note's σ′ written with the activations: v ⊙ (1 − v)."""
+    return hadamard(v, Apply(one_minus, v))
+
+
+BACKPROPAGATE_START = (
+    ("dC_da", L, add(a(L), mul(-1, y))),
+    ("delta", L, hadamard(dC_da(L), _sigmoid_prime_of(a(L)))),
+)
+BACKPROPAGATE_LOOP = (  # "for each layer l from L to 2", in the note's order
+    ("Delta_b", l, mul(-eta, delta(l))),
+    ("Delta_W", l, mul(-eta, Outer(delta(l), a(l - 1)))),
+    ("dC_da", l - 1, mul(T(w(l)), delta(l))),
+    ("delta", l - 1, hadamard(dC_da(l - 1), _sigmoid_prime_of(a(l - 1)))),
+    ("b", l, add(b(l), Q("Delta_b", l))),
+    ("w", l, add(w(l), Q("Delta_W", l))),
+)
+
+
+def _backpropagate() -> Derivation:
+    model = ConcreteNets((3, 2), algorithm=(BACKPROPAGATE_START, BACKPROPAGATE_LOOP))
+    lines = [f"{text(Q(name, at) if name not in ('b', 'w') else Q(name, at), True)} := {text(t, True)}"
+             for name, at, t in BACKPROPAGATE_START]
+    lines += ["for each layer l from L to 2:"] + [
+        f"    {text(Q(name, at), True)} := {text(t, True)}" for name, at, t in BACKPROPAGATE_LOOP]
+    return Derivation(
+        "backpropagate", "The algorithm Backpropagate(y, A) computes −η times the gradient",
+        "derivation note, Backpropagate and Train", Q("Delta_W", l), mul(-eta, dC_dw(l)),
+        (Step(Q("Delta_W", l), mul(-eta, dC_dw(l)), mul(-eta, Outer(delta(l), a(l))), model,
+              "the loop's ΔW line is Fact 5 with d_z C from Facts 1, 2 and 6", "a of the current layer",
+              note=True),
+         Step(Q("Delta_b", l), mul(-eta, dC_db(l)), mul(-eta, dC_da(l)), model,
+              "the loop's Δb line is Fact 3", "d_a C for d_z C", note=True)),
+        statement_steps=(0,), numbers="", note=True,
+        notes="The algorithm as checked (its lines are the templates the check runs, in this order):\n\n"
+              + "\n".join(f"    {line}" for line in lines)
+              + "\n\nTrain(x₁, …, xₙ) runs Feedforward and this Backpropagate once per example; its "
+                "statement about the order of updates is not checked here.")
+
+
 DERIVATIONS: tuple[Derivation, ...] = (_prop1(), _prop2(), _prop2e(), _facts_output(), _facts_general(),
-                                       _fact6(), _sigmoid_prime())
+                                       _fact6(), _backpropagate(), _sigmoid_prime())

@@ -14,6 +14,7 @@ from bpverify.derivations.notation import QUANTITIES, Apply, Diag, L, Outer, Q, 
 
 SUPERSCRIPT = str.maketrans("0123456789+-()lLnmx", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ˡᴸⁿᵐˣ")
 SUBSCRIPT = str.maketrans("0123456789+-()jkinmpx", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎ⱼₖᵢₙₘₚₓ")
+SUBSCRIPT_CHARS = set("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ⱼₖᵢₙₘₚₓ")
 
 BOOK_TEXT = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": "δ", "y": "y", "w_swapped": "w̃",
              "dC_db": "∂C/∂b", "dC_dw": "∂C/∂w", "dC_da": "∂C/∂a", "grad_a_C": "∇ₐC"}
@@ -23,6 +24,8 @@ BOOK_LATEX = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta", "y": "
 NOTE_TEXT = {"w": "W", "b": "b", "z": "z", "a": "a", "y": "y", "delta": "d_z C", "dC_db": "d_b C",
              "dC_dw": "D_W C", "dC_da": "d_a C", "grad_a_C": "d_a C", "w_swapped": "W̃"}
 DERIVED = {"dC_db", "dC_dw", "dC_da"}
+COUNTS = {"passes_46": "evaluations of C for eq. 46", "mults_forward": "multiplications, forward",
+          "mults_backward": "multiplications, backward"}
 FIXED_TEXT = {"d_u_f": "d_u f", "D_u_x": "D_u x", "d_x_f": "d_x f", "d_u_x": "d_u x", "d_r_x": "d_r x",
               "d_c_f": "d_cⱼ f", "d_c_x": "d_cⱼ x", "Delta_b": "Δb", "Delta_W": "ΔW"}
 FIXED_LATEX = {"d_u_f": r"d_{u} f", "D_u_x": r"D_{u} x", "d_x_f": r"d_{x} f", "d_u_x": r"d_{u} x",
@@ -30,7 +33,7 @@ FIXED_LATEX = {"d_u_f": r"d_{u} f", "D_u_x": r"D_{u} x", "d_x_f": r"d_{x} f", "d
                "Delta_W": r"\Delta W"}
 FUNCTIONS_TEXT = {"sigma": "σ", "sigma_prime": "σ′", "f": "f", "f_prime": "f′", "C": "C"}
 FUNCTIONS_LATEX = {"sigma": r"\sigma", "sigma_prime": r"\sigma'", "f": "f", "f_prime": "f'"}
-SYMBOLS_TEXT = {"eta": "η", "epsilon": "ε"}
+SYMBOLS_TEXT = {"eta": "η", "epsilon": "ε", "lambda": "λ"}
 SYMBOLS_LATEX = {"eta": r"\eta", "epsilon": r"\epsilon"}
 
 
@@ -130,6 +133,8 @@ class BookTextPrinter(StrPrinter):  # type: ignore[misc]
         return " ⊙ ".join(self._wrap(x) for x in expr.args)
 
     def _print_Apply(self, expr: Apply) -> str:
+        if str(expr.args[0]) == "one_minus":
+            return f"(1 − {self._print(expr.arg)})"
         return f"{FUNCTIONS_TEXT.get(str(expr.args[0]), str(expr.args[0]))}({self._print(expr.arg)})"
 
     def _print_Diag(self, expr: Diag) -> str:
@@ -149,20 +154,34 @@ class BookTextPrinter(StrPrinter):  # type: ignore[misc]
             return f"∂C/∂{name[-1]}{sup}{sub}"
         if name == "grad_a_C":
             return f"∂C/∂aᴸ{sub}"
+        if name == "rate":
+            above = _layer_text(layer + 1).translate(SUPERSCRIPT)
+            return (f"∂a{above}{self._print(indices[0]).translate(SUBSCRIPT)}/"
+                    f"∂a{sup}{self._print(indices[1]).translate(SUBSCRIPT)}")
+        if name == "rate_w":
+            return f"∂a{sup}{self._print(indices[0]).translate(SUBSCRIPT)}/∂w{sup}{sub}"
+        if name in COUNTS:
+            return COUNTS[name]
         return f"{BOOK_TEXT.get(name, name)}{sup}{sub}"
 
     def _print_Function(self, expr: sp.Function) -> str:
         name = FUNCTIONS_TEXT.get(expr.func.__name__, expr.func.__name__)
         if expr.func.__name__ == "n":
-            return "n" + _layer_text(expr.args[0]).translate(SUBSCRIPT)
+            layer = _layer_text(expr.args[0]).replace("lambda", "λ")
+            shown = layer.translate(SUBSCRIPT)
+            return "n" + shown if all(c in SUBSCRIPT_CHARS for c in shown) else f"n({layer})"
         return f"{name}({', '.join(self._print(x) for x in expr.args)})"
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return SYMBOLS_TEXT.get(expr.name, expr.name)
 
     def _print_Sum(self, expr: sp.Sum) -> str:
-        indices = "".join(str(v) for v, *_ in expr.limits).translate(SUBSCRIPT)
-        return f"Σ{indices} {self._wrap(expr.function)}"
+        natural = all(lo == 1 and isinstance(hi, sp.Function) for _, lo, hi in expr.limits)
+        if natural:
+            indices = "".join(str(v) for v, *_ in expr.limits).translate(SUBSCRIPT)
+            return f"Σ{indices} {self._wrap(expr.function)}"
+        ranges = ", ".join(f"{self._print(v)}={self._print(lo)}..{self._print(hi)}" for v, lo, hi in expr.limits)
+        return f"Σ[{ranges}] {self._wrap(expr.function)}"
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         if any(isinstance(x, sp.Sum) for x in expr.args) and len(expr.args) > 1:
@@ -213,7 +232,7 @@ class BookLatexPrinter(LatexPrinter):  # type: ignore[misc]
         self.note = note
 
     def _layer(self, layer: sp.Expr) -> str:
-        return _layer_text(layer)
+        return _layer_text(layer).replace("lambda", r"\lambda ")
 
     def _wrap(self, expr: sp.Basic) -> str:
         text = self._print(expr)
@@ -270,6 +289,8 @@ class BookLatexPrinter(LatexPrinter):  # type: ignore[misc]
         return r" \odot ".join(self._wrap(x) for x in expr.args)
 
     def _print_Apply(self, expr: Apply) -> str:
+        if str(expr.args[0]) == "one_minus":
+            return rf"\left(1 - {self._print(expr.arg)}\right)"
         name = FUNCTIONS_LATEX.get(str(expr.args[0]), str(expr.args[0]))
         return rf"{name}\left({self._print(expr.arg)}\right)"
 
@@ -290,6 +311,15 @@ class BookLatexPrinter(LatexPrinter):  # type: ignore[misc]
             return rf"\frac{{\partial C}}{{\partial {name[-1]}^{{{sup}}}_{{{sub}}}}}"
         if name == "grad_a_C":
             return rf"\frac{{\partial C}}{{\partial a^{{L}}_{{{sub}}}}}"
+        if name == "rate":
+            above = _layer_text(layer + 1)
+            return (rf"\frac{{\partial a^{{{above}}}_{{{self._print(indices[0])}}}}}"
+                    rf"{{\partial a^{{{sup}}}_{{{self._print(indices[1])}}}}}")
+        if name == "rate_w":
+            return (rf"\frac{{\partial a^{{{sup}}}_{{{self._print(indices[0])}}}}}"
+                    rf"{{\partial w^{{{sup}}}_{{{sub}}}}}")
+        if name in COUNTS:
+            return r"\text{" + COUNTS[name] + "}"
         return f"{BOOK_LATEX.get(name, name)}^{{{sup}}}_{{{sub}}}"
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:

@@ -27,7 +27,10 @@ class NotApplicable(Exception):
 
 
 LAYERS_OF = {"w": 2, "b": 2, "z": 2, "delta": 2, "dC_db": 2, "dC_dw": 2, "w_swapped": 2,
-             "a": 1, "dC_da": 1}
+             "a": 1, "dC_da": 1, "rate": 1, "rate_w": 2, "Delta_b": 2, "Delta_W": 2}
+ABOVE = {"rate": 1}
+"""The lowest layer each quantity exists at (the input layer is layer 1: a¹ = x), and how many
+layers above it it reaches (∂aˡ⁺¹/∂aˡ needs layer l + 1)."""
 """The lowest layer each quantity exists at (the input layer is layer 1: a¹ = x)."""
 
 
@@ -104,7 +107,7 @@ class ConcreteNet:
         if not value.is_Integer:
             raise NotApplicable(f"layer {value}")
         lv = int(value)
-        if lv < LAYERS_OF.get(name, self.depth) or lv > self.depth:
+        if lv < LAYERS_OF.get(name, self.depth) or lv + ABOVE.get(name, 0) > self.depth:
             raise NotApplicable(f"{name} at layer {lv} of a network with L = {self.depth}")
         if name in ("grad_a_C", "y") and lv != self.depth:
             raise NotApplicable(f"{name} at layer {lv}, not L = {self.depth}")
@@ -141,6 +144,7 @@ class NetworkValues:
     activation: Callable[[sp.Expr], sp.Expr]
     modified_layer: int = 0
     example: int = 1
+    quadratic: bool = False
     cache: dict[tuple[str, int], sp.Matrix] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -156,7 +160,13 @@ class NetworkValues:
             a[0, 0] = sp.Function("f")(z[0, 0])
         return a
 
+    @property
+    def y(self) -> sp.Matrix:
+        return _column(self.sizes[-1], "y")
+
     def cost(self, a_L: sp.Matrix) -> sp.Expr:
+        if self.quadratic:
+            return sp.Rational(1, 2) * sum((ai - yi) ** 2 for ai, yi in zip(a_L, self.y, strict=True))
         return sp.Function("C")(*a_L)
 
     def above(self, lv: int, a: sp.Matrix) -> sp.Expr:
@@ -176,6 +186,8 @@ class NetworkValues:
             return self.weights[lv]
         if name == "b":
             return self.biases[lv]
+        if name == "y":
+            return self.y
         if name == "a":
             return self.x if lv == 1 else self.act(lv, self.matrix("z", lv))
         if name == "z":
@@ -184,6 +196,16 @@ class NetworkValues:
             return _gradient_at(lambda zeta: self.above(lv, self.act(lv, zeta)), self.matrix("z", lv), "zeta")
         if name in ("dC_da", "grad_a_C"):
             return _gradient_at(lambda alpha: self.above(lv, alpha), self.matrix("a", lv), "alpha")
+        if name == "rate":
+            nxt = lambda alpha: self.act(lv + 1, self.weights[lv + 1] * alpha + self.biases[lv + 1])  # noqa: E731
+            fresh = _column(self.sizes[lv - 1], "alpha")
+            back = dict(zip(fresh, self.matrix("a", lv), strict=True))
+            return nxt(fresh).jacobian(fresh).applyfunc(lambda e: rename_derivatives(e).xreplace(back))
+        if name == "rate_w":
+            a_here, W = self.matrix("a", lv), self.weights[lv]
+            return sp.Matrix(W.rows, W.cols, lambda r, c: rename_derivatives(sp.diff(a_here[r], W[r, c])))
+        if name in ("passes_46", "mults_forward", "mults_backward"):
+            return sp.Matrix([[cost_count(self.sizes, name)]])
         C = self.above(1, self.x)
         if name == "dC_db":
             return sp.Matrix([rename_derivatives(sp.diff(C, s)) for s in self.biases[lv]])
@@ -192,10 +214,139 @@ class NetworkValues:
         raise NotApplicable(f"no quantity {name} in a network")
 
 
+def cost_count(sizes: tuple[int, ...], name: str) -> int:
+    """§2.6's costs on the network ``sizes``: the distinct points where eq. 46's forward-difference
+    gradient evaluates C (C an undefined function of all P parameters), or the scalar
+    multiplications in the forward pass's wˡaˡ⁻¹ (l = 2..L) or the backward pass's (wˡ⁺¹)ᵀδˡ⁺¹
+    (l = L − 1..2), counted in the products as SymPy writes them with fresh symbols."""
+    if name == "passes_46":
+        theta = sp.symbols(f"theta1:{sum(n * (p + 1) for p, n in zip(sizes, sizes[1:])) + 1}")
+        eps, C = sp.Symbol("epsilon"), sp.Function("C")
+        quotients = [(C(*(t + eps if t == s else t for t in theta)) - C(*theta)) / eps for s in theta]
+        return len(set().union(*(q.atoms(sp.core.function.AppliedUndef) for q in quotients)))
+    total = 0
+    depth = len(sizes)
+    layers = range(2, depth + 1) if name == "mults_forward" else range(2, depth)
+    for lv in layers:
+        if name == "mults_forward":
+            product = _symbol_matrix(sizes[lv - 1], sizes[lv - 2], "w") * _column(sizes[lv - 2], "a")
+        else:
+            product = _symbol_matrix(sizes[lv], sizes[lv - 1], "w").T * _column(sizes[lv], "d")
+        total += sum(int(sp.count_ops(e, visual=True).coeff(sp.Symbol("MUL"))) for e in product)
+    return total
+
+
 @functools.cache
 def network_values(sizes: tuple[int, ...], activation: Callable[[sp.Expr], sp.Expr],
-                   modified_layer: int = 0, example: int = 1) -> NetworkValues:
-    return NetworkValues(sizes, activation, modified_layer, example)
+                   modified_layer: int = 0, example: int = 1, quadratic: bool = False) -> NetworkValues:
+    return NetworkValues(sizes, activation, modified_layer, example, quadratic)
+
+
+# -- the note's algorithm, run on a concrete network -----------------------------------------------
+
+def _sigmoid_rule(e: sp.Expr) -> sp.Expr:
+    """σ′(t) → σ(t)(1 − σ(t)), the note's substitution (proved in ``sigmoid_prime``)."""
+    return sp.expand(rename_derivatives(e).replace(sigma_prime, lambda t: sigma(t) * (1 - sigma(t))))
+
+
+@dataclass
+class NoteAlgorithm:
+    """A concrete network with the quadratic cost on which the note's Backpropagate(y, A) has run:
+    Δbˡ and ΔWˡ are what its lines (templates, ``program``) computed; every other quantity is the
+    definition, with σ′ written σ(1 − σ) as the algorithm does."""
+
+    sizes: tuple[int, ...]
+    at: int
+    program: tuple[tuple[str, sp.Expr, sp.Basic], ...] = ()
+    loop: tuple[tuple[str, sp.Expr, sp.Basic], ...] = ()
+
+    @property
+    def depth(self) -> int:
+        return len(self.sizes)
+
+    def bind(self, layer: sp.Expr) -> sp.Expr:
+        return sp.sympify(layer).subs({l: self.at, L: self.depth})
+
+    def width(self, layer: sp.Expr) -> sp.Expr:
+        return ConcreteNet(self.sizes, self.at).width(layer)
+
+    def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
+        if name == "sigma":
+            return sigma
+        if name == "sigma_prime":
+            return lambda e: sigma(e) * (1 - sigma(e))
+        if name == "one_minus":
+            return lambda e: 1 - e
+        raise NotApplicable(f"no function {name}")
+
+    @property
+    def values(self) -> NetworkValues:
+        return network_values(self.sizes, sigma, 0, 1, True)
+
+    @property
+    def run(self) -> dict[tuple[str, int], sp.Matrix]:
+        return _run_algorithm(self.sizes, self.program, self.loop)
+
+    def execute(self) -> dict[tuple[str, int], sp.Matrix]:
+        """The algorithm's variables after it ran: each line's template read with the variables
+        so far (the network's forward values where a line has not set one)."""
+        from bpverify.derivations import interpret
+        store: dict[tuple[str, int], sp.Matrix] = {}
+        reader = _StoreReader(self, store)
+        lines = list(self.program)
+        for layer in range(self.depth, 1, -1):
+            lines += [(name, at.subs(l, layer), template.subs(l, layer)) for name, at, template in self.loop]
+        for name, at, template in lines:
+            reader.at = int(self.bind(at))
+            target = int(self.bind(at))
+            rows, cols = interpret.shape(template, reader)
+            store[(name, target)] = sp.Matrix(int(rows), int(cols), lambda r, c: interpret.entry(
+                template, sp.Integer(r + 1), sp.Integer(c + 1), reader))
+        return store
+
+    def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        lv = int(self.bind(layer))
+        if name in ("Delta_b", "Delta_W"):
+            return _sigmoid_rule(_matrix_entry(self.run[(name, lv)], r, c))
+        if lv < LAYERS_OF.get(name, self.depth) or lv > self.depth:
+            raise NotApplicable(f"{name} at layer {lv}")
+        return _sigmoid_rule(_matrix_entry(self.values.matrix(name, lv), r, c))
+
+    def __hash__(self) -> int:
+        return hash((self.sizes, self.at))
+
+
+@functools.cache
+def _run_algorithm(sizes: tuple[int, ...], program: tuple[tuple[str, sp.Expr, sp.Basic], ...],
+                   loop: tuple[tuple[str, sp.Expr, sp.Basic], ...]) -> dict[tuple[str, int], sp.Matrix]:
+    """The algorithm runs once per network, whichever layer its result is read at."""
+    return NoteAlgorithm(sizes, len(sizes), program, loop).execute()
+
+
+@dataclass
+class _StoreReader:
+    """Reads a line of the algorithm: its variables first, the network's forward values else."""
+
+    world: NoteAlgorithm
+    store: dict[tuple[str, int], sp.Matrix]
+    at: int = 0
+
+    def bind(self, layer: sp.Expr) -> sp.Expr:
+        return self.world.bind(layer)
+
+    def width(self, layer: sp.Expr) -> sp.Expr:
+        return self.world.width(layer)
+
+    def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
+        return self.world.function(name)
+
+    def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        lv = int(self.bind(layer))
+        if (name, lv) in self.store:
+            return _matrix_entry(self.store[(name, lv)], r, c)
+        if name in ("w", "b", "a", "z", "y"):
+            return _matrix_entry(self.world.values.matrix(name, lv), r, c)
+        raise NotApplicable(f"the algorithm reads {name} at layer {lv} before setting it")
 
 
 # -- the layer-local step ---------------------------------------------------------------------------
