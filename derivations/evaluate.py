@@ -299,7 +299,7 @@ def _check_sigmoid_prime(d: Derivation, method: str, seed: int) -> Discrepancy:
     lhs = np.array([_derivative(method, lambda t: sigmoid.f(t)[0], z[i:i + 1],
                                 lambda t: sigmoid.fprime(t))[0] for i in range(z.size)])
     sigma_ = sp.Function("sigma")
-    rhs = sp.lambdify(sp.Symbol("z"), d.rhs.replace(sigma_, sp.Lambda(sp.Symbol("t"), sp.Function("s")(
+    rhs = sp.lambdify(sp.Symbol("t"), d.rhs.replace(sigma_, sp.Lambda(sp.Symbol("t"), sp.Function("s")(
         sp.Symbol("t")))), modules=[{"s": sigmoid.f}, "numpy"])(z)
     return worst_discrepancy([np.asarray(rhs, dtype=np.float64)], [lhs], "σ′: right side vs left side")
 

@@ -89,7 +89,7 @@ def _mini_batch() -> Derivation:
 
 
 def _finite_differences() -> Derivation:
-    C, wv, eps = sp.Function("C"), sp.Symbol("w"), sp.Symbol("epsilon", positive=True)
+    C, wv, eps = sp.Function("C"), sp.Symbol("w_j"), sp.Symbol("epsilon", positive=True)
     forward = (C(wv + eps) - C(wv)) / eps
     central = (C(wv + eps) - C(wv - eps)) / (2 * eps)
     d1, d2, d3 = (sp.Derivative(C(wv), (wv, p)) for p in (1, 2, 3))
@@ -146,7 +146,7 @@ def _path_sum() -> Derivation:
 
 
 def _cost_claims() -> Derivation:
-    lam = sp.Symbol("lambda", integer=True, positive=True)
+    lam = sp.Symbol("λ", integer=True, positive=True)
     parameters = sp.Sum(n(lam) * (n(lam - 1) + 1), (lam, 2, L))
     forward = sp.Sum(n(lam) * n(lam - 1), (lam, 2, L))
     model = ConcreteNets(BOUND)

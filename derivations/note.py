@@ -140,10 +140,10 @@ def _fact6() -> Derivation:
 
 
 def _sigmoid_prime() -> Derivation:
-    t = sp.Symbol("z")
+    t = sp.Symbol("t")
     body = sp.Lambda(t, 1 / (1 + sp.exp(-t)))
     definitions = {"sigma": body, "sigma_prime": sp.Lambda(t, sp.diff(body(t), t))}
-    model = ScalarModel(definitions, "z symbolic, σ(z) = 1/(1 + e^(−z)), σ′ its derivative")
+    model = ScalarModel(definitions, "t symbolic, σ(t) = 1/(1 + e^(−t)), σ′ its derivative")
     lhs, rhs = sigma_prime(t), sigma(t) * (1 - sigma(t))
     return Derivation(
         "sigmoid_prime", "σ′ = σ(1 − σ)", "Nielsen §2.4; derivation note", lhs, rhs,

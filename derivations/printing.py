@@ -34,7 +34,7 @@ FIXED_LATEX = {"d_u_f": r"d_{u} f", "D_u_x": r"D_{u} x", "d_x_f": r"d_{x} f", "d
 FUNCTIONS_TEXT = {"sigma": "σ", "sigma_prime": "σ′", "f": "f", "f_prime": "f′", "C": "C"}
 FUNCTIONS_LATEX = {"sigma": r"\sigma", "sigma_prime": r"\sigma'", "f": "f", "f_prime": "f'"}
 SYMBOLS_TEXT = {"eta": "η", "epsilon": "ε", "lambda": "λ"}
-SYMBOLS_LATEX = {"eta": r"\eta", "epsilon": r"\epsilon"}
+SYMBOLS_LATEX = {"eta": r"\eta", "epsilon": r"\epsilon", "λ": r"\lambda"}
 
 
 def _layer_text(layer: sp.Expr) -> str:
@@ -167,7 +167,7 @@ class BookTextPrinter(StrPrinter):  # type: ignore[misc]
     def _print_Function(self, expr: sp.Function) -> str:
         name = FUNCTIONS_TEXT.get(expr.func.__name__, expr.func.__name__)
         if expr.func.__name__ == "n":
-            layer = _layer_text(expr.args[0]).replace("lambda", "λ")
+            layer = _layer_text(expr.args[0])
             shown = layer.translate(SUBSCRIPT)
             return "n" + shown if all(c in SUBSCRIPT_CHARS for c in shown) else f"n({layer})"
         return f"{name}({', '.join(self._print(x) for x in expr.args)})"
@@ -232,7 +232,7 @@ class BookLatexPrinter(LatexPrinter):  # type: ignore[misc]
         self.note = note
 
     def _layer(self, layer: sp.Expr) -> str:
-        return _layer_text(layer).replace("lambda", r"\lambda ")
+        return _layer_text(layer).replace("λ", r"\lambda ")
 
     def _wrap(self, expr: sp.Basic) -> str:
         text = self._print(expr)
@@ -362,8 +362,13 @@ PROSE_LATEX = {
     "ᵢ": "_{i}", "ₓ": "_{x}", "ₗ": "_{l}", "ˡ": "^{l}", "ᴸ": "^{L}", "⁺": "^{+}", "⁻": "^{-}",
     "¹": "^{1}", "²": "^{2}", "³": "^{3}", "⁴": "^{4}", "ᵖ": "^{p}", "ˣ": "^{x}", "₁": "_{1}",
     "₂": "_{2}", "−": "-", "‖": r"\|", "½": r"\tfrac{1}{2}", "…": r"\ldots", "—": "---", "–": "--",
-    "Δ": r"\Delta", "θ": r"\theta", "ξ": r"\xi", "α": r"\alpha",
+    "Δ": r"\Delta", "θ": r"\theta", "ξ": r"\xi", "α": r"\alpha", "λ": r"\lambda", "ₚ": "_{p}",
+    "ₙ": "_{n}", "ₘ": "_{m}", "₍": "_{(}", "₎": "_{)}", "⁽": "^{(}", "⁾": "^{)}", "ᵐ": "^{m}", "ⁿ": "^{n}",
+    "⁰": "^{0}", "ₑ": "_{e}", "ₒ": "_{o}", "≡": r"\equiv", "≈": r"\approx", "∞": r"\infty",
+    "ᵣ": "_{r}", "ⱼ₌": "_{j=}", "⁵": "^{5}", "⁶": "^{6}", "⁷": "^{7}", "⁸": "^{8}", "⁹": "^{9}",
+    "₃": "_{3}", "₄": "_{4}", "₋": "_{-}", "₊": "_{+}",
 }
+TEXT_SYMBOLS = {"§": r"\S{}", "“": "``", "”": "''", "’": "'", "w̃": r"$\tilde{w}$", "Ã": "A"}
 TEXT_ESCAPES = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "^": r"\^{}",
                 "~": r"\~{}", "\\": r"\textbackslash{}", "$": r"\$"}
 
@@ -372,15 +377,30 @@ def latex_prose(prose: str) -> str:
     """Prose with the book's symbols (δˡ, σ′, ⊙ …) as LaTeX that pdflatex compiles: each run of
     symbols set in math mode, the rest escaped; characters without a mapping are an error."""
     out, math = [], []
-    for ch in prose:
+    tilded = {}
+    for n_char, ch in enumerate(prose[1:], 1):  # a letter with a combining tilde: \tilde{w}
+        if ch == "\u0303":
+            tilded[n_char - 1] = prose[n_char - 1]
+    for n_char, ch in enumerate(prose):
+        if ch == "\u0303":
+            continue
+        if n_char in tilded:
+            math.append(rf"\tilde{{{ch}}}")
+            continue
         if ch in PROSE_LATEX:
-            math.append(PROSE_LATEX[ch])
+            token = PROSE_LATEX[ch]
+            if math and token[:2] in ("_{", "^{") and math[-1][:2] == token[:2] and math[-1].endswith("}"):
+                math[-1] = math[-1][:-1] + token[2:]  # x_{j}_{k} is a double subscript: x_{jk}
+            else:
+                math.append(token)
             continue
         if math:
             out.append("$" + "".join(math) + "$")
             math = []
         if ch in TEXT_ESCAPES:
             out.append(TEXT_ESCAPES[ch])
+        elif ch in TEXT_SYMBOLS:
+            out.append(TEXT_SYMBOLS[ch])
         elif ord(ch) < 128:
             out.append(ch)
         else:
@@ -388,3 +408,65 @@ def latex_prose(prose: str) -> str:
     if math:
         out.append("$" + "".join(math) + "$")
     return "".join(out)
+
+
+class BookPythonPrinter(StrPrinter):  # type: ignore[misc]
+    """A matrix template as the Python that ``bpverify derive --try`` reads back:
+    ``(w[l+1].T @ delta[l+1]) * sigma_prime(z[l])`` (``*`` of two matrices is ⊙)."""
+
+    printmethod = "_book_python"
+
+    def __init__(self) -> None:
+        super().__init__({"order": "none"})
+
+    def _wrap(self, expr: sp.Basic) -> str:
+        text_ = self._print(expr)
+        return f"({text_})" if _grouped(expr) or isinstance(expr, sp.Add) else text_
+
+    def _print_Q(self, expr: Q) -> str:
+        if expr.name in ("grad_a_C", "y") or expr.name in FIXED_TEXT and not expr.name.startswith("Delta"):
+            return expr.name
+        batch = "_X" if expr.columns != 1 and QUANTITIES[expr.name][1] == "1" else ""
+        return f"{expr.name}{batch}[{_layer_text(expr.layer)}]"
+
+    def _print_Transpose(self, expr: sp.Transpose) -> str:
+        return f"{self._wrap(expr.arg)}.T"
+
+    def _print_MatMul(self, expr: sp.MatMul) -> str:
+        coeff, factors = expr.as_coeff_mmul()
+        body = " @ ".join(self._wrap(x) for x in factors.args)
+        if coeff == 1:
+            return body
+        if coeff == -1:
+            return f"-{body}" if len(factors.args) == 1 else f"-({body})"
+        return f"{self._wrap(coeff)} * ({body})" if len(factors.args) > 1 else f"{self._wrap(coeff)} * {body}"
+
+    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
+        out = ""
+        for n_term, term in enumerate(expr.args):
+            shown = self._print(term)
+            out += shown if not n_term else (f" - {shown[1:]}" if shown.startswith("-") else f" + {shown}")
+        return out
+
+    def _print_HadamardProduct(self, expr: sp.HadamardProduct) -> str:
+        return " * ".join(self._wrap(x) for x in expr.args)
+
+    def _print_Apply(self, expr: Apply) -> str:
+        return f"{expr.args[0]}({self._print(expr.arg)})"
+
+    def _print_Diag(self, expr: Diag) -> str:
+        return f"diag({self._print(expr.arg)})"
+
+    def _print_Outer(self, expr: Outer) -> str:
+        return f"outer({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        return super()._print_Mul(expr).replace(" ", "")
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return expr.name
+
+
+def python(expr: sp.Basic) -> str:
+    """The matrix template as Python in the book's names (the notation of ``--try``)."""
+    return BookPythonPrinter()._print(expr)

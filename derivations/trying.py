@@ -39,7 +39,10 @@ from bpverify.derivations.notation import (
 from bpverify.derivations.printing import text
 
 LAYERED = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": "delta", "dC_db": "dC_db",
-           "dC_dw": "dC_dw", "dC_da": "dC_da"}
+           "dC_dw": "dC_dw", "dC_da": "dC_da", "w_swapped": "w_swapped", "Delta_b": "Delta_b",
+           "Delta_W": "Delta_W"}
+BATCH = {"delta_X": "delta", "a_X": "a", "z_X": "z"}
+"""A mini-batch's quantities: one column per example (column x of delta_X[l] is δˣ'ˡ)."""
 PLAIN = {"grad_a_C": grad_a_C, "nabla_a_C": grad_a_C, "y": y, "d_u_f": Q("d_u_f", 0),
          "D_u_x": Q("D_u_x", 0), "d_x_f": Q("d_x_f", 0), "d_u_x": Q("d_u_x", 0),
          "d_c_f": Q("d_c_f", 0), "d_c_x": Q("d_c_x", 0)}
@@ -74,9 +77,11 @@ def _is_matrix(x: sp.Basic) -> bool:
 def translate(node: ast.expr) -> sp.Basic:
     """One node of EXPR as a template (or a scalar)."""
     if isinstance(node, ast.Subscript):
+        if isinstance(node.value, ast.Name) and node.value.id in BATCH:
+            return Q(BATCH[node.value.id], _layer(node.slice), m)
         if not (isinstance(node.value, ast.Name) and node.value.id in LAYERED):
             raise BadFormula("only the book's quantities take a layer: "
-                             f"{sorted(LAYERED)}" + _where(node))
+                             f"{sorted({*LAYERED, *BATCH})}" + _where(node))
         return Q(LAYERED[node.value.id], _layer(node.slice))
     if isinstance(node, ast.Name):
         if node.id in PLAIN:
@@ -106,7 +111,7 @@ def translate(node: ast.expr) -> sp.Basic:
         return FUNCTIONS[node.func.id](*args)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = translate(node.operand)
-        return mul(-1, inner) if _is_matrix(inner) else -inner
+        return _product(sp.Integer(-1), inner) if _is_matrix(inner) else -inner
     if isinstance(node, ast.BinOp):
         return _binary(node)
     raise BadFormula(f"{type(node).__name__} is not part of the book's notation" + _where(node))
@@ -118,21 +123,28 @@ def _binary(node: ast.BinOp) -> sp.Basic:
     if isinstance(node.op, ast.MatMult):
         if not both:
             raise BadFormula("@ multiplies two matrices; use * for a number" + _where(node))
-        return mul(left, right)
+        return _product(left, right)
     if isinstance(node.op, ast.Mult):
-        return hadamard(left, right) if both else mul(left, right) if (
+        return hadamard(left, right) if both else _product(left, right) if (
             _is_matrix(left) or _is_matrix(right)) else left * right
     if isinstance(node.op, ast.Add | ast.Sub):
         if _is_matrix(left) != _is_matrix(right):
             raise BadFormula("a matrix plus a number" + _where(node))
         if not both:
             return left + right if isinstance(node.op, ast.Add) else left - right
-        return add(left, right) if isinstance(node.op, ast.Add) else add(left, mul(-1, right))
+        return add(left, right) if isinstance(node.op, ast.Add) else add(left, _product(sp.Integer(-1), right))
     if isinstance(node.op, ast.Div):
         if _is_matrix(right):
             raise BadFormula("division by a matrix" + _where(node))
-        return mul(1 / right, left) if _is_matrix(left) else left / right
+        return _product(1 / right, left) if _is_matrix(left) else left / right
     raise BadFormula(f"the operator {type(node.op).__name__} is not allowed" + _where(node))
+
+
+def _product(left: sp.Basic, right: sp.Basic) -> sp.Basic:
+    """A matrix product, flat as the book writes a chain (A @ B @ C is one product of three)."""
+    factors = [*(left.args if isinstance(left, sp.MatMul) else [left]),
+               *(right.args if isinstance(right, sp.MatMul) else [right])]
+    return mul(*factors)
 
 
 def parse(expression: str) -> sp.Basic:
