@@ -222,9 +222,9 @@ TAG_ROWS = ("sigmoid", "tanh", "identity", "relu", "softplus", "cubic", "per-neu
             "saturated", "quadratic", "cross-entropy", "quartic (custom)")
 
 
-PROOF_BOUND = (3, 2)
-"""The concrete level of the proofs ``verify`` runs (L ≤ 3, widths ≤ 2): the index-form and
-layer-local steps already cover every width and depth; ``bpverify derive --check`` runs L ≤ 4."""
+PROOF_BOUND = catalog.DEFAULT_BOUND
+"""The proofs ``verify`` runs are ``bpverify derive --check``'s (concrete steps at L ≤ 3, widths ≤ 2;
+the index-form and layer-local steps cover every width and depth)."""
 DERIVATION_COLUMNS = ("SymPy proof",) + evaluate.METHODS
 
 

@@ -68,36 +68,50 @@ def lambdify_template(template: sp.Basic, bind: dict[sp.Symbol, int],
 
 # -- what each method says the derivatives are ----------------------------------------------------
 
-def _downstream(case: Case, layer: int) -> Callable[[Any], Any]:
-    """aˡ (flattened, one example) ↦ C: the layers above l run on it (any array namespace)."""
-    weights, biases, acts, y = case.weights, case.biases, case.activations, case.y
-    shape = (case.sizes[layer - 1], case.batch_size)
+def _cost_of_activation_offsets(case: Case) -> Callable[[Any], Any]:
+    """v ↦ C with aˡ ← aˡ + vˡ at every layer 1..L (one example): ∂C/∂vˡ at v = 0 is ∂C/∂aˡ,
+    for every layer from one gradient (any array namespace)."""
+    sizes, x, y = case.sizes, case.x, case.y
+    starts = np.cumsum([0, *sizes])
 
-    def f(a_flat: Any) -> Any:
-        a = a_flat.reshape(shape)
-        for w, b, act in zip(weights[layer - 1:], biases[layer - 1:], acts[layer - 1:], strict=True):
-            a = act.f(w @ a + b)
+    def f(v: Any) -> Any:
+        a = x + v[starts[0]:starts[1]].reshape(-1, 1)
+        for layer, (w, b, act) in enumerate(zip(case.weights, case.biases, case.activations, strict=True), 2):
+            a = act.f(w @ a + b) + v[starts[layer - 1]:starts[layer]].reshape(-1, 1)
         return case.cost.value(a, y)
     return f
 
 
-def _d_cost_d_a(case: Case, layer: int, method: str) -> np.ndarray:
-    """∂C/∂aˡ by the method (the reference: ∇ₐC at L only, from the cost's hand-written gradient)."""
-    zs, a_all = feedforward_layers(case.weights, case.biases, case.x, case.activations)
-    at = a_all[layer - 1]
-    if method == "reference":
-        if layer != len(case.sizes):
-            raise NotEvaluated("the reference computes ∂C/∂aˡ only at the output (∇ₐC)")
-        return case.cost.gradient(a_all[-1], case.y)
-    f = _downstream(case, layer)
+def _d_cost_d_a_all(case: Case, method: str) -> list[np.ndarray]:
+    """∂C/∂aˡ for l = 1..L by the method, from one gradient with respect to activation offsets."""
+    if case.batch_size != 1:
+        raise NotEvaluated("∂C/∂aˡ is evaluated on single examples")
+    f = _cost_of_activation_offsets(case)
+    zero = np.zeros(sum(case.sizes))
     if method == "JAX autodiff":
         import jax
         import jax.numpy as jnp
         jax.config.update("jax_enable_x64", True)
-        return np.asarray(jax.grad(f)(jnp.asarray(at.ravel()))).reshape(at.shape)
-    if method == "complex step":
-        return numerical_gradient(f, at.ravel(), "complex").value.reshape(at.shape)
-    return adaptive_central_gradient(f, at.ravel()).value.reshape(at.shape)
+        flat = np.asarray(jax.grad(f)(jnp.asarray(zero)))
+    elif method == "complex step":
+        flat = numerical_gradient(f, zero, "complex").value
+    else:
+        flat = adaptive_central_gradient(f, zero).value
+    starts = np.cumsum([0, *case.sizes])
+    return [flat[starts[i]:starts[i + 1]].reshape(-1, 1) for i in range(len(case.sizes))]
+
+
+def _d_cost_d_a(case: Case, layer: int, method: str) -> np.ndarray:
+    """∂C/∂aˡ by the method (the reference: ∇ₐC at L only, from the cost's hand-written gradient)."""
+    if method == "reference":
+        if layer != len(case.sizes):
+            raise NotEvaluated("the reference computes ∂C/∂aˡ only at the output (∇ₐC)")
+        _, a_all = feedforward_layers(case.weights, case.biases, case.x, case.activations)
+        return case.cost.gradient(a_all[-1], case.y)
+    key = (method, id(case))
+    if key not in _DC_DA:
+        _DC_DA[key] = _d_cost_d_a_all(case, method)
+    return _DC_DA[key][layer - 1]
 
 
 ORACLES = {"reference": oracles.MATRIX, "JAX autodiff": oracles.JAX_AUTODIFF,
@@ -105,7 +119,6 @@ ORACLES = {"reference": oracles.MATRIX, "JAX autodiff": oracles.JAX_AUTODIFF,
 
 
 _DERIVATIVES: dict[tuple[str, int], oracles.Derivatives] = {}
-_DC_DA: dict[tuple[str, int, int], np.ndarray] = {}
 
 
 def _derivatives(case: Case, method: str) -> oracles.Derivatives:
@@ -122,10 +135,7 @@ def _network_values(case: Case, method: str) -> Callable[[str, int], np.ndarray]
     derivs = _derivatives(case, method)
 
     def d_cost_d_a(layer: int) -> np.ndarray:
-        key = (method, id(case), layer)
-        if key not in _DC_DA:
-            _DC_DA[key] = _d_cost_d_a(case, layer, method)
-        return _DC_DA[key]
+        return _d_cost_d_a(case, layer, method)
     zs, acts = feedforward_layers(case.weights, case.biases, case.x, case.activations)
     m_ = case.batch_size
 
@@ -222,6 +232,24 @@ def _uses(d: Derivation, name: str) -> bool:
 
 # -- random smooth functions for the propositions -------------------------------------------------
 
+_DC_DA: dict[tuple[str, int], list[np.ndarray]] = {}
+
+
+def _jacobian(method: str, F: Callable[[Any], Any], at: np.ndarray,
+              exact: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Row i is ∂Fᵢ/∂at by the method (JAX: one jacfwd, so one compilation)."""
+    if method == "reference":
+        return exact(at)
+    if method == "JAX autodiff":
+        import jax
+        import jax.numpy as jnp
+        jax.config.update("jax_enable_x64", True)
+        return np.asarray(jax.jacfwd(F)(jnp.asarray(at)))
+    rows = len(np.asarray(F(at)))
+    return np.array([_derivative(method, lambda t, i=i: F(t)[i], at, lambda t: exact(t)[0])
+                     for i in range(rows)])
+
+
 def _derivative(method: str, f: Callable[[Any], Any], at: np.ndarray,
                 exact: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """∂f/∂at by the method; f maps a vector to a scalar (any array namespace)."""
@@ -267,10 +295,8 @@ def _check_functions(d: Derivation, method: str, seed: int) -> Discrepancy:
             return xp.tanh(rest + u_col * beta[col] + c)
         u0 = U[:, col].copy()
         x0 = np.tanh(U @ beta + c)
-        d_u_x = np.array([_derivative(method, lambda t, i=i: x_of(t)[i], u0,
-                                      lambda t, i=i: np.eye(k_)[i] * beta[col] * (1 - np.tanh(
-                                          U @ beta - U[:, col] * beta[col] + t * beta[col] + c)[i] ** 2))[i]
-                          for i in range(k_)]).reshape(-1, 1)
+        d_u_x = np.diag(_jacobian(method, x_of, u0, lambda t: np.diag(beta[col] * (1 - x_of(t) ** 2)))
+                        ).reshape(-1, 1)
         names = {"d_c_x": d_u_x}
         lhs = _derivative(method, lambda t: f(x_of(t)), u0,
                           lambda t: f_exact(x_of(t)) * beta[col] * (1 - x_of(t) ** 2)).reshape(-1, 1)
@@ -282,9 +308,7 @@ def _check_functions(d: Derivation, method: str, seed: int) -> Discrepancy:
             return _xp(u).tanh(A @ u + c)
         u0 = rng.standard_normal(k_)
         x0 = np.tanh(A @ u0 + c)
-        jac = np.array([_derivative(method, lambda t, i=i: x_of(t)[i], u0,
-                                    lambda t, i=i: A[i] * (1 - np.tanh(A @ t + c)[i] ** 2))
-                        for i in range(n_)])  # row i: ∂x_i/∂u
+        jac = _jacobian(method, x_of, u0, lambda t: A * (1 - np.tanh(A @ t + c) ** 2)[:, None])
         names = {"D_u_x": jac.T, "d_u_x": np.diag(jac).reshape(-1, 1)}
         lhs = _derivative(method, lambda t: f(x_of(t)), u0,
                           lambda t: jac.T @ f_exact(x0)).reshape(-1, 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from bpverify.derivations.bp import DEFAULT_BOUND
 from bpverify.derivations.core import Derivation, Step
 from bpverify.derivations.models import ConcreteNets, LocalStep, OutputModel, ScalarModel
 from bpverify.derivations.notation import (
@@ -33,9 +34,7 @@ from bpverify.derivations.notation import (
     z,
 )
 
-BOUND = (4, 2)
-SMALL = (3, 2)
-"""Nets with L ≤ 3, widths ≤ 2: enough for claims about one or two layers, at a fraction of the cost."""
+BOUND = SMALL = DEFAULT_BOUND
 
 
 def _modified_neuron() -> Derivation:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from bpverify.derivations.bp import DEFAULT_BOUND
 from bpverify.derivations.core import Derivation, Step
 from bpverify.derivations.models import ConcreteNets, FunctionsModel, IndexModel, LocalStep, ScalarModel
 from bpverify.derivations.printing import text
@@ -38,7 +39,7 @@ from bpverify.derivations.notation import (
     z,
 )
 
-BOUND = (4, 2)
+BOUND = DEFAULT_BOUND
 PROP1 = FunctionsModel("prop1", [(1, 1), (2, 2), (2, 3), (3, 2), (1, 3)])
 QUADRATIC = "C = ½‖y − aᴸ‖² (differentiated outright)"
 OUTPUT_QUADRATIC = LocalStep([(2, 3, None), (3, 2, None), (None, 2, None)], cost="quadratic")
@@ -171,7 +172,7 @@ BACKPROPAGATE_LOOP = (  # "for each layer l from L to 2", in the note's order
 
 
 def _backpropagate() -> Derivation:
-    model = ConcreteNets((3, 2), algorithm=(BACKPROPAGATE_START, BACKPROPAGATE_LOOP))
+    model = ConcreteNets(DEFAULT_BOUND, algorithm=(BACKPROPAGATE_START, BACKPROPAGATE_LOOP))
     lines = [f"{text(Q(name, at) if name not in ('b', 'w') else Q(name, at), True)} := {text(t, True)}"
              for name, at, t in BACKPROPAGATE_START]
     lines += ["for each layer l from L to 2:"] + [

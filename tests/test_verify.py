@@ -24,7 +24,7 @@ def test_reference_passes_every_cell(report: verify.Report) -> None:
 
 def test_every_claim_is_measured_by_jax_and_the_complex_step(report: verify.Report) -> None:
     """No row may pass vacuously: each has cases under the two exact methods."""
-    for row in report.rows:
+    for row in (r for r in report.rows if r.derivation is None):
         for method in ("JAX autodiff", "complex step"):
             assert row.cells[method].cases > 0, (row.claim, method)
     claims = [r.claim for r in report.rows]
@@ -46,8 +46,10 @@ def _bp2_without_sigma_prime(w_next, delta_next, z, activation):  # type: ignore
 
 @pytest.fixture
 def exact_methods_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The meta-tests need one exact column each, not the slower symbolic one."""
+    """The meta-tests need one exact column each, not the slower symbolic one, and not the
+    derivation rows (tested on their own below)."""
     monkeypatch.setattr(verify, "METHODS", verify.METHODS[:2])
+    monkeypatch.setattr(verify, "derivation_rows", lambda seed: [])
 
 
 @pytest.mark.usefixtures("exact_methods_only")
@@ -90,3 +92,43 @@ def test_update_discrepancy_ignores_rounding_of_a_tiny_step() -> None:
     assert verify.update_discrepancy(old, [old[0] - step[0]], step, "w").relative == 0.0
     doubled = verify.update_discrepancy(old, [old[0] - 2e-3], [np.array([[1e-3]])], "w")
     assert doubled.relative == pytest.approx(1.0)
+
+
+# -- the derivations' rows ---------------------------------------------------------------------------
+
+NOT_NUMERIC = {  # (derivation, method): why the cell is – (each reason is printed under "Declined")
+    ("fact6", "reference"), ("forward", "JAX autodiff"), ("forward", "complex step"),
+    ("forward", "central diff."), *((name, method) for name in ("modified_neuron", "finite_differences",
+                                                               "path_sum", "cost_claims", "backpropagate")
+                                    for method in ("reference", "JAX autodiff", "complex step", "central diff.")),
+}
+
+
+def test_every_derivation_is_a_row_with_its_proof_and_its_numbers(report: verify.Report) -> None:
+    from bpverify.derivations.catalog import DERIVATIONS
+    rows = {r.derivation: r for r in report.rows if r.derivation is not None}
+    assert list(rows) == [d.name for d in DERIVATIONS]
+    for name, row in rows.items():
+        assert row.cells["SymPy proof"].status == "pass", (name, row.cells["SymPy proof"].failures)
+        assert row.cells["SymPy proof"].where, name  # the levels its statement reaches
+        for method in ("reference", "JAX autodiff", "complex step", "central diff."):
+            cell = row.cells[method]
+            expected = "n/a" if (name, method) in NOT_NUMERIC else "pass"
+            assert cell.status == expected, (name, method, cell.status, cell.declined, cell.failures)
+    data = json.loads(verify.to_json(report))
+    assert {r["derivation"] for r in data["rows"] if r["derivation"]} == set(rows)
+    assert "✓ proved" in verify.format_table(report)
+
+
+def test_a_wrong_statement_fails_its_proof_and_its_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numbers are the statement's own template lambdified: a wrong BP2 fails both."""
+    from bpverify.derivations import catalog
+    wrong = catalog.by_name("bp2").steps[3].wrong
+    broken = tuple(d.with_rhs(wrong) if d.name == "bp2" else d for d in catalog.DERIVATIONS
+                   if d.name in ("bp2", "bp3"))
+    monkeypatch.setattr(catalog, "DERIVATIONS", broken)
+    rows = {r.derivation: r for r in verify.derivation_rows(seed=0)}
+    assert rows["bp2"].cells["SymPy proof"].status == "fail"
+    for method in ("reference", "JAX autodiff", "complex step"):
+        assert rows["bp2"].cells[method].status == "fail", method
+    assert all(c.status != "fail" for c in rows["bp3"].cells.values())
