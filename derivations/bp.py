@@ -152,7 +152,8 @@ def _sigma_prime_form() -> Derivation:
     return Derivation(
         "sigma_prime_form", "BP1 and BP2 with the diagonal matrix Σ′(z), parts 1–3",
         "Nielsen §2.4, problem \"alternate presentation\"", delta(l), part2,
-        (Step(delta(L), mul(Diag(sig_prime(z(L))), grad_a_C), mul(grad_a_C, Diag(sig_prime(z(L)))), IndexModel(),
+        (Step(delta(L), mul(Diag(sig_prime(z(L))), grad_a_C), mul(grad_a_C, Diag(sig_prime(z(L)))),
+              IndexModel(),
               "(1) diag(v)u = v ⊙ u, with BP1", "the factors in the other order"),
          Step(delta(l), part2, mul(T(w(l + 1)), Diag(sig_prime(z(l + 1))), delta(l + 1)), IndexModel(),
               "(2) diag(v)u = v ⊙ u, with BP2", "Σ′ of the layer above"),
@@ -160,7 +161,8 @@ def _sigma_prime_form() -> Derivation:
               ConcreteNets(DEFAULT_BOUND), "(2) on every concrete network", "Σ′ of the layer above"),
          Step(delta(L - 1), mul(Diag(sig_prime(z(L - 1))), T(w(L)), Diag(sig_prime(z(L))), grad_a_C),
               mul(Diag(sig_prime(z(L - 1))), T(w(L)), grad_a_C), ConcreteNets(DEFAULT_BOUND),
-              "(3) the product, two layers from the output: (1) substituted into (2)", "the inner Σ′ left out")),
+              "(3) the product, two layers from the output: (1) substituted into (2)",
+              "the inner Σ′ left out")),
         statement_steps=(1, 2), numbers="network",
         notes="Part (3) for every depth is (1) followed by (2) applied L − l times: an induction whose "
               "base (1) and step (2) are checked above for every width and depth.")

@@ -182,7 +182,8 @@ def _render_text(result: Result) -> str:
 def _render_markdown(result: Result) -> str:
     d = result.derivation
     lines = [f"# {d.title}", "", f"*Source:* {d.source}", "", "$$",
-             equation_latex(d.lhs, d.rhs, d.note), "$$", "", "| # | step | justification | level | checked | wrong variant, rejected |",
+             equation_latex(d.lhs, d.rhs, d.note), "$$", "",
+             "| # | step | justification | level | checked | wrong variant, rejected |",
              "|---|---|---|---|---|---|"]
     for number, s in enumerate(result.steps, 1):
         wrong = f"${equation_latex(s.step.lhs, s.step.wrong, s.step.note)}$"

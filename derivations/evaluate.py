@@ -40,7 +40,7 @@ class NotEvaluated(Exception):
     """The method does not apply to this statement (the reason is the message)."""
 
 
-class _Printer(NumPyPrinter):  # type: ignore[misc]
+class _Printer(NumPyPrinter):
     """NumPy code for the book's nodes: σ(v) and σ′(v) elementwise, Σ′ = diag, u ⊗ v = u vᵀ."""
 
     def _print_Apply(self, expr: Apply) -> str:
@@ -53,7 +53,7 @@ class _Printer(NumPyPrinter):  # type: ignore[misc]
         return f"numpy.outer({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
 
-def lambdify_template(template: sp.Basic, bind: dict[sp.Symbol, int],
+def lambdify_template(template: sp.Basic, bind: dict[sp.Symbol, float],
                       functions: dict[str, Callable[[np.ndarray], np.ndarray]]
                       ) -> tuple[Callable[..., np.ndarray], list[tuple[str, int]]]:
     """The template at concrete layers as a numpy function of its leaves (name, layer)."""
@@ -246,8 +246,13 @@ def _jacobian(method: str, F: Callable[[Any], Any], at: np.ndarray,
         jax.config.update("jax_enable_x64", True)
         return np.asarray(jax.jacfwd(F)(jnp.asarray(at)))
     rows = len(np.asarray(F(at)))
-    return np.array([_derivative(method, lambda t, i=i: F(t)[i], at, lambda t: exact(t)[0])
-                     for i in range(rows)])
+
+    def component(i: int) -> Callable[[Any], Any]:
+        return lambda t: F(t)[i]
+
+    def exact_row(i: int) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda t: exact(t)[i]
+    return np.array([_derivative(method, component(i), at, exact_row(i)) for i in range(rows)])
 
 
 def _derivative(method: str, f: Callable[[Any], Any], at: np.ndarray,
@@ -284,15 +289,17 @@ def _check_functions(d: Derivation, method: str, seed: int) -> Discrepancy:
     def f_exact(x: np.ndarray) -> np.ndarray:
         return gamma[:x.shape[0]] * np.cos(gamma[:x.shape[0]] * x) + np.sum(x)
 
+    x_of: Callable[[Any], Any]
     if d.numbers == "prop2e":
         U = rng.standard_normal((k_, n_))
         beta, c = rng.standard_normal(n_), rng.standard_normal(k_)
         col = 0
 
-        def x_of(u_col: Any) -> Any:  # x_i = tanh(Σ_j U_ij β_j + c_i), column ``col`` free
+        def x_of_column(u_col: Any) -> Any:  # x_i = tanh(Σ_j U_ij β_j + c_i), column ``col`` free
             xp = _xp(u_col)
             rest = U @ beta - U[:, col] * beta[col]
             return xp.tanh(rest + u_col * beta[col] + c)
+        x_of = x_of_column
         u0 = U[:, col].copy()
         x0 = np.tanh(U @ beta + c)
         d_u_x = np.diag(_jacobian(method, x_of, u0, lambda t: np.diag(beta[col] * (1 - x_of(t) ** 2)))
@@ -304,8 +311,9 @@ def _check_functions(d: Derivation, method: str, seed: int) -> Discrepancy:
         A = rng.standard_normal((n_, k_)) if d.numbers == "prop1" else np.diag(rng.standard_normal(k_))
         c = rng.standard_normal(n_)
 
-        def x_of(u: Any) -> Any:
+        def x_of_u(u: Any) -> Any:
             return _xp(u).tanh(A @ u + c)
+        x_of = x_of_u
         u0 = rng.standard_normal(k_)
         x0 = np.tanh(A @ u0 + c)
         jac = _jacobian(method, x_of, u0, lambda t: A * (1 - np.tanh(A @ t + c) ** 2)[:, None])

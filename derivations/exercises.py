@@ -8,14 +8,13 @@ import sympy as sp
 
 from bpverify.derivations.bp import DEFAULT_BOUND
 from bpverify.derivations.core import Derivation, Step
-from bpverify.derivations.models import ConcreteNets, LocalStep, OutputModel, ScalarModel
+from bpverify.derivations.models import ConcreteNets, OutputModel, ScalarModel
 from bpverify.derivations.notation import (
     L,
     Q,
     T,
     a,
     comp,
-    dC_db,
     dC_dw,
     delta,
     eta,
@@ -47,7 +46,8 @@ def _modified_neuron() -> Derivation:
         comp("delta", l, 1), hidden,
         (Step(comp("delta", l, 1), hidden, k_sum * sp.Function("sigma_prime")(comp("z", l, 1)), model,
               "BP2's chain rule, with f′ in place of σ′ for that neuron (hidden layer)", "σ′ kept"),
-         Step(comp("delta", L, 1), output, comp("grad_a_C", L, 1) * sp.Function("sigma_prime")(comp("z", L, 1)),
+         Step(comp("delta", L, 1), output,
+              comp("grad_a_C", L, 1) * sp.Function("sigma_prime")(comp("z", L, 1)),
               model, "BP1's chain rule, with f′ in place of σ′ (the modified neuron in the output layer)",
               "σ′ kept")),
         statement_steps=(0,), numbers="")
@@ -100,7 +100,8 @@ def _finite_differences() -> Derivation:
         (Step(forward, d1 + eps / 2 * d2 + sp.O(eps ** 2), d1 + eps * d2 + sp.O(eps ** 2), taylor,
               "Taylor series of C(w + ε)", "ε C″ without the ½"),
          Step(central, d1 + eps ** 2 / 6 * d3 + sp.O(eps ** 4), d1 + eps ** 2 / 6 * d3 + eps ** 3 / 24 * d4
-              + sp.O(eps ** 4), taylor, "Taylor series; the even terms cancel, so the error is ε²C‴/6 + O(ε⁴)",
+              + sp.O(eps ** 4), taylor,
+              "Taylor series; the even terms cancel, so the error is ε²C‴/6 + O(ε⁴)",
               "an ε³ term, wrong only at order ε³")),
         statement_steps=(0,), numbers="")
 
@@ -132,10 +133,12 @@ def _path_sum() -> Derivation:
                             * comp("rate_w", L - 2, j, k), (p_, 1, n(L)))
     model = ConcreteNets(SMALL, min_depth=4)
     return Derivation(
-        "path_sum", "Equation 53: the gradient as a sum over paths of rate factors", "Nielsen §2.7, eqs. 47–53",
+        "path_sum", "Equation 53: the gradient as a sum over paths of rate factors",
+        "Nielsen §2.7, eqs. 47–53",
         comp("dC_dw", L - 2, j, k), two_layers,
         (Step(comp("dC_dw", L - 1, j, k), one_layer,
-              sp.Sum(comp("grad_a_C", L, p_) * comp("rate", L - 1, p_, j), (p_, 1, n(L))), ConcreteNets(SMALL),
+              sp.Sum(comp("grad_a_C", L, p_) * comp("rate", L - 1, p_, j), (p_, 1, n(L))),
+              ConcreteNets(SMALL),
               "eqs. 48–51: the rate factor ∂aˡⱼ/∂wˡⱼₖ, then ∂aᴸₚ/∂aᴸ⁻¹ⱼ, then ∂C/∂aᴸₚ; eq. 52: summed over p",
               "the first rate factor of each path left out"),
          Step(comp("dC_dw", L - 2, j, k), two_layers, only_through_j, model,
@@ -150,16 +153,20 @@ def _cost_claims() -> Derivation:
     forward = sp.Sum(n(lam) * n(lam - 1), (lam, 2, L))
     model = ConcreteNets(BOUND)
     return Derivation(
-        "cost_claims", "§2.6: P + 1 forward passes for eq. 46; the backward pass costs about one forward pass",
+        "cost_claims",
+        "§2.6: P + 1 forward passes for eq. 46; the backward pass costs about one forward pass",
         "Nielsen §2.6, \"in what sense is backpropagation a fast algorithm?\"",
         comp("passes_46", L), parameters + 1,
         (Step(comp("passes_46", L), parameters + 1, 2 * parameters, model,
-              "C(w) once, and C(w + εeⱼ) for each of the P weights and biases", "2P, the central difference's count"),
+              "C(w) once, and C(w + εeⱼ) for each of the P weights and biases",
+              "2P, the central difference's count"),
          Step(comp("mults_forward", L), forward, parameters, model,
               "the forward pass's products wˡaˡ⁻¹: nₗ·nₗ₋₁ multiplications each", "counting the biases too"),
-         Step(comp("mults_backward", L), comp("mults_forward", L) - n(2) * n(1), comp("mults_forward", L), model,
+         Step(comp("mults_backward", L), comp("mults_forward", L) - n(2) * n(1), comp("mults_forward", L),
+              model,
               "the backward pass's (wˡ⁺¹)ᵀδˡ⁺¹ for l = L − 1..2: the same products as the forward pass "
-              "but the first; so a backward pass costs at most one forward pass", "exactly one forward pass")),
+              "but the first; so a backward pass costs at most one forward pass",
+              "exactly one forward pass")),
         statement_steps=(0,), numbers="")
 
 

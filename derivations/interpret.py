@@ -17,8 +17,6 @@ import sympy as sp
 
 from bpverify.derivations.notation import QUANTITIES, Apply, Diag, L, Outer, Q, l, n
 
-Entry = sp.Expr
-
 
 class ShapeMismatch(ValueError):
     """The template multiplies, adds or ⊙s matrices whose shapes do not fit in this world."""
@@ -29,7 +27,7 @@ class World(Protocol):
 
     def width(self, layer: sp.Expr) -> sp.Expr: ...
 
-    def entry(self, name: str, layer: sp.Expr, row: sp.Expr, col: sp.Expr) -> Entry: ...
+    def entry(self, name: str, layer: sp.Expr, row: sp.Expr, col: sp.Expr) -> sp.Expr: ...
 
     def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]: ...
 
@@ -93,8 +91,8 @@ def _summation_index() -> sp.Symbol:
     return sp.Symbol(f"t{next(_dummies)}", integer=True, positive=True)
 
 
-def entry(template: sp.Basic, r: sp.Expr, c: sp.Expr, world: World) -> Entry:
-    """Entry (r, c) of a matrix template in this world (indices from 1)."""
+def entry(template: sp.Basic, r: sp.Expr, c: sp.Expr, world: World) -> sp.Expr:
+    """sp.Expr (r, c) of a matrix template in this world (indices from 1)."""
     if isinstance(template, Q):
         return world.entry(template.name, world.bind(template.layer), r, c)
     if isinstance(template, sp.Transpose):
@@ -121,7 +119,7 @@ def entry(template: sp.Basic, r: sp.Expr, c: sp.Expr, world: World) -> Entry:
     raise TypeError(f"not a matrix template: {template!r}")
 
 
-def _product_entry(factors: list[sp.Basic], r: sp.Expr, c: sp.Expr, world: World) -> Entry:
+def _product_entry(factors: list[sp.Basic], r: sp.Expr, c: sp.Expr, world: World) -> sp.Expr:
     if len(factors) == 1:
         return entry(factors[0], r, c, world)
     head, rest = factors[0], factors[1:]
@@ -139,13 +137,14 @@ def world_scalar(expr: sp.Expr, world: World) -> sp.Expr:
                         lambda e: world.width(world.bind(e.args[0])))
 
 
-def component(template: sp.Expr, world: World) -> Entry:
+def component(template: sp.Expr, world: World) -> sp.Expr:
     """A component template (δˡⱼ = Σₖ wˡ⁺¹ₖⱼ δˡ⁺¹ₖ σ′(zˡⱼ)) in this world: layers and widths bound,
     sums done where their bounds are numbers, functions interpreted, then entries read."""
     expr = world.bind(template)
     for _ in range(3):  # widths of known layers, then sums with known bounds, then the widths they expose
-        expr = expr.replace(lambda e: isinstance(e, sp.Function) and e.func == n and not e.args[0].free_symbols,
-                            lambda e: world.width(e.args[0]))
+        expr = expr.replace(
+            lambda e: isinstance(e, sp.Function) and e.func == n and not e.args[0].free_symbols,
+            lambda e: world.width(e.args[0]))
         if not expr.has(sp.Sum):
             break
         expr = expr.doit()
@@ -155,7 +154,7 @@ def component(template: sp.Expr, world: World) -> Entry:
         expr = expr.replace(lambda e, fn=fn: isinstance(e, sp.Function) and e.func == fn,
                             lambda e, name=name: world.function(name)(e.args[0]))
 
-    def leaf(e: sp.Indexed) -> Entry:
+    def leaf(e: sp.Indexed) -> sp.Expr:
         layer, *idx = e.indices
         r = idx[0] if idx else 1
         c = idx[1] if len(idx) > 1 else 1

@@ -66,7 +66,8 @@ def _compare_matrix(lhs: sp.Basic, rhs: sp.Basic, world: World, case: str,
     except ShapeMismatch as why:
         return Counterexample(case, reason=f"the shapes do not fit: {why}")
     if any(sp.simplify(a - b) != 0 for a, b in zip(left, right, strict=True)):
-        return Counterexample(case, reason=f"left side is {left[0]}×{left[1]}, right side {right[0]}×{right[1]}")
+        return Counterexample(case, reason=f"left side is {left[0]}×{left[1]}, "
+                                           f"right side {right[0]}×{right[1]}")
     if generic is not None:
         entries: Iterator[tuple[sp.Expr, sp.Expr]] = iter([generic])
     else:
@@ -142,7 +143,8 @@ class ConcreteNets(Model):
     @property
     def level(self) -> str:  # type: ignore[override]
         if self.algorithm is not None:
-            return (f"every network with L ≤ {max(self.bound[0], self.min_depth)} and widths ≤ {self.bound[1]}, "
+            return (f"every network with L ≤ {max(self.bound[0], self.min_depth)} and widths "
+                    f"≤ {self.bound[1]}, "
                     "quadratic cost, σ′ = σ(1 − σ), at every layer, after the algorithm ran")
         sigma_text = ("σ(z) = z" if self.linear else "σ undefined")
         extra = ("; neuron 1 of layer l outputs f(zˡ₁), f undefined" if self.modified else "")
@@ -359,7 +361,8 @@ class OutputModel(Model):
                 failed = compare(lhs, rhs, world, case)
             except worlds.NotApplicable as why:
                 failed = Counterexample(case, reason=str(why))
-            if failed is not None and failed.reason == "" and self.activation == "sigmoid":
+            if failed is not None and failed.lhs is not None and failed.rhs is not None and (
+                    self.activation == "sigmoid"):
                 if sp.simplify(failed.lhs - failed.rhs) == 0:  # exp/log identities need simplify
                     continue
             if failed is not None:

@@ -68,7 +68,7 @@ def _extent(spec: str, layer: sp.Expr) -> sp.Expr:
             "x": n(x_)}[spec]
 
 
-class Q(MatrixExpr):  # type: ignore[misc]
+class Q(MatrixExpr):
     """A quantity of the book at a layer: ``Q("delta", l + 1)`` is δˡ⁺¹, a column of n(l + 1)."""
 
     def __new__(cls, name: str | sp.Symbol, layer: sp.Expr | int, cols: sp.Expr | int | None = None) -> Q:
@@ -102,7 +102,7 @@ class Q(MatrixExpr):  # type: ignore[misc]
 
 
 
-class Apply(MatrixExpr):  # type: ignore[misc]
+class Apply(MatrixExpr):
     """σ(v), σ′(v), f(v), f′(v) applied entry by entry (the book's vectorized function)."""
 
     def __new__(cls, function: sp.FunctionClass | sp.Symbol, arg: MatrixExpr) -> Apply:
@@ -122,7 +122,7 @@ class Apply(MatrixExpr):  # type: ignore[misc]
         return self.arg.shape
 
 
-class Diag(MatrixExpr):  # type: ignore[misc]
+class Diag(MatrixExpr):
     """diag(v): the square matrix with v on its diagonal (Σ′(z) = diag σ′(z))."""
 
     def __new__(cls, arg: MatrixExpr) -> Diag:
@@ -137,7 +137,7 @@ class Diag(MatrixExpr):  # type: ignore[misc]
         return self.arg.shape[0], self.arg.shape[0]
 
 
-class Outer(MatrixExpr):  # type: ignore[misc]
+class Outer(MatrixExpr):
     """u ⊗ v = u vᵀ (the note's outer product)."""
 
     def __new__(cls, u: MatrixExpr, v: MatrixExpr) -> Outer:

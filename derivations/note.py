@@ -9,7 +9,6 @@ import sympy as sp
 from bpverify.derivations.bp import DEFAULT_BOUND
 from bpverify.derivations.core import Derivation, Step
 from bpverify.derivations.models import ConcreteNets, FunctionsModel, IndexModel, LocalStep, ScalarModel
-from bpverify.derivations.printing import text
 from bpverify.derivations.notation import (
     Apply,
     L,
@@ -38,6 +37,7 @@ from bpverify.derivations.notation import (
     y,
     z,
 )
+from bpverify.derivations.printing import text
 
 BOUND = DEFAULT_BOUND
 PROP1 = FunctionsModel("prop1", [(1, 1), (2, 2), (2, 3), (3, 2), (1, 3)])
@@ -87,7 +87,8 @@ def _facts_output() -> Derivation:
               "y − a", note=True),
          Step(delta(L), fact2, dC_da(L), index, "Fact 2: Prop. 2, aᵢ = σ(zᵢ) depends on zᵢ only",
               "σ′ left out", note=True),
-         Step(delta(L), fact2, dC_da(L), OUTPUT_QUADRATIC, "Fact 2, nothing assumed", "σ′ left out", note=True),
+         Step(delta(L), fact2, dC_da(L), OUTPUT_QUADRATIC, "Fact 2, nothing assumed", "σ′ left out",
+              note=True),
          Step(dC_db(L), delta(L), hadamard(delta(L), sig_prime(z(L))), IndexModel(),
               "Fact 3: Prop. 2, zᵢ = Σ w a′ + bᵢ, ∂zᵢ/∂bᵢ = 1", "σ′ applied once more", note=True),
          Step(dC_db(L), delta(L), hadamard(delta(L), sig_prime(z(L))), OUTPUT_QUADRATIC,
@@ -97,7 +98,8 @@ def _facts_output() -> Derivation:
               "Fact 4: Prop. 2E, zᵢ depends on row i of W; column k of D_W C is a′ₖ d_z C",
               "a of the current layer"),
          Step(dC_dw(L), fact5, Outer(a(L - 1), delta(L)), IndexModel(),
-              "Fact 5: the columns of Fact 4 side by side, an outer product", "the factors swapped", note=True),
+              "Fact 5: the columns of Fact 4 side by side, an outer product", "the factors swapped",
+              note=True),
          Step(dC_dw(L), fact5, Outer(delta(L), a(L)), OUTPUT_QUADRATIC, "Fact 5, nothing assumed",
               "a of the current layer", note=True)),
         statement_steps=(7, 8), numbers="network", note=True)
@@ -115,7 +117,8 @@ def _facts_general() -> Derivation:
          Step(dC_db(l), delta(l), dC_da(l), GENERAL, "Fact 3 at layer l: ∂zᵢ/∂bᵢ = 1",
               "d_a C for d_z C", note=True),
          Step(dC_dw(l), fact5, Outer(a(l - 1), delta(l)), IndexModel(),
-              "Facts 4–5 at layer l: Prop. 2E, then the columns side by side", "the factors swapped", note=True),
+              "Facts 4–5 at layer l: Prop. 2E, then the columns side by side", "the factors swapped",
+              note=True),
          Step(dC_dw(l), fact5, Outer(delta(l), a(l)), GENERAL, "Facts 4–5 at layer l, nothing assumed, "
               "for every n_{l−1}", "a of the current layer", note=True)),
         statement_steps=(3, 4), numbers="network", note=True)
@@ -129,7 +132,8 @@ def _fact6() -> Derivation:
         (Step(dC_da(l - 1), fact6, mul(w(l), delta(l)), IndexModel(),
               "Fact 6: Prop. 1 with D_{a′} z = Wᵀ", "W instead of Wᵀ", note=True),
          Step(dC_da(l - 1), fact6, mul(T(w(l)), dC_da(l)), GENERAL,
-              "Fact 6, nothing assumed (the rest of the network an undefined R(z))", "d_a C for d_z C", note=True),
+              "Fact 6, nothing assumed (the rest of the network an undefined R(z))", "d_a C for d_z C",
+              note=True),
          Step(delta(L), hadamard(dC_da(L), sig_prime(z(L))), dC_da(L), IndexModel(delta_via="a"),
               "base case at L: Fact 2 (BP1 in the note's notation)", "σ′ left out", note=True),
          Step(delta(l), hadamard(mul(T(w(l + 1)), delta(l + 1)), sig_prime(z(l))),

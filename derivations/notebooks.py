@@ -39,7 +39,8 @@ def cells(section: str) -> list[dict[str, object]]:
             out.append(_markdown(f"{d.name}-{number}",
                                  f"**Step {number}.** ${equation_latex(step.lhs, step.rhs, step.note)}$\n\n"
                                  f"*Why:* {step.why}. *Checked for:* {step.model.level}.\n\n*A wrong "
-                                 f"variant it must reject:* ${equation_latex(step.lhs, step.wrong, step.note)}$"
+                                 "variant it must reject:* "
+                                 f"${equation_latex(step.lhs, step.wrong, step.note)}$"
                                  + (f" ({step.wrong_why})" if step.wrong_why else "")))
             out.append(_cell(f"{d.name}-{number}-check", _code(d, number)))
     return out

@@ -62,7 +62,7 @@ def _grouped(expr: sp.Basic) -> bool:
     return isinstance(expr, sp.MatAdd | sp.MatMul | sp.HadamardProduct | Outer | sp.Add)
 
 
-class BookTextPrinter(StrPrinter):  # type: ignore[misc]
+class BookTextPrinter(StrPrinter):
     """Plain Unicode: δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ′(zˡ); ``note=True`` prints the note's d_z C, W, a′."""
 
     printmethod = "_book_text"
@@ -180,7 +180,8 @@ class BookTextPrinter(StrPrinter):  # type: ignore[misc]
         if natural:
             indices = "".join(str(v) for v, *_ in expr.limits).translate(SUBSCRIPT)
             return f"Σ{indices} {self._wrap(expr.function)}"
-        ranges = ", ".join(f"{self._print(v)}={self._print(lo)}..{self._print(hi)}" for v, lo, hi in expr.limits)
+        ranges = ", ".join(f"{self._print(v)}={self._print(lo)}..{self._print(hi)}"
+                           for v, lo, hi in expr.limits)
         return f"Σ[{ranges}] {self._wrap(expr.function)}"
 
     def _print_Mul(self, expr: sp.Mul) -> str:
@@ -209,7 +210,8 @@ class BookTextPrinter(StrPrinter):  # type: ignore[misc]
                 fn.args == (expr.variable_count[0][0],)):
             count = int(expr.variable_count[0][1])
             marks = {1: "′", 2: "″", 3: "‴"}.get(count, f"⁽{str(count).translate(SUPERSCRIPT)}⁾")
-            return f"{FUNCTIONS_TEXT.get(fn.func.__name__, fn.func.__name__)}{marks}({self._print(fn.args[0])})"
+            name = FUNCTIONS_TEXT.get(fn.func.__name__, fn.func.__name__)
+            return f"{name}{marks}({self._print(fn.args[0])})"
         variables = "".join(f"∂{self._print(v)}" for v in expr.variables)
         return f"∂/{variables} {self._print(expr.expr)}"
 
@@ -222,7 +224,7 @@ class BookTextPrinter(StrPrinter):  # type: ignore[misc]
         return super()._print_Pow(expr, rational)
 
 
-class BookLatexPrinter(LatexPrinter):  # type: ignore[misc]
+class BookLatexPrinter(LatexPrinter):
     r"""LaTeX: \delta^{l} = \left(\left(w^{l+1}\right)^{T}\delta^{l+1}\right) \odot \sigma'(z^{l})."""
 
     printmethod = "_book_latex"
@@ -241,7 +243,8 @@ class BookLatexPrinter(LatexPrinter):  # type: ignore[misc]
     def _print_Q(self, expr: Q) -> str:
         layer = expr.layer
         if expr.name in FIXED_LATEX:
-            return FIXED_LATEX[expr.name] + (f"^{{{self._layer(layer)}}}" if expr.name.startswith("Delta") else "")
+            layer_mark = f"^{{{self._layer(layer)}}}" if expr.name.startswith("Delta") else ""
+            return FIXED_LATEX[expr.name] + layer_mark
         if self.note:
             primes = _primes(layer)
             if primes is not None or layer == L:
@@ -410,7 +413,7 @@ def latex_prose(prose: str) -> str:
     return "".join(out)
 
 
-class BookPythonPrinter(StrPrinter):  # type: ignore[misc]
+class BookPythonPrinter(StrPrinter):
     """A matrix template as the Python that ``bpverify derive --try`` reads back:
     ``(w[l+1].T @ delta[l+1]) * sigma_prime(z[l])`` (``*`` of two matrices is ⊙)."""
 

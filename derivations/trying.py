@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
@@ -47,7 +48,8 @@ PLAIN = {"grad_a_C": grad_a_C, "nabla_a_C": grad_a_C, "y": y, "d_u_f": Q("d_u_f"
          "D_u_x": Q("D_u_x", 0), "d_x_f": Q("d_x_f", 0), "d_u_x": Q("d_u_x", 0),
          "d_c_f": Q("d_c_f", 0), "d_c_x": Q("d_c_x", 0)}
 SCALARS = {"eta": eta, "m": m, "l": l, "L": L}
-FUNCTIONS = {"sigma": sig, "sigma_prime": sig_prime, "diag": Diag, "outer": Outer}
+FUNCTIONS: dict[str, Callable[..., sp.Basic]] = {"sigma": sig, "sigma_prime": sig_prime, "diag": Diag,
+                                                 "outer": Outer}
 
 
 class BadFormula(ValueError):
@@ -92,7 +94,8 @@ def translate(node: ast.expr) -> sp.Basic:
             raise BadFormula(f"{node.id} needs a layer, e.g. {node.id}[l]" + _where(node))
         raise BadFormula(f"unknown name {node.id!r}; expected one of "
                          f"{sorted({*LAYERED, *PLAIN, *SCALARS, *FUNCTIONS})}" + _where(node))
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+    if (isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+            and not isinstance(node.value, bool)):
         return sp.nsimplify(node.value)
     if isinstance(node, ast.Attribute):
         if node.attr != "T":
@@ -132,7 +135,9 @@ def _binary(node: ast.BinOp) -> sp.Basic:
             raise BadFormula("a matrix plus a number" + _where(node))
         if not both:
             return left + right if isinstance(node.op, ast.Add) else left - right
-        return add(left, right) if isinstance(node.op, ast.Add) else add(left, _product(sp.Integer(-1), right))
+        if isinstance(node.op, ast.Add):
+            return add(left, right)
+        return add(left, _product(sp.Integer(-1), right))
     if isinstance(node.op, ast.Div):
         if _is_matrix(right):
             raise BadFormula("division by a matrix" + _where(node))
@@ -171,7 +176,8 @@ class Attempt:
     seconds: float
 
     def report(self) -> str:
-        claim = f"{text(self.derivation.lhs, self.derivation.note)} = {text(self.formula, self.derivation.note)}"
+        note = self.derivation.note
+        claim = f"{text(self.derivation.lhs, note)} = {text(self.formula, note)}"
         if self.proved:
             return (f"proved: {claim}\n" + "\n".join(f"  equal for {level}" for level in self.levels)
                     + f"\n({self.seconds:.1f} s)")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from bpverify.derivations.compare import canonical, rename_derivatives
-from bpverify.derivations.notation import L, comp, l, n, sigma, sigma_prime, u_, x_
+from bpverify.derivations.notation import L, comp, l, n, sigma, sigma_prime, u_
 
 
 class NotApplicable(Exception):
@@ -220,7 +220,8 @@ def cost_count(sizes: tuple[int, ...], name: str) -> int:
     multiplications in the forward pass's wˡaˡ⁻¹ (l = 2..L) or the backward pass's (wˡ⁺¹)ᵀδˡ⁺¹
     (l = L − 1..2), counted in the products as SymPy writes them with fresh symbols."""
     if name == "passes_46":
-        theta = sp.symbols(f"theta1:{sum(n * (p + 1) for p, n in zip(sizes, sizes[1:])) + 1}")
+        count = sum(n * (p + 1) for p, n in zip(sizes[:-1], sizes[1:], strict=True))
+        theta = sp.symbols(f"theta1:{count + 1}")
         eps, C = sp.Symbol("epsilon"), sp.Function("C")
         quotients = [(C(*(t + eps if t == s else t for t in theta)) - C(*theta)) / eps for s in theta]
         return len(set().union(*(q.atoms(sp.core.function.AppliedUndef) for q in quotients)))
@@ -258,6 +259,7 @@ class NoteAlgorithm:
     sizes: tuple[int, ...]
     at: int
     program: tuple[tuple[str, sp.Expr, sp.Basic], ...] = ()
+    examples = 1
     loop: tuple[tuple[str, sp.Expr, sp.Basic], ...] = ()
 
     @property
@@ -383,7 +385,7 @@ class LocalLayer:
         offset = self._offset(layer)
         if offset == -1:
             return sp.Integer(self.n_prev) if self.n_prev is not None else self.col + _RHO
-        return sp.Integer(self.n_here if offset == 0 else self.n_next)  # type: ignore[arg-type]
+        return sp.Integer(self.n_here if offset == 0 else self.n_next)
 
     def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
         if name == "sigma":
@@ -433,26 +435,26 @@ class LocalLayer:
         offset = self._offset(layer)
         v = self._values
         C_of_a: Callable[[sp.Matrix], sp.Expr] = v["C_of_a"]  # type: ignore[assignment]
-        z: sp.Matrix = v["z"]  # type: ignore[assignment]
+        z: sp.Matrix = v["z"]
         if offset == 1:
             table = {"w": v["W1"], "b": v["b1"], "z": v.get("z1"), "delta": v["delta1"]}
             if name not in table:
                 raise NotApplicable(f"{name} above the local layer")
-            return _matrix_entry(table[name], r, c)  # type: ignore[arg-type]
+            return _matrix_entry(table[name], r, c)
         if offset == -1:
             if name == "a":
                 return self._prev_entry(v["alpha"], r)
             if name == "dC_da":
-                return rename_derivatives(sp.diff(v["C"], self._prev_entry(v["alpha"], r)))  # type: ignore[arg-type]
+                return rename_derivatives(sp.diff(v["C"], self._prev_entry(v["alpha"], r)))
             raise NotApplicable(f"{name} below the local layer")
         if name == "delta":
             return _matrix_entry(_gradient_at(lambda zeta: C_of_a(zeta.applyfunc(sigma)), z, "zeta"), r, c)
         if name in ("dC_da", "grad_a_C"):
             if name == "grad_a_C" and not self.output:
                 raise NotApplicable("∇ₐC below the output layer")
-            return _matrix_entry(_gradient_at(C_of_a, v["a"], "A"), r, c)  # type: ignore[arg-type]
+            return _matrix_entry(_gradient_at(C_of_a, v["a"], "A"), r, c)
         if name == "dC_db":
-            return rename_derivatives(sp.diff(v["C"], _matrix_entry(v["b"], r, 1)))  # type: ignore[arg-type]
+            return rename_derivatives(sp.diff(v["C"], _matrix_entry(v["b"], r, 1)))
         if name == "dC_dw":
             return canonical(sp.diff(v["C"], self._weight(r, c)))
         table = {"w": None, "b": v["b"], "z": z, "a": v["a"], "y": v.get("y")}
@@ -460,7 +462,7 @@ class LocalLayer:
             return self._weight(r, c)
         if table.get(name) is None:
             raise NotApplicable(f"{name} at the local layer")
-        return _matrix_entry(table[name], r, c)  # type: ignore[arg-type]
+        return _matrix_entry(table[name], r, c)
 
     def _prev_entry(self, alpha: object, r: sp.Expr) -> sp.Expr:
         if isinstance(alpha, sp.Matrix):

@@ -110,7 +110,8 @@ def test_every_matrix_formula_round_trips_through_the_try_notation() -> None:
 
 # -- weakened checks fail --------------------------------------------------------------------------
 
-def test_a_check_that_compares_anything_as_equal_fails_every_derivation(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_check_that_compares_anything_as_equal_fails_every_derivation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """"is a SymPy matrix", "compared with itself": a check that accepts all accepts the wrong variants."""
     monkeypatch.setattr(models, "compare", lambda *args, **kwargs: None)
     for name in ("bp3", "linear_neurons", "prop2e", "fact6"):
@@ -216,8 +217,8 @@ def _macros_and_delimiters(nodes, found: list[str], math: bool = False) -> None:
         if isinstance(node, LatexMacroNode):
             found.append(node.macroname)
         if isinstance(node, LatexMathNode):
-            lefts = sum(isinstance(x, LatexMacroNode) and x.macroname == "left" for x in _walk(node.nodelist))
-            rights = sum(isinstance(x, LatexMacroNode) and x.macroname == "right" for x in _walk(node.nodelist))
+            macros = [x.macroname for x in _walk(node.nodelist) if isinstance(x, LatexMacroNode)]
+            lefts, rights = macros.count("left"), macros.count("right")
             assert lefts == rights, f"\\left/\\right unbalanced in {node.latex_verbatim()}"
         if isinstance(node, LatexEnvironmentNode | LatexGroupNode | LatexMathNode):
             _macros_and_delimiters(node.nodelist, found, math or isinstance(node, LatexMathNode))
