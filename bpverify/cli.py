@@ -31,8 +31,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="check every derivation, with the time of each and its level")
     derive.add_argument("--format", choices=("markdown", "latex", "text"), default="text")
     derive.add_argument("--bound", nargs=2, type=int, metavar=("DEPTH", "WIDTH"),
-                        help="check BP1–BP4 on every architecture up to this depth and width "
-                             "(default 4 2; e.g. 3 3 is thorougher and slower)")
+                        help="check the concrete steps on every architecture up to this depth and "
+                             "width (default 3 2; 4 3 is thorougher and slower); a step with a "
+                             "ceiling stops there, as its level says")
     derive.add_argument("--write-docs", action="store_true",
                         help="write docs/derivations/*.md and docs/notebooks/*.ipynb (run from the "
                              "repository root)")

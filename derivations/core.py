@@ -69,7 +69,11 @@ class Derivation:
 
     def with_bound(self, bound: tuple[int, int]) -> Derivation:
         """Every concrete step checked on the networks within ``bound`` (depth, width)."""
-        steps = tuple(dataclasses.replace(s, model=dataclasses.replace(s.model, bound=bound))
+        def capped(model: ConcreteNets) -> tuple[int, int]:
+            if model.ceiling is None:
+                return bound
+            return min(bound[0], model.ceiling[0]), min(bound[1], model.ceiling[1])
+        steps = tuple(dataclasses.replace(s, model=dataclasses.replace(s.model, bound=capped(s.model)))
                       if isinstance(s.model, ConcreteNets) else s for s in self.steps)
         return dataclasses.replace(self, steps=steps)
 

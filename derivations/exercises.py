@@ -40,7 +40,7 @@ def _modified_neuron() -> Derivation:
     k_sum = sp.Sum(comp("w", l + 1, k, 1) * comp("delta", l + 1, k), (k, 1, n(l + 1)))
     hidden = k_sum * f_prime(comp("z", l, 1))
     output = comp("grad_a_C", L, 1) * f_prime(comp("z", L, 1))
-    model = ConcreteNets(SMALL, modified=True)
+    model = ConcreteNets(SMALL, modified=True, ceiling=(4, 2))
     return Derivation(
         "modified_neuron", "Backpropagation with a single modified neuron", "Nielsen §2.5, exercise",
         comp("delta", l, 1), hidden,
@@ -55,7 +55,7 @@ def _modified_neuron() -> Derivation:
 
 def _linear_neurons() -> Derivation:
     bp2 = mul(T(w(l + 1)), delta(l + 1))
-    linear = ConcreteNets(BOUND, linear=True)
+    linear = ConcreteNets(BOUND, linear=True, ceiling=(4, 2))
     return Derivation(
         "linear_neurons", "Backpropagation with linear neurons σ(z) = z", "Nielsen §2.5, exercise",
         delta(l), bp2,
@@ -68,7 +68,7 @@ def _linear_neurons() -> Derivation:
 
 def _mini_batch() -> Derivation:
     X = (2,)
-    batch = ConcreteNets(SMALL, examples=X)
+    batch = ConcreteNets(SMALL, examples=X, ceiling=DEFAULT_BOUND)
     x = sp.Symbol("x", integer=True, positive=True)
     rule_w = mul(-eta / m, Q("delta", l, m), T(Q("a", l - 1, m)))
     component_b = -eta / m * sp.Sum(comp("delta", l, j, x), (x, 1, m))
@@ -131,14 +131,14 @@ def _path_sum() -> Derivation:
                                (i_, 1, n(L - 1))), (p_, 1, n(L)))
     only_through_j = sp.Sum(comp("grad_a_C", L, p_) * comp("rate", L - 1, p_, j) * comp("rate", L - 2, j, j)
                             * comp("rate_w", L - 2, j, k), (p_, 1, n(L)))
-    model = ConcreteNets(SMALL, min_depth=4)
+    model = ConcreteNets(SMALL, min_depth=4, ceiling=(4, 2))
     return Derivation(
         "path_sum", "Equation 53: the gradient as a sum over paths of rate factors",
         "Nielsen §2.7, eqs. 47–53",
         comp("dC_dw", L - 2, j, k), two_layers,
         (Step(comp("dC_dw", L - 1, j, k), one_layer,
               sp.Sum(comp("grad_a_C", L, p_) * comp("rate", L - 1, p_, j), (p_, 1, n(L))),
-              ConcreteNets(SMALL),
+              ConcreteNets(SMALL, ceiling=(4, 2)),
               "eqs. 48–51: the rate factor ∂aˡⱼ/∂wˡⱼₖ, then ∂aᴸₚ/∂aᴸ⁻¹ⱼ, then ∂C/∂aᴸₚ; eq. 52: summed over p",
               "the first rate factor of each path left out"),
          Step(comp("dC_dw", L - 2, j, k), two_layers, only_through_j, model,

@@ -135,6 +135,9 @@ class ConcreteNets(Model):
 
     bound: tuple[int, int]
     min_depth: int = 2
+    ceiling: tuple[int, int] | None = None
+    """The largest bound this step is checked at, whatever ``--bound`` asks (steps whose every
+    network is a large symbolic expression: the level says the bound actually used)."""
     linear: bool = False
     modified: bool = False
     examples: tuple[int, ...] = (1,)

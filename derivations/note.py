@@ -139,7 +139,7 @@ def _fact6() -> Derivation:
          Step(delta(l), hadamard(mul(T(w(l + 1)), delta(l + 1)), sig_prime(z(l))),
               hadamard(mul(T(w(l + 1)), delta(l + 1)), sig_prime(z(l + 1))), GENERAL,
               "inductive step: Fact 6 at layer l + 1, then Fact 2 at layer l", "σ′ of the layer above"),
-         Step(dC_da(l - 1), fact6, mul(w(l), delta(l)), ConcreteNets(BOUND),
+         Step(dC_da(l - 1), fact6, mul(w(l), delta(l)), ConcreteNets(BOUND, ceiling=(4, 2)),
               "the conclusion, at every layer of every concrete network", "W instead of Wᵀ", note=True)),
         statement_steps=(0, 1, 4), numbers="network", note=True)
 
@@ -176,7 +176,8 @@ BACKPROPAGATE_LOOP = (  # "for each layer l from L to 2", in the note's order
 
 
 def _backpropagate() -> Derivation:
-    model = ConcreteNets(DEFAULT_BOUND, algorithm=(BACKPROPAGATE_START, BACKPROPAGATE_LOOP))
+    model = ConcreteNets(DEFAULT_BOUND, ceiling=DEFAULT_BOUND,
+                         algorithm=(BACKPROPAGATE_START, BACKPROPAGATE_LOOP))
     lines = [f"{text(Q(name, at) if name not in ('b', 'w') else Q(name, at), True)} := {text(t, True)}"
              for name, at, t in BACKPROPAGATE_START]
     lines += ["for each layer l from L to 2:"] + [

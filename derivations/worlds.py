@@ -20,6 +20,7 @@ import sympy as sp
 
 from bpverify.derivations.compare import canonical, rename_derivatives
 from bpverify.derivations.notation import L, comp, l, n, sigma, sigma_prime, u_
+from bpverify.derivations.notation import m as batch_size
 
 
 class NotApplicable(Exception):
@@ -81,8 +82,8 @@ class ConcreteNet:
         return len(self.sizes)
 
     def bind(self, layer: sp.Expr) -> sp.Expr:
-        from bpverify.derivations.notation import m as batch
-        return sp.sympify(layer).subs({l: self.at, L: self.depth, batch: self.examples})
+        return sp.sympify(layer).xreplace({l: sp.Integer(self.at), L: sp.Integer(self.depth),
+                                           batch_size: sp.Integer(self.examples)})
 
     def width(self, layer: sp.Expr) -> sp.Expr:
         value = self.bind(layer)
@@ -247,7 +248,7 @@ def network_values(sizes: tuple[int, ...], activation: Callable[[sp.Expr], sp.Ex
 
 def _sigmoid_rule(e: sp.Expr) -> sp.Expr:
     """σ′(t) → σ(t)(1 − σ(t)), the note's substitution (proved in ``sigmoid_prime``)."""
-    return sp.expand(rename_derivatives(e).replace(sigma_prime, lambda t: sigma(t) * (1 - sigma(t))))
+    return rename_derivatives(e).replace(sigma_prime, lambda t: sigma(t) * (1 - sigma(t)))
 
 
 @dataclass
@@ -267,7 +268,7 @@ class NoteAlgorithm:
         return len(self.sizes)
 
     def bind(self, layer: sp.Expr) -> sp.Expr:
-        return sp.sympify(layer).subs({l: self.at, L: self.depth})
+        return sp.sympify(layer).xreplace({l: sp.Integer(self.at), L: sp.Integer(self.depth)})
 
     def width(self, layer: sp.Expr) -> sp.Expr:
         return ConcreteNet(self.sizes, self.at).width(layer)
@@ -370,7 +371,7 @@ class LocalLayer:
         return self.n_next is None
 
     def bind(self, layer: sp.Expr) -> sp.Expr:
-        return sp.sympify(layer).subs(L, l) if self.output else sp.sympify(layer)
+        return sp.sympify(layer).xreplace({L: l}) if self.output else sp.sympify(layer)
 
     def _offset(self, layer: sp.Expr) -> int:
         value = sp.simplify(self.bind(layer) - l)
@@ -635,7 +636,7 @@ class OutputLayer:
     activation: str | None = None
 
     def bind(self, layer: sp.Expr) -> sp.Expr:
-        return sp.sympify(layer).subs(l, L)
+        return sp.sympify(layer).xreplace({l: L})
 
     def width(self, layer: sp.Expr) -> sp.Expr:
         if self.bind(layer) != L:
