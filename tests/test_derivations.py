@@ -336,3 +336,17 @@ def test_symbolic_column_declines_what_it_cannot_write() -> None:
         oracles.SYMBOLIC.compute(random_case(0, [2, 2, 1], activations=relu))
     with pytest.raises(oracles.Declined, match="exceeds"):
         oracles.SYMBOLIC.compute(random_case(0, [2, 2, 1], weight_scale=40.0))
+
+
+def test_the_readmes_try_examples_answer_as_their_comments_say() -> None:
+    """Every `bpverify derive … --try` line of the README: exit 1 where its comment says false."""
+    import shlex
+
+    from bpverify.cli import main
+    lines = [line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+             if line.startswith("bpverify derive ") and "--try" in line]
+    assert len(lines) >= 4
+    for line in lines:
+        command, _, comment = line.partition("#")
+        expected = 1 if "false" in comment else 0
+        assert main(shlex.split(command)[1:]) == expected, line
