@@ -92,7 +92,7 @@ def _d_cost_d_a_all(case: Case, method: str) -> list[np.ndarray]:
         import jax
         import jax.numpy as jnp
         jax.config.update("jax_enable_x64", True)
-        flat = np.asarray(jax.grad(f)(jnp.asarray(zero)))
+        flat = np.asarray(jax.jit(jax.grad(f))(jnp.asarray(zero)))
     elif method == "complex step":
         flat = numerical_gradient(f, zero, "complex").value
     else:
@@ -220,7 +220,7 @@ def evaluate(d: Derivation, method: str, seed: int) -> list[Discrepancy]:
             raise NotEvaluated("the forward equations have no derivative for this method to compute")
         return [_check_network(d, random_case(seed, [3, 4, 2]), "reference")]
     if d.numbers in ("prop1", "prop2", "prop2e"):
-        return [_check_functions(d, method, seed + i) for i in range(2)]
+        return [_check_functions(d, method, seed)]
     if d.numbers == "sigmoid_prime":
         return [_check_sigmoid_prime(d, method, seed)]
     raise NotEvaluated("a statement about symbols only (no numbers to put in)")
@@ -244,7 +244,7 @@ def _jacobian(method: str, F: Callable[[Any], Any], at: np.ndarray,
         import jax
         import jax.numpy as jnp
         jax.config.update("jax_enable_x64", True)
-        return np.asarray(jax.jacfwd(F)(jnp.asarray(at)))
+        return np.asarray(jax.jit(jax.jacfwd(F))(jnp.asarray(at)))
     rows = len(np.asarray(F(at)))
 
     def component(i: int) -> Callable[[Any], Any]:
@@ -264,7 +264,7 @@ def _derivative(method: str, f: Callable[[Any], Any], at: np.ndarray,
         import jax
         import jax.numpy as jnp
         jax.config.update("jax_enable_x64", True)
-        return np.asarray(jax.grad(f)(jnp.asarray(at)))
+        return np.asarray(jax.jit(jax.grad(f))(jnp.asarray(at)))
     if method == "complex step":
         return numerical_gradient(f, at, "complex").value
     return adaptive_central_gradient(f, at).value
@@ -328,8 +328,10 @@ def _check_functions(d: Derivation, method: str, seed: int) -> Discrepancy:
 
 def _check_sigmoid_prime(d: Derivation, method: str, seed: int) -> Discrepancy:
     z = np.random.default_rng(seed).uniform(-6, 6, 5)
-    lhs = np.array([_derivative(method, lambda t: sigmoid.f(t)[0], z[i:i + 1],
-                                lambda t: sigmoid.fprime(t))[0] for i in range(z.size)])
+
+    def total(t: Any) -> Any:  # σ acts entry by entry, so ∂/∂zᵢ Σ σ(z) = σ′(zᵢ)
+        return _xp(t).sum(sigmoid.f(t))
+    lhs = _derivative(method, total, z, sigmoid.fprime)
     sigma_ = sp.Function("sigma")
     rhs = sp.lambdify(sp.Symbol("t"), d.rhs.replace(sigma_, sp.Lambda(sp.Symbol("t"), sp.Function("s")(
         sp.Symbol("t")))), modules=[{"s": sigmoid.f}, "numpy"])(z)
