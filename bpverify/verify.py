@@ -20,7 +20,7 @@ from bpverify.conformance.cases import Case, cubic_activation, mixed_layer, rand
 from bpverify.conformance.compare import Discrepancy, worst_discrepancy
 from bpverify.conformance.tolerances import TOLERANCES, tolerance_for
 from bpverify.derivations import catalog, evaluate
-from bpverify.derivations.core import check
+from bpverify.derivations.core import Result, check
 from bpverify.reference import costs
 from bpverify.reference.activations import identity, relu, sigmoid, softplus, tanh
 from bpverify.reference.gradient_descent import sgd_step
@@ -228,14 +228,15 @@ the index-form and layer-local steps cover every width and depth)."""
 DERIVATION_COLUMNS = ("SymPy proof",) + evaluate.METHODS
 
 
-def derivation_rows(seed: int) -> list[Row]:
+def derivation_rows(seed: int, proofs: dict[str, Result] | None = None) -> list[Row]:
     """One row per derivation: its SymPy proof (with the level its statement reaches) and its
-    statement, lambdified from the proof's templates, on random networks against each method."""
+    statement, lambdified from the proof's templates, on random networks against each method.
+    ``proofs`` are results of ``check`` already at hand (for the same derivations)."""
     rows = []
     for d in catalog.with_concrete_bound(*PROOF_BOUND):
         cells = {name: Cell("proof" if name == "SymPy proof" else evaluate.tolerance_key(name))
                  for name in DERIVATION_COLUMNS}
-        proof = check(d)
+        proof = proofs[d.name] if proofs is not None else check(d)
         cell = cells["SymPy proof"]
         cell.cases, cell.where = 1, "; ".join(dict.fromkeys(d.levels()))
         cell.error = 0.0 if proof.passed else 1.0

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
+from bpverify import verify
 from bpverify.conformance import oracles
 from bpverify.conformance.cases import cubic_activation, mixed_layer, random_case
 from bpverify.conformance.compare import worst_discrepancy
@@ -40,24 +41,9 @@ SEEDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def results() -> dict[str, Result]:
-    return {d.name: check(d) for d in DERIVATIONS}
-
-
 def test_every_seed_item_is_a_derivation_in_its_seed_module() -> None:
     assert {d.name for d in DERIVATIONS} == SEEDS
     assert {d.name for d in SECTIONS["bp"]} == {"forward", "bp1", "bp2", "bp3", "bp4", "sigma_prime_form"}
-
-
-@pytest.mark.parametrize("name", sorted(SEEDS))
-def test_every_step_holds_and_rejects_its_own_wrong_variant(name: str, results: dict[str, Result]) -> None:
-    result = results[name]
-    assert result.passed, result.failures()
-    for s in result.steps:
-        assert s.verdict is not None and s.verdict.cases > 0, (name, s.step.formula())
-        assert s.wrong is not None and s.wrong.counterexample is not None, (name, s.step.wrong_formula())
-        assert s.step.wrong != s.step.rhs
 
 
 def test_each_statement_reaches_the_levels_it_claims() -> None:
@@ -171,17 +157,6 @@ def test_derive_check_goes_on_after_a_failing_derivation(monkeypatch: pytest.Mon
 
 # -- generated docs and notebooks -----------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(SEEDS))
-def test_generated_docs_are_up_to_date(name: str, results: dict[str, Result]) -> None:
-    path = DOCS / f"{name}.md"
-    assert path.read_text(encoding="utf-8") == render(results[name], "markdown"), (
-        f"{path} is stale: run `bpverify derive --write-docs`")
-
-
-def test_docs_index_is_up_to_date(results: dict[str, Result]) -> None:
-    assert (DOCS / "README.md").read_text(encoding="utf-8") == index([results[d.name] for d in DERIVATIONS])
-
-
 @pytest.mark.parametrize("section", sorted(SECTIONS))
 def test_notebooks_are_current_and_have_no_outputs(section: str) -> None:
     path = NOTEBOOKS / f"{section}.ipynb"
@@ -230,9 +205,26 @@ def _walk(nodes):  # type: ignore[no-untyped-def]
         yield from _walk(getattr(node, "nodelist", None))
 
 
-def test_the_latex_document_parses_strictly(results: dict[str, Result]) -> None:
-    """A parser-based check (pdflatex runs in `tox -e latex`): strict LaTeX syntax, balanced
-    \\left/\\right, only macros of LaTeX and amsmath, and no character pdflatex cannot set."""
+def test_every_step_holds_and_what_is_published_is_what_was_checked() -> None:
+    """Every step of every derivation holds (with cases) and rejects its own wrong variant;
+    docs/derivations is what `--write-docs` makes of this very check, and so are the derivation
+    rows of `bpverify verify` (with their numbers); the LaTeX of every derivation
+    parses (pdflatex runs in `tox -e latex`): strict syntax, balanced \\left/\\right, only macros
+    of LaTeX and amsmath, no character pdflatex cannot set. One test, so that under xdist the
+    derivations are checked in one worker only."""
+    results = {d.name: check(d) for d in DERIVATIONS}
+    failures = {name: r.failures() for name, r in results.items() if not r.passed}
+    assert not failures, failures
+    for name, result in results.items():
+        for s in result.steps:
+            assert s.verdict is not None and s.verdict.cases > 0, (name, s.step.formula())
+            assert s.wrong is not None and s.wrong.counterexample is not None, (name, s.step.wrong_formula())
+            assert s.step.wrong != s.step.rhs, (name, s.step.formula())
+    for name, result in results.items():
+        path = DOCS / f"{name}.md"
+        assert path.read_text(encoding="utf-8") == render(result, "markdown"), (
+            f"{path} is stale: run `bpverify derive --write-docs`")
+    assert (DOCS / "README.md").read_text(encoding="utf-8") == index([results[d.name] for d in DERIVATIONS])
     pylatexenc = pytest.importorskip("pylatexenc.latexwalker", reason="pylatexenc is in the test extra")
     document = latex_document([results[d.name] for d in DERIVATIONS])
     assert document.isascii(), sorted({c for c in document if not c.isascii()})
@@ -241,6 +233,34 @@ def test_the_latex_document_parses_strictly(results: dict[str, Result]) -> None:
     _macros_and_delimiters(nodes, found)
     assert set(found) <= ALLOWED_MACROS, set(found) - ALLOWED_MACROS
     assert re.search(r"\\left\s*[^(\[|.\\]", document) is None, "a \\left without a delimiter"
+    check_verify_rows(results)
+
+
+ALL_METHODS = ("reference", "JAX autodiff", "complex step", "central diff.")
+SYMBOLS_ONLY = ("modified_neuron", "finite_differences", "path_sum", "cost_claims", "backpropagate")
+NOT_NUMERIC = {  # (derivation, method): why the cell is – (each reason is printed under "Declined")
+    ("fact6", "reference"), ("forward", "JAX autodiff"), ("forward", "complex step"),
+    ("forward", "central diff."), *((name, method) for name in SYMBOLS_ONLY for method in ALL_METHODS),
+}
+
+
+def check_verify_rows(results: dict[str, Result]) -> None:
+    """Every derivation is a row of `bpverify verify`: its proof and its numbers."""
+    report = verify.Report(0, verify.derivation_rows(0, proofs=results), {})
+    assert report.passed
+    rows = {r.derivation: r for r in report.rows if r.derivation is not None}
+    assert list(rows) == [d.name for d in DERIVATIONS]
+    for name, row in rows.items():
+        assert row.cells["SymPy proof"].status == "pass", (name, row.cells["SymPy proof"].failures)
+        assert row.cells["SymPy proof"].where, name  # the levels its statement reaches
+        for method in ("reference", "JAX autodiff", "complex step", "central diff."):
+            cell = row.cells[method]
+            expected = "n/a" if (name, method) in NOT_NUMERIC else "pass"
+            assert cell.status == expected, (name, method, cell.status, cell.declined, cell.failures)
+    data = json.loads(verify.to_json(report))
+    assert {r["derivation"] for r in data["rows"] if r["derivation"]} == set(rows)
+    assert "✓ proved" in verify.format_table(report)
+
 
 
 def test_latex_of_bp2_is_what_the_book_prints() -> None:
