@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from bpverify.derivations.catalog import DERIVATIONS, SECTIONS, with_concrete_bound
-from bpverify.derivations.core import Result, check, render
+from bpverify.derivations.core import Result, check, latex_document, render
 
 DOCS = Path("docs") / "derivations"
 NOTEBOOKS = Path("docs") / "notebooks"
@@ -103,5 +103,5 @@ def main(name: str | None, *, list_all: bool, run_check: bool, fmt: str,
               f"{[d.name for d in derivations]}", file=sys.stderr)
         return 2
     result = check(matches[0])
-    print(render(result, fmt))
+    print(latex_document([result]) if fmt == "latex" else render(result, fmt))
     return 0 if result.passed else 1

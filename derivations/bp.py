@@ -95,8 +95,9 @@ def _bp3() -> Derivation:
               "σ′ applied once more"),
          Step(dC_db(l), delta(l), hadamard(delta(l), a(l)), IndexModel(), "the component form, for every j",
               "⊙ aˡ"),
-         Step(dC_db(l), delta(l), hadamard(delta(l), sig_prime(z(l))), LOCAL,
-              "the same, nothing assumed, below the output and at l = L", "σ′ applied once more"),
+         Step(dC_db(l), delta(l), hadamard(delta(l), sig_prime(z(l))), LOCAL_ANY_PREV,
+              "the same, nothing assumed, for every n_{l−1}, below the output and at l = L",
+              "σ′ applied once more"),
          Step(dC_db(l), delta(l), hadamard(grad_a_C, sig_prime(z(l))), ConcreteNets(DEFAULT_BOUND),
               "the same, nothing assumed, at every layer", "BP1's right side, true at l = L only")),
         statement_steps=(1, 2, 3), numbers="network")
