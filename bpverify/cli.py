@@ -61,10 +61,16 @@ def _parser() -> argparse.ArgumentParser:
                         help="check every derivation, with the time of each and its level")
     derive.add_argument("--format", choices=("markdown", "latex", "text"), default="text")
     derive.add_argument("--bound", nargs=2, type=int, metavar=("DEPTH", "WIDTH"),
-                        help="check BP1–BP4 on every architecture up to this depth and width "
-                             "(default 4 2; e.g. 3 3 is thorougher and slower)")
+                        help="check the concrete steps on every architecture up to this depth and "
+                             "width (default 3 2; 4 3 is thorougher and slower); a step with a "
+                             "ceiling stops there, as its level says")
     derive.add_argument("--write-docs", action="store_true",
-                        help="write docs/derivations/*.md (run from the repository root)")
+                        help="write docs/derivations/*.md and docs/notebooks/*.ipynb (run from the "
+                             "repository root)")
+    derive.add_argument("--try", dest="formula", metavar="EXPR",
+                        help="check EXPR, in Python with the book's names, as NAME's right side, e.g. "
+                             "bp2 --try \"(w[l+1].T @ delta[l+1]) * sigma_prime(z[l])\"; exit 0 proved, "
+                             "1 false (with the smallest counterexample), 2 bad input")
     bench = sub.add_parser("bench", help="benchmarks: in what sense backprop is fast")
     bench.add_argument("--quick", action="store_true", help="the quick run (under a minute)")
     bench.add_argument("--out", default="bench-out", help="directory for bench.json and plots")
@@ -91,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "derive":
         from bpverify.derive import main as derive_main
         return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,
-                           write=args.write_docs, bound=tuple(args.bound) if args.bound else None)
+                           write=args.write_docs, bound=tuple(args.bound) if args.bound else None,
+                           formula=args.formula)
     if args.command == "bench":
         from bpverify.bench import main as bench_main
         return bench_main(args.quick, args.out)

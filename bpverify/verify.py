@@ -19,6 +19,8 @@ from bpverify.conformance import oracles
 from bpverify.conformance.cases import Case, cubic_activation, mixed_layer, random_case
 from bpverify.conformance.compare import Discrepancy, worst_discrepancy
 from bpverify.conformance.tolerances import TOLERANCES, tolerance_for
+from bpverify.derivations import catalog, evaluate
+from bpverify.derivations.core import Result, check
 from bpverify.reference import costs
 from bpverify.reference.activations import identity, relu, sigmoid, softplus, tanh
 from bpverify.reference.gradient_descent import sgd_step
@@ -78,6 +80,7 @@ class Row:
     claim: str
     equation: str
     cells: dict[str, Cell]
+    derivation: str | None = None
 
 
 @dataclass
@@ -219,8 +222,50 @@ TAG_ROWS = ("sigmoid", "tanh", "identity", "relu", "softplus", "cubic", "per-neu
             "saturated", "quadratic", "cross-entropy", "quartic (custom)")
 
 
-def run_verification(seed: int = 0) -> Report:
-    """Build the report: every claim row and every activation and cost row, every method column."""
+PROOF_BOUND = catalog.DEFAULT_BOUND
+"""The proofs ``verify`` runs are ``bpverify derive --check``'s (concrete steps at L ≤ 3, widths ≤ 2;
+the index-form and layer-local steps cover every width and depth)."""
+DERIVATION_COLUMNS = ("SymPy proof",) + evaluate.METHODS
+
+
+def derivation_rows(seed: int, proofs: dict[str, Result] | None = None) -> list[Row]:
+    """One row per derivation: its SymPy proof (with the level its statement reaches) and its
+    statement, lambdified from the proof's templates, on random networks against each method.
+    ``proofs`` are results of ``check`` already at hand (for the same derivations)."""
+    rows = []
+    for d in catalog.with_concrete_bound(*PROOF_BOUND):
+        cells = {name: Cell("proof" if name == "SymPy proof" else evaluate.tolerance_key(name))
+                 for name in DERIVATION_COLUMNS}
+        proof = proofs[d.name] if proofs is not None else check(d)
+        cell = cells["SymPy proof"]
+        cell.cases, cell.where = 1, "; ".join(dict.fromkeys(d.levels()))
+        cell.error = 0.0 if proof.passed else 1.0
+        cell.failures = proof.failures()
+        for method in evaluate.METHODS:
+            cell = cells[method]
+            try:
+                found = evaluate.evaluate(d, method, seed)
+            except evaluate.NotEvaluated as why:
+                cell.declined.append(f"{d.name}: {why}")
+                continue
+            except Exception as error:  # noqa: BLE001 - a crash is this cell's ✗, the report goes on
+                cell.cases += 1
+                cell.failures.append(f"{d.name}: raised {type(error).__name__}: {error}")
+                continue
+            for discrepancy in found:
+                cell.cases += 1
+                where = f"{discrepancy.describe()} [{d.name}, seed {seed}]"
+                if not discrepancy.relative <= TOLERANCES[cell.tolerance_key]:
+                    cell.failures.append(where)
+                if cell.error is None or not discrepancy.relative <= cell.error:
+                    cell.error, cell.where = discrepancy.relative, where
+        rows.append(Row(d.name, d.statement(), cells, derivation=d.name))
+    return rows
+
+
+def run_verification(seed: int = 0, derivations: bool = True) -> Report:
+    """Build the report: every claim row and every activation and cost row, every method column,
+    then one row per derivation (``derivations=False`` leaves those out)."""
     tagged = verification_cases(seed)
     claims = _claims()
     rows = [Row(name, eq, {m.name: Cell(m.tolerance_key) for m in METHODS})
@@ -244,7 +289,8 @@ def run_verification(seed: int = 0) -> Report:
             for tag in t.tags:
                 for found in claims[2][2](t, derivs) + claims[3][2](t, derivs):
                     tag_rows[tag].cells[method.name].add(found, t.case)
-    return Report(seed, rows + [tag_rows[t] for t in TAG_ROWS], _versions())
+    extra = derivation_rows(seed) if derivations else []
+    return Report(seed, rows + [tag_rows[t] for t in TAG_ROWS] + extra, _versions())
 
 
 def _versions() -> dict[str, str]:
@@ -268,7 +314,7 @@ def format_table(report: Report) -> str:
              "  ".join(f"{k} {v}" for k, v in report.versions.items()), "",
              f"{'claim':<{first}}  " + "".join(f"{n:>{width}}" for n in names),
              "-" * (first + 2 + width * len(names))]
-    for row in report.rows:
+    for row in (r for r in report.rows if r.derivation is None):
         cells = []
         for n in names:
             cell = row.cells[n]
@@ -276,6 +322,27 @@ def format_table(report: Report) -> str:
                 ("✓ " if cell.status == "pass" else "✗ ") + f"{cell.error:.1e}")
             cells.append(f"{text:>{width}}")
         lines.append(f"{row.claim:<{first}}  " + "".join(cells))
+    derived = [r for r in report.rows if r.derivation is not None]
+    if derived:
+        first_d = max(len(r.claim) for r in derived)
+        lines += ["", f"{'derivation':<{first_d}}  " + "".join(f"{n:>{width}}" for n in DERIVATION_COLUMNS),
+                  "-" * (first_d + 2 + width * len(DERIVATION_COLUMNS))]
+        for row in derived:
+            cells = []
+            for n in DERIVATION_COLUMNS:
+                cell = row.cells[n]
+                if cell.status == "n/a":
+                    shown = "–"
+                elif n == "SymPy proof":
+                    shown = "✓ proved" if cell.status == "pass" else "✗ fails"
+                else:
+                    shown = ("✓ " if cell.status == "pass" else "✗ ") + f"{cell.error:.1e}"
+                cells.append(f"{shown:>{width}}")
+            lines.append(f"{row.claim:<{first_d}}  " + "".join(cells))
+        lines.append("Derivations: the proof is `bpverify derive NAME` at L ≤ 3 for its concrete steps; the "
+                     "statement, lambdified from the proof's templates, is evaluated on random networks "
+                     "(random smooth functions for Props. 1, 2, 2E) with each method's derivatives; "
+                     "tolerances as above, reference 1e-13.")
     lines += ["", "Cells: worst normwise relative error over the cases the claim covers. "
               "Tolerances: " + ", ".join(f"{m.name} {TOLERANCES[m.tolerance_key]:g}"
                                           for m in METHODS) + ".",
@@ -283,7 +350,8 @@ def format_table(report: Report) -> str:
     failures = [(r, n, c) for r in report.rows for n, c in r.cells.items() if c.status == "fail"]
     for row, name, cell in failures:
         lines.append(f"✗ {row.claim} vs {name}: {cell.failures[0]}")
-    declined = sorted({d for r in report.rows[:7] for c in r.cells.values() for d in c.declined})
+    declined = sorted({d for r in report.rows if r.derivation is not None or r in report.rows[:7]
+                       for c in r.cells.values() for d in c.declined})
     if declined:
         lines += ["", "Declined (not counted):"] + [f"  {d}" for d in declined]
     lines.append("")

@@ -13,7 +13,8 @@ from bpverify.cli import main
 
 @pytest.fixture(scope="module")
 def report() -> verify.Report:
-    return verify.run_verification(seed=0)
+    """The claims about the reference (the derivation rows are tested once, below)."""
+    return verify.run_verification(seed=0, derivations=False)
 
 
 def test_reference_passes_every_cell(report: verify.Report) -> None:
@@ -24,7 +25,7 @@ def test_reference_passes_every_cell(report: verify.Report) -> None:
 
 def test_every_claim_is_measured_by_jax_and_the_complex_step(report: verify.Report) -> None:
     """No row may pass vacuously: each has cases under the two exact methods."""
-    for row in report.rows:
+    for row in (r for r in report.rows if r.derivation is None):
         for method in ("JAX autodiff", "complex step"):
             assert row.cells[method].cases > 0, (row.claim, method)
     claims = [r.claim for r in report.rows]
@@ -46,8 +47,18 @@ def _bp2_without_sigma_prime(w_next, delta_next, z, activation):  # type: ignore
 
 @pytest.fixture
 def exact_methods_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The meta-tests need one exact column each, not the slower symbolic one."""
+    """The meta-tests need one exact column each, not the slower symbolic one, and not the
+    derivation rows (tested on their own below)."""
     monkeypatch.setattr(verify, "METHODS", verify.METHODS[:2])
+    monkeypatch.setattr(verify, "derivation_rows", lambda seed: [_stand_in_derivation_row()])
+
+
+def _stand_in_derivation_row() -> verify.Row:
+    """What the meta-tests see of the derivation rows: one passing row (the real ones are
+    computed once, in test_every_derivation_is_a_row_with_its_proof_and_its_numbers)."""
+    cells = {name: verify.Cell("proof") for name in verify.DERIVATION_COLUMNS}
+    cells["SymPy proof"].cases, cells["SymPy proof"].error = 1, 0.0
+    return verify.Row("prop1", "d_u f = D_u x d_x f", cells, derivation="prop1")
 
 
 @pytest.mark.usefixtures("exact_methods_only")
@@ -78,6 +89,7 @@ def test_cli_exit_status_and_json(capsys: pytest.CaptureFixture[str],
     assert main(["verify", "--seed", "3", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["seed"] == 3
+    assert [r["derivation"] for r in data["rows"] if r["derivation"]] == ["prop1"]  # rows of verify
     monkeypatch.setattr("bpverify.reference.backpropagation.bp2_backpropagate", _bp2_without_sigma_prime)
     assert main(["verify", "--seed", "3"]) == 1
     out = capsys.readouterr().out
@@ -90,3 +102,19 @@ def test_update_discrepancy_ignores_rounding_of_a_tiny_step() -> None:
     assert verify.update_discrepancy(old, [old[0] - step[0]], step, "w").relative == 0.0
     doubled = verify.update_discrepancy(old, [old[0] - 2e-3], [np.array([[1e-3]])], "w")
     assert doubled.relative == pytest.approx(1.0)
+
+
+# -- the derivations' rows (every row is checked in test_derivations, from the same proofs) ------------
+
+def test_a_wrong_statement_fails_its_proof_and_its_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numbers are the statement's own template lambdified: a wrong BP2 fails both."""
+    from bpverify.derivations import catalog
+    wrong = catalog.by_name("bp2").steps[3].wrong
+    broken = tuple(d.with_rhs(wrong) if d.name == "bp2" else d for d in catalog.DERIVATIONS
+                   if d.name in ("bp2", "bp3"))
+    monkeypatch.setattr(catalog, "DERIVATIONS", broken)
+    rows = {r.derivation: r for r in verify.derivation_rows(seed=0)}
+    assert rows["bp2"].cells["SymPy proof"].status == "fail"
+    for method in ("reference", "JAX autodiff", "complex step"):
+        assert rows["bp2"].cells[method].status == "fail", method
+    assert all(c.status != "fail" for c in rows["bp3"].cells.values())
