@@ -14,8 +14,8 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from bpverify.conformance.loading import SpecError, parse
-from bpverify.conformance.runner import format_report
+from bpverify.conformance.loading import parse
+from bpverify.conformance.runner import check_selection, format_report
 from bpverify.conformance.worker import Limits, Placement, run_isolated
 
 DEFAULT_MEMORY_GIB = 2.0
@@ -26,7 +26,8 @@ def main(spec: str, *, seed: int = 0, only: Sequence[str] | None = None, strict:
          thorough: bool = False, case: str | None = None) -> int:
     try:
         folder = parse(spec)[1]
-    except SpecError as error:
+        check_selection(only, case, seed)
+    except ValueError as error:  # a bad spec, check id or --case: nothing has run yet
         print(f"bpverify check: {error}", file=sys.stderr)
         return 2
     cwd = os.getcwd()
@@ -37,9 +38,6 @@ def main(spec: str, *, seed: int = 0, only: Sequence[str] | None = None, strict:
     try:
         run = run_isolated(spec, placement, limits, seed=seed, only=only, strict=strict,
                            seeds=seeds, thorough=thorough, case=case)
-    except ValueError as error:
-        print(f"bpverify check: {error}", file=sys.stderr)
-        return 2
     finally:
         shutil.rmtree(private, ignore_errors=True)
     if run.output.strip():

@@ -34,6 +34,8 @@ from bpverify.reference.costs import BUILTIN_COSTS, quadratic
 
 Gradient = tuple[list[np.ndarray], list[np.ndarray]]
 Params = tuple[list[np.ndarray], list[np.ndarray]]
+DTYPES = ("float64", "float32")
+"""The dtypes the rounding-error bounds are worked out for."""
 PROBE_SIZES = [3, 4, 2]
 """The network a class is built at once, to see its cost and its update's signature."""
 
@@ -47,6 +49,7 @@ class Capabilities:
     update: bool = False
     exposes_delta: bool = False
     l2: bool = False
+    l2_optional: bool = False
     activations: tuple[str, ...] = ("sigmoid",)
     costs: tuple[str, ...] = ("quadratic",)
     dtype: str = "float64"
@@ -81,6 +84,9 @@ class Capabilities:
         for key in ("activations", "costs"):
             if isinstance(values.get(key), str):
                 values[key] = (values[key],)
+        if values.get("dtype", "float64") not in DTYPES:
+            raise ValueError(f"{owner}.bpverify_capabilities['dtype'] is {values['dtype']!r}, "
+                             f"expected one of {list(DTYPES)}")
         return replace(base, **values)
 
 
@@ -223,7 +229,8 @@ class BookClassAdapter(Implementation):
         base = Capabilities(
             feedforward=callable(getattr(probe, self.conventions.name("feedforward"), None)),
             mini_batch=callable(getattr(probe, self.conventions.name("backprop_matrix"), None)),
-            update=callable(update), l2=callable(update) and _takes_lmbda_and_n(update),
+            update=callable(update), l2=callable(update) and _l2_parameters(update) != "",
+            l2_optional=callable(update) and _l2_parameters(update) == "optional",
             costs=(quadratic.name,) if "cost" in rest else (native_cost(probe, owner),))
         self.capabilities = Capabilities.declared(base, rest, owner)
 
@@ -265,14 +272,20 @@ class BookClassAdapter(Implementation):
     def _update(self, net: Any, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
                 lmbda: float, n: int) -> None:
         c = self.conventions
+        rest = (eta, lmbda, n) if self.capabilities.l2 and lmbda else (eta,)
         if c.update_input == "arrays":
             X = c.examples_to_theirs(np.hstack([x for x, _ in mini_batch]))
             Y = c.examples_to_theirs(np.hstack([y for _, y in mini_batch]))
-            batch: tuple[Any, ...] = (X, Y)
+            self._call(net, "update_mini_batch", X, Y, *rest)
+        elif c.layout == "columns":  # the caller's very list: what it does to it is seen
+            self._call(net, "update_mini_batch", mini_batch, *rest)
         else:
-            batch = ([(c.examples_to_theirs(x), c.examples_to_theirs(y)) for x, y in mini_batch],)
-        rest = (eta, lmbda, n) if self.capabilities.l2 else (eta,)
-        self._call(net, "update_mini_batch", *batch, *rest)
+            converted = [(c.examples_to_theirs(x), c.examples_to_theirs(y)) for x, y in mini_batch]
+            theirs = list(converted)
+            self._call(net, "update_mini_batch", theirs, *rest)
+            left = {id(pair) for pair in theirs}  # the pairs it left, mirrored in the caller's list
+            mini_batch[:] = [original for original, pair in zip(list(mini_batch), converted,
+                                                                  strict=True) if id(pair) in left]
 
     def gradient(self, weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
                  y: np.ndarray, activation: str = "sigmoid", cost: str = "quadratic") -> Gradient:
@@ -308,14 +321,25 @@ LOCAL_METHODS = ("step_scale", "call_name")
 """Methods of ``Implementation`` answered from its name and conventions, never by its code."""
 
 
-def _takes_lmbda_and_n(method: Callable[..., Any]) -> bool:
-    """update_mini_batch(mini_batch, eta, lmbda, n), as the book's network2.py has it."""
+def _l2_parameters(method: Callable[..., Any]) -> str:
+    """"required" for the book's network2.py ``update_mini_batch(mini_batch, eta, lmbda, n)``,
+    "optional" when λ and n have defaults (then the two-argument call must be plain SGD), ""
+    otherwise: told by the names (lmbda, lambda, l2, reg…, then n…), not by the count alone."""
     try:
         parameters = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
-        return False
+        return ""
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 4
+    if len(positional) < 4:
+        return ""
+    lmbda, n = positional[2], positional[3]
+    if not (lmbda.name.lower().startswith(L2_NAMES) and n.name.lower().startswith("n")):
+        return ""
+    return "optional" if lmbda.default is not lmbda.empty else "required"
+
+
+L2_NAMES = ("lmb", "lam", "l2", "reg", "weight_decay", "decay")
+"""How the regularisation parameter of an update is called in the code we have seen."""
 
 
 COST_PROBE = (np.array([[0.2], [0.7], [0.9]]), np.array([[0.0], [1.0], [0.4]]))

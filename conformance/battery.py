@@ -5,10 +5,13 @@ A ``NetworkSpec`` is a network written down in a few numbers (sizes, batch size 
 the seed of its values); ``NetworkSpec.case()`` builds it. Every seed's battery covers, at every
 seed, the properties that hide bugs:
 
-  depth        L = 2 (one weight layer), 3, 4 and 5–7 (interior hidden layers)
+  depth        L = 2 (one weight layer), 3, 4 and 8–9 (interior hidden layers, and past the
+               seven layers a loop may be capped at)
   width        a hidden and an output layer of width 1; square consecutive layers
                (nₗ = nₗ₋₁, where wˡ⁺¹ and its transpose have the same shape); a 784-wide input
-  batch size   m = 1, 7 (a prime) and 40–63 (past one chunk of 32, not a multiple of it)
+               and a hidden layer of 65–130 (past a block of 64)
+  batch size   m = 1 (with no layer of width 1 too), 7 (a prime) and 65–129 (past chunks of
+               32 and 64, a multiple of neither)
   scale        weights from 0.5 to saturating (some |zˡⱼ| ≥ 10)
 
 and every width, batch size past those and every value is drawn from the seed.
@@ -34,10 +37,11 @@ if TYPE_CHECKING:
 SATURATED_Z = 10.0
 """The saturating battery case has some |zˡⱼ| at least this large (σ′(10) ≈ 4.5e-5)."""
 
-PLANTED_Z = (-750.0, 750.0, 40.0, 14.0, -12.0)
+PLANTED_Z = (-750.0, 750.0, 40.0, 25.0, -25.0, 14.0, -12.0)
 """z values planted in a saturated layer: exp(−z) overflows below −709 and exp(z) above 709;
 σ(40) is 1.0 in float64, so σ(1 − σ) gives σ′ = 0 there (an absolute error of 4e-18, which a
-correct implementation may make); at ±12..14 σ′ ≈ 1e-6 is far above rounding and must be right."""
+correct implementation may make); at ±25 σ′ ≈ 1.4e-11 and at ±12..14 σ′ ≈ 1e-6, far above
+rounding, and must be right."""
 
 SLOTS = ("one-layer", "width-one", "square", "deep", "wide-input", "large-batch", "saturating")
 SATURATION_SLOTS = ("saturated-hidden", "saturated-output")
@@ -118,15 +122,16 @@ def battery(seed: int) -> tuple[NetworkSpec, ...]:
     """The networks of one seed, one per slot of ``SLOTS`` (module docstring)."""
     rng = np.random.default_rng([seed, 0xB9])
     n = functools.partial(_draw_widths, rng)
-    depth = int(rng.integers(5, 8))
+    depth = int(rng.integers(8, 10))
     k = n(1, 2, 5)[0]
+    large = int(rng.choice([m for m in range(65, 130) if m % 32]))
     specs = [
         NetworkSpec("one-layer", (*n(1, 2, 6), *n(1, 2, 4)), 7, 0.5, seed),
         NetworkSpec("width-one", (n(1, 2, 5)[0], 1, n(1, 2, 4)[0], 1), 1, 1.0, seed),
-        NetworkSpec("square", (n(1, 2, 5)[0], k, k, n(1, 1, 4)[0]), 3, 1.0, seed),
+        NetworkSpec("square", (n(1, 2, 5)[0], k, k, n(1, 2, 4)[0]), 1, 1.0, seed),
         NetworkSpec("deep", tuple(n(depth, 2, 5)), int(rng.integers(2, 4)), 1.0, seed),
-        NetworkSpec("wide-input", (784, n(1, 16, 40)[0], 10), 2, 1.0, seed),
-        NetworkSpec("large-batch", tuple(n(3, 2, 5)), int(rng.integers(40, 64)), 1.0, seed),
+        NetworkSpec("wide-input", (784, n(1, 65, 130)[0], 10), 2, 1.0, seed),
+        NetworkSpec("large-batch", tuple(n(3, 2, 5)), large, 1.0, seed),
     ]
     sizes = tuple(n(4, 2, 6))
     specs.append(NetworkSpec("saturating", sizes, 3, _saturating_scale(sizes, seed), seed))
@@ -145,12 +150,12 @@ def _saturating_scale(sizes: tuple[int, ...], seed: int) -> float:
 
 
 def saturation_specs(seed: int) -> tuple[NetworkSpec, ...]:
-    """Networks with PLANTED_Z in a hidden layer of width 5–7 and in the output layer."""
+    """Networks with PLANTED_Z in a hidden layer of width 7–9 and in the output layer."""
     rng = np.random.default_rng([seed, 0x5A7])
     n = functools.partial(_draw_widths, rng)
-    return (NetworkSpec("saturated-hidden", (n(1, 2, 5)[0], *n(1, 5, 7), *n(1, 1, 3)), 2, 1.0,
+    return (NetworkSpec("saturated-hidden", (n(1, 2, 5)[0], *n(1, 7, 9), *n(1, 1, 3)), 2, 1.0,
                         seed),
-            NetworkSpec("saturated-output", (*n(2, 2, 5), *n(1, 5, 6)), 1, 1.0, seed))
+            NetworkSpec("saturated-output", (*n(2, 2, 5), *n(1, 7, 8)), 1, 1.0, seed))
 
 
 def specs_for(source: str, seed: int) -> tuple[NetworkSpec, ...]:
@@ -175,8 +180,8 @@ def parse_case(token: str, seed: int) -> NetworkSpec:
     return NetworkSpec("drawn", sizes, int(match["m"]), float(match["scale"]), seed)
 
 
-def drawn_specs(max_depth: int = 6, max_width: int = 6,
-                max_batch: int = 50) -> SearchStrategy[NetworkSpec]:
+def drawn_specs(max_depth: int = 9, max_width: int = 6,
+                max_batch: int = 130) -> SearchStrategy[NetworkSpec]:
     """Hypothesis' strategy of networks: what it shrinks towards is the smallest network (fewest
     layers, narrowest widths, m = 1, scale 1, seed 0)."""
     from hypothesis import strategies as st
@@ -205,6 +210,12 @@ def covered_properties(specs: Sequence[NetworkSpec]) -> set[str]:
     found: set[str] = set()
     for s in specs:
         found.add(f"L={min(s.L, 5)}")
+        if s.L >= 8:
+            found.add("L>=8")
+        if max(s.sizes[1:-1], default=0) > 64:
+            found.add("hidden width > 64")
+        if s.m == 1 and min(s.sizes) > 1 and s.sizes[-1] > 1:
+            found.add("m=1 without width-1 layers")
         if 1 in s.sizes[1:-1]:
             found.add("hidden width 1")
         if s.sizes[-1] == 1:
@@ -213,7 +224,7 @@ def covered_properties(specs: Sequence[NetworkSpec]) -> set[str]:
             found.add("square consecutive layers")
         if s.sizes[0] == 784:
             found.add("784-wide input")
-        found.add("m=1" if s.m == 1 else "m=7" if s.m == 7 else "m>=40" if s.m >= 40 else "")
+        found.add("m=1" if s.m == 1 else "m=7" if s.m == 7 else "m>64" if s.m > 64 else "")
         if s.scale <= 0.5:
             found.add("small weights")
         if largest_abs_z(s) >= SATURATED_Z:

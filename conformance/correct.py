@@ -173,6 +173,32 @@ class InPlaceUpdates(BookNetwork):
             param -= step * grad
 
 
+class TanhSigmoid(MatrixNetwork):
+    """σ(z) = ½(1 + tanh(z/2)) and σ′ = σ(1 − σ): exact formulas that cancel in the tails (an
+    error of u, not u·σ, where σ(−30) = 1e-13): correct, and once falsely failed."""
+
+    def forward_pass(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        acts, zs = [x], []
+        for w, b in zip(self.weights, self.biases, strict=True):
+            zs.append(w @ acts[-1] + b)
+            acts.append(0.5 * (1.0 + np.tanh(0.5 * zs[-1])))
+        return zs, acts
+
+    def sigmoid_prime(self, z: np.ndarray) -> np.ndarray:
+        s = 0.5 * (1.0 + np.tanh(0.5 * z))
+        return s * (1.0 - s)
+
+
+class OptionalUpdateArguments(BookNetwork):
+    """update_mini_batch(mini_batch, eta, momentum=0.0, clip=None): extra knobs, off by default,
+    so the book's two-argument call is the book's step (once taken for chapter 3's λ, n)."""
+
+    def update_mini_batch(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
+                          momentum: float = 0.0, clip: float | None = None) -> None:
+        BookNetwork.update_mini_batch(self, mini_batch, eta)
+
+
 CORRECT: tuple[type, ...] = (BookNetwork, MatrixNetwork, EinsumRowsAsExamples,
-                             DiagonalSigmaPrime, Float32Stable, Recursive, InPlaceUpdates)
+                             DiagonalSigmaPrime, Float32Stable, Recursive, InPlaceUpdates,
+                             TanhSigmoid, OptionalUpdateArguments)
 """Every correct implementation the suite must pass (the book's own code among them)."""

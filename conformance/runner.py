@@ -74,6 +74,13 @@ def _one(check: Check, ctx: Context, spec: NetworkSpec) -> Outcome:
         failure = Failure(check.equation, str(fault), network=spec)
         return Outcome(check, "error", failure.describe(), failure, time.perf_counter() - start,
                        spec.seed, spec, hang=isinstance(fault, Hang))
+    except Exception as unexpected:  # noqa: BLE001 - an answer the checks did not foresee
+        failure = Failure(check.equation, f"the suite could not judge this answer "
+                          f"({type(unexpected).__name__}: {unexpected}); if the answer is "
+                          "well-formed, this is a bug in bpverify: please report it",
+                          network=spec)
+        return Outcome(check, "error", failure.describe(), failure, time.perf_counter() - start,
+                       spec.seed, spec)
     return Outcome(check, "pass", check.title, None, time.perf_counter() - start, spec.seed, spec)
 
 
@@ -146,6 +153,16 @@ def _search(check: Check, ctx: Context, examples: int, seed: int) -> Outcome | N
     return replace(found, shrunk=True) if found.status != "pass" else None
 
 
+def check_selection(only: Sequence[str] | None, case: str | None, seed: int) -> None:
+    """A usage error (ValueError) for unknown check ids or a bad --case, before anything runs."""
+    ids = [c.id for c in all_checks()]
+    unknown = sorted(set(only or ()) - set(ids))
+    if unknown:
+        raise ValueError(f"unknown check id(s) {unknown}, expected some of {ids}")
+    if case is not None:
+        parse_case(case, seed)
+
+
 @dataclass(frozen=True)
 class SuiteReport:
     implementation: str
@@ -171,14 +188,8 @@ def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
               case: str | None = None) -> SuiteReport:
     """Every check (or ``only`` these) on the batteries of ``seeds`` consecutive seeds (or the
     one network ``case``); ``thorough`` is THOROUGH_SEEDS seeds and the Hypothesis search."""
+    check_selection(only, case, seed)
     checks = all_checks()
-    if only is not None:
-        unknown = sorted(set(only) - {c.id for c in checks})
-        if unknown:
-            raise ValueError(f"unknown check id(s) {unknown}, expected some of "
-                             f"{[c.id for c in checks]}")
-    if case is not None:
-        parse_case(case, seed)  # a bad --case is a usage error, before anything runs
     ctx = Context(impl, seed, seconds)
     seed_list = list(range(seed, seed + (max(seeds, THOROUGH_SEEDS) if thorough else seeds)))
     done: dict[str, Outcome] = {}

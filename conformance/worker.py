@@ -202,6 +202,7 @@ def _serve(channel: socket.socket, impl: Implementation) -> None:
         args = wire.decode(header.get("args"), buffers)
         kwargs = wire.decode(header.get("kwargs"), buffers)
         before = [a.copy() for a in _arrays([args, kwargs])]
+        lengths = [len(arg) if isinstance(arg, list) else -1 for arg in args]
         out: list[memoryview] = []
         try:
             if method == "session":
@@ -220,7 +221,9 @@ def _serve(channel: socket.socket, impl: Implementation) -> None:
             changed = [[i, wire.encode(after, out)] for i, (old, after) in
                        enumerate(zip(before, _arrays([args, kwargs]), strict=False))
                        if not _same(old, after)]
-            reply = {"returned": returned, "changed": changed}
+            resized = [[i, wire.encode(list(arg), out)] for i, arg in enumerate(args)
+                       if isinstance(arg, list) and len(arg) != lengths[i]]
+            reply = {"returned": returned, "changed": changed, "resized": resized}
         except BaseException as error:  # noqa: BLE001 - SystemExit too: an answer, not an exit
             out = []
             reply = {"raised": [type(error).__name__, _message(error)]}
@@ -415,6 +418,10 @@ class SandboxedImplementation(Implementation):
                 for index, value in reply.get("changed", []):
                     _write_back(list(_arrays([list(args), kwargs])), int(index),
                                 wire.decode(value, buffers))
+                for index, value in reply.get("resized", []):  # a list it emptied or grew
+                    if not (0 <= int(index) < len(args) and isinstance(args[int(index)], list)):
+                        raise wire.ProtocolError("a resized argument that was not a list")
+                    args[int(index)][:] = wire.decode(value, buffers)
                 return wire.decode(reply.get("returned"), buffers)
             except (wire.ProtocolError, TypeError, ValueError) as error:
                 self._stop()
@@ -554,8 +561,11 @@ def run_isolated(spec: str, placement: Placement, limits: Limits = Limits(), *,
             error = f"the implementation did not load: {failed}"
         finally:
             impl.close()
-        output.seek(max(0, output.seek(0, os.SEEK_END) - OUTPUT_TAIL_BYTES))
+        start = max(0, output.seek(0, os.SEEK_END) - OUTPUT_TAIL_BYTES)
+        output.seek(start)
         tail = output.read().decode("utf-8", errors="replace")
+        if start:  # begin at a whole line, and say that earlier lines were left out
+            tail = "[…]\n" + tail.partition("\n")[2]
     return Isolated(display_spec or spec, report, error, impl.protections, tail,
                     time.perf_counter() - start, impl.processes)
 

@@ -32,6 +32,7 @@ class Mutant:
 
 
 EQUATIONS = {"shapes": "BP3/BP4", "forward": "feedforward", "update-rule": "update rule",
+             "gradient-vs-reference": "gradient",
              "inputs-not-mutated": "purity", "deterministic": "determinism"}
 
 
@@ -79,7 +80,7 @@ def _nondeterministic(self, x, y):
 
 def _one_entry_one_percent_off(self, delta, a_prev, a):
     grad = np.dot(delta, a_prev.transpose())
-    if grad.size >= 1000:  # the 784-wide input layer: one entry of thousands
+    if grad.shape[1] == 784:  # the 784-wide input layer: one entry of tens of thousands
         grad[7, 123] *= 1.01
     return grad
 
@@ -243,6 +244,84 @@ def _float32_first_layer(self, delta, a_prev, a):
     return np.dot(delta, a_prev.T)
 
 
+# -- found by an adversarial audit: bugs the first battery could not reach ----------------------
+
+TILE = 64
+
+
+def _tiled_dot(A, B):
+    """A @ B by tiles of 64 rows of A, for wide layers; the last rows mod 64 are dropped."""
+    if A.shape[0] <= TILE:
+        return np.dot(A, B)
+    out = np.zeros((A.shape[0], B.shape[1]))
+    for i in range(0, A.shape[0] - TILE + 1, TILE):
+        out[i:i + TILE] = np.dot(A[i:i + TILE], B)
+    return out
+
+
+def _chunks_of_64_drop_the_tail(self, X, Y):
+    if X.shape[1] <= 64:
+        return MatrixNetwork.backprop_matrix(self, X, Y)
+    total_b = [np.zeros(b.shape) for b in self.biases]
+    total_w = [np.zeros(w.shape) for w in self.weights]
+    for s in range(0, X.shape[1] - 64 + 1, 64):  # the tail chunk never comes
+        nb, nw = MatrixNetwork.backprop_matrix(self, X[:, s:s + 64], Y[:, s:s + 64])
+        total_b = [t + g for t, g in zip(total_b, nb, strict=True)]
+        total_w = [t + g for t, g in zip(total_w, nw, strict=True)]
+    return total_b, total_w
+
+
+def _step_decay_every_third(self, nabla_b, nabla_w, eta, m):
+    self._steps = getattr(self, "_steps", 0) + 1
+    BookNetwork.apply_step(self, nabla_b, nabla_w, eta * 0.1 ** (self._steps // 3), m)
+
+
+def _consumes_its_mini_batch(self, mini_batch, eta):
+    m = len(mini_batch)
+    nabla_b = [np.zeros(b.shape) for b in self.biases]
+    nabla_w = [np.zeros(w.shape) for w in self.weights]
+    while mini_batch:  # empties the caller's list: the next epoch has nothing to learn from
+        x, y = mini_batch.pop()
+        delta_b, delta_w = self.backprop(x, y)
+        nabla_b = [n + d for n, d in zip(nabla_b, delta_b, strict=True)]
+        nabla_w = [n + d for n, d in zip(nabla_w, delta_w, strict=True)]
+    self.apply_step(nabla_b, nabla_w, eta, m)
+
+
+def _hidden_weight_decay(self, mini_batch, eta, lmbda=1e-4, n=1):
+    """Chapter 3's rule, right with λ and n given, but with a decay on by default."""
+    nabla_b = [np.zeros(b.shape) for b in self.biases]
+    nabla_w = [np.zeros(w.shape) for w in self.weights]
+    for x, y in mini_batch:
+        delta_b, delta_w = self.backprop(x, y)
+        nabla_b = [a + d for a, d in zip(nabla_b, delta_b, strict=True)]
+        nabla_w = [a + d for a, d in zip(nabla_w, delta_w, strict=True)]
+    m = len(mini_batch)
+    self.weights = [(1 - eta * lmbda / n) * w - eta / m * g
+                    for w, g in zip(self.weights, nabla_w, strict=True)]
+    self.biases = [b - eta / m * g for b, g in zip(self.biases, nabla_b, strict=True)]
+
+
+def _squeezed_labels(self, X, Y):
+    return MatrixNetwork.backprop_matrix(self, X, np.squeeze(Y))  # (n_L, 1) → (n_L,) at m = 1
+
+
+def _extra_sigma_prime_in_bias_gradient(self, x, y):
+    nabla_b, nabla_w = BookNetwork.backprop(self, x, y)
+    zs, _ = self.forward_pass(x)
+    nabla_b[-1] = nabla_b[-1] * sigmoid_prime(zs[-1])  # δᴸ ⊙ σ′ once more, in ∂C/∂b only
+    return nabla_b, nabla_w
+
+
+def _sigmoid_by_exp_of_z(self, x):
+    activations, zs = [x], []
+    for b, w in zip(self.biases, self.weights, strict=True):
+        zs.append(np.dot(w, activations[-1]) + b)
+        e = np.exp(zs[-1])
+        activations.append(e / (1.0 + e))  # inf/inf = NaN for z > 709
+    return zs, activations
+
+
 MUTANTS: tuple[Mutant, ...] = (
     _mutant("MissingSigmaPrimeBP1", "BP1", "missing σ′",
             output_error=lambda self, z, a, y: self.cost_derivative(a, y)),
@@ -317,8 +396,8 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("ReturnsInternalBuffers", "state", "internal buffers", backprop=_internal_buffers),
     _mutant("MemoisedForwardPass", "state", "remembered by its input",
             forward_pass=_memoised_forward),
-    _mutant("MomentumLeftIn", "state", "update step 2", apply_step=_momentum),
-    _mutant("DecayingLearningRate", "state", "update step 2", apply_step=_decaying_rate),
+    _mutant("MomentumLeftIn", "state", "update step 2 of 4", apply_step=_momentum),
+    _mutant("DecayingLearningRate", "state", "update step 2 of 4", apply_step=_decaying_rate),
     # saturation: only where |z| is large
     _mutant("SigmaPrimeZeroBeyondFive", "saturation", None,
             sigmoid_prime=_sigma_prime_zero_beyond_five),
@@ -330,6 +409,27 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("Float32OutputErrorBP1", "BP1", "float32", output_error=_float32_output_error),
     _mutant("Float32InputLayerWeightsBP4", "BP4", "float32",
             weight_gradient=_float32_first_layer),
+    # found by an adversarial audit of the first battery
+    _mutant("TiledMatmulDropsTailRows", "gradient-vs-reference", None,
+            weighted_input=lambda self, w, a, b: _tiled_dot(w, a) + b,
+            backpropagate=lambda self, w, d, z, zn: _tiled_dot(w.T, d) * sigmoid_prime(z)),
+    _mutant("BackpropMatrixChunksOf64DropTheTail", "mini-batch", None, base=MatrixNetwork,
+            backprop_matrix=_chunks_of_64_drop_the_tail),
+    _mutant("BackwardLoopCappedAtSevenLayers", "BP2", "left at zero",
+            backward_layers=lambda self: range(2, min(self.num_layers, 7))),
+    _mutant("StepDecayEveryThirdUpdate", "state", "update step 3 of 4",
+            apply_step=_step_decay_every_third),
+    _mutant("UpdateConsumesItsMiniBatch", "inputs-not-mutated", "consumed",
+            update_mini_batch=_consumes_its_mini_batch),
+    _mutant("HiddenWeightDecayByDefault", "update-rule", "λ left at its default",
+            update_mini_batch=_hidden_weight_decay),
+    _mutant("BackpropMatrixSqueezesLabels", "mini-batch", None, "error", base=MatrixNetwork,
+            backprop_matrix=_squeezed_labels),
+    _mutant("SigmaPrimeZeroBeyondTwenty", "saturation", None,
+            sigmoid_prime=lambda self, z: np.where(np.abs(z) > 20, 0.0, sigmoid_prime(z))),
+    _mutant("ExtraSigmaPrimeInOutputBiasGradientBP3", "BP3", "σ′ applied once more",
+            backprop=_extra_sigma_prime_in_bias_gradient),
+    _mutant("SigmoidByExpOfZ", "saturation", "exp(+z)", forward_pass=_sigmoid_by_exp_of_z),
 )
 
 CORRECT = _correct.CORRECT

@@ -23,9 +23,10 @@ from bpverify.reference.validation import check_columns, check_network
 def sigma_prime_matrix(z: np.ndarray, activation: LayerActivation) -> np.ndarray:
     """Σ′(z): diag(σ′(z₁), …, σ′(zₙ)) for a column z (n, 1); for a softmax layer, whose aⱼ
     depends on every zₖ, the full Jacobian ∂a/∂z = diag(a) − aaᵀ (symmetric, so Σ′ᵀ = Σ′)."""
-    if isinstance(activation, Softmax):
+    if isinstance(activation, Softmax):  # aⱼ(1 − aⱼ) on the diagonal as aⱼ Σₖ≠ⱼ aₖ: no 1 − aⱼ
         a = activation.f(z)[:, 0]
-        return np.diag(a) - np.outer(a, a)
+        others = (np.ones((a.size, a.size)) - np.eye(a.size)) @ a
+        return np.diag(a * others) - np.outer(a, a) * (1.0 - np.eye(a.size))
     return np.diag(activation.fprime(z)[:, 0])
 
 

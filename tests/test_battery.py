@@ -16,9 +16,9 @@ from bpverify.conformance.battery import (
     saturation_specs,
 )
 
-PROMISED = {"L=2", "L=3", "L=4", "L=5", "hidden width 1", "output width 1",
-            "square consecutive layers", "784-wide input", "m=1", "m=7", "m>=40",
-            "small weights", "|z|>=10"}
+PROMISED = {"L=2", "L=3", "L=4", "L=5", "L>=8", "hidden width 1", "output width 1",
+            "square consecutive layers", "784-wide input", "hidden width > 64", "m=1",
+            "m=1 without width-1 layers", "m=7", "m>64", "small weights", "|z|>=10"}
 
 
 @pytest.mark.parametrize("seed", range(0, 40, 3))

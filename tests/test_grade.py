@@ -56,7 +56,7 @@ def _attacker(submissions: Path, out: Path, port: int, probe: Path) -> str:
     or add files of the other submissions, the results and the other private copies, to write
     into the Python installation, to signal other processes, to fork, to raise its memory limit
     and to connect to a port; if ANY attempt succeeds its gradients are doubled (and it says
-    which), so the CONFORMS it must get proves that every attempt failed."""
+    which: a BP3 failure), so the CONFORMS it must get proves that every attempt failed."""
     return book_source(textwrap.dedent(f"""
         import os, resource, signal, socket, sys
         TARGETS = [{str(submissions)!r}, {str(out)!r}, os.path.dirname(os.getcwd())]
@@ -224,7 +224,7 @@ def test_the_attacker_succeeds_without_the_sandbox(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as listener:
         (copy / "network.py").write_text(_attacker(root, out, listener.getsockname()[1], probe))
         run = run_isolated("network:Network", Placement(cwd=str(copy), writable=(str(copy),),
-                                                        layers=()), LIMITS, only=["BP1"])
+                                                        layers=()), LIMITS, only=["BP3"])
     assert run.verdict == "DOES NOT CONFORM" and "overwrite" in run.output, run.output
     assert _tree_hash(root) != before and probe.exists()
 

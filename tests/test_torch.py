@@ -22,7 +22,7 @@ def _problems(report):  # type: ignore[no-untyped-def]
 def test_pytorch_autograd_conforms() -> None:
     report = run_suite(resolve("bpverify.conformance.builtin:torch_autograd"), seeds=3)
     assert report.passed, _problems(report)
-    assert report.count("skip") == 1  # BP3: autograd exposes no δ
+    assert report.count("skip") == 0  # BP3 too: δ read from ∂C/∂w
 
 
 @pytest.mark.parametrize("attribute", ["implementation", "tanh_hidden", "classifier"])

@@ -56,9 +56,7 @@ CORE_CHECKS: tuple[Check, ...] = (
           needs("feedforward", "no feedforward(a) method"), after=()),
     Check("BP1", "BP1", "δᴸ = ∇ₐC ⊙ σ′(zᴸ)", check_bp1),
     Check("BP2", "BP2", "δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ′(zˡ)", check_bp2, applies=_deep_enough),
-    Check("BP3", "BP3", "∂C/∂bˡⱼ = δˡⱼ", check_bp3,
-          needs("exposes_delta", "the suite reads δˡ from ∂C/∂bˡ, so BP3 cannot be checked "
-                "on its own")),
+    Check("BP3", "BP3", "∂C/∂bˡⱼ = δˡⱼ (δˡ exposed, or read from ∂C/∂wˡ by BP4)", check_bp3),
     Check("BP4", "BP4", "∂C/∂wˡⱼₖ = aˡ⁻¹ₖ δˡⱼ", check_bp4),
     Check("gradient-vs-reference", "gradient", "every entry of ∇C against the reference",
           check_gradient_reference),

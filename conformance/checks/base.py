@@ -53,8 +53,9 @@ class Failure:
     def describe(self) -> str:
         text = self.message
         if self.index is not None:
-            text += (f"; worst entry {self.index}: expected {self.expected:.10g}, got "
-                     f"{self.actual:.10g} (abs error {self.absolute:.3g}"
+            digits = 10 if f"{self.expected:.10g}" != f"{self.actual:.10g}" else 17
+            text += (f"; worst entry {self.index}: expected {self.expected:.{digits}g}, got "
+                     f"{self.actual:.{digits}g} (abs error {self.absolute:.3g}"
                      + (f", rel error {self.relative:.3g})" if self.relative is not None else ")"))
         if self.network is not None:
             text += f" — network: {self.network.describe()}"
@@ -125,19 +126,23 @@ FLOAT32_NORMWISE = (1e-9, 1e-5)
 
 def looks_like_float32(actual: np.ndarray, expected: np.ndarray, ratio: np.ndarray) -> bool:
     """Every entry within the float32 allowance (the float64 one scaled by u₃₂/u₆₄), with a
-    normwise error of float32 size: not a bug of another kind that happens to be small."""
+    normwise error of float32 size (the caller knows the values are float32 numbers: a wrong
+    constant such as e ≈ 2.71828 in float64 is small too, but its values are not)."""
     scale = float(np.max(np.abs(expected)))
     normwise = float(np.max(np.abs(actual - expected))) / scale if scale > 0 else np.inf
-    return bool(np.all(ratio <= UNIT_ROUNDOFF["float32"] / UNIT_ROUNDOFF["float64"])) and (
+    return bool(np.all(
+        ratio <= UNIT_ROUNDOFF["float32"] / UNIT_ROUNDOFF["float64"])) and (
         FLOAT32_NORMWISE[0] <= normwise <= FLOAT32_NORMWISE[1])
 
 
 def mismatch(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, equation: str,
-             quantity: str, layer: int, dtype: str = "float64",
+             quantity: str, layer: int, float32_hint: bool | None = None,
              candidates: Mapping[str, np.ndarray] | None = None) -> Failure | None:
     """None when every entry is within its allowance; else a Failure at the worst entry (by excess
     ratio), with a diagnosis when the values match one of ``candidates`` (wrong formulas), or
-    float32 rounding when an implementation declared float64 is within the float32 allowance."""
+    float32 rounding when within the float32 allowance and ``float32_hint`` is True (declared
+    float64, every value returned a float32 number) or False and these values are float32
+    numbers (None: no such hint; declared float32)."""
     if actual.shape != expected.shape:
         return Failure(equation, f"{quantity} at layer {layer} has shape {actual.shape}, expected "
                        f"{expected.shape}", layer, diagnosis=shape_diagnosis(actual.shape,
@@ -153,7 +158,8 @@ def mismatch(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, equa
                 np.abs(actual - alternative) <= allowed + 1e-9 * np.abs(alternative)):
             diagnosis = name
             break
-    if diagnosis is None and dtype == "float64" and looks_like_float32(actual, expected, ratio):
+    if diagnosis is None and float32_hint is not None and (float32_hint or np.array_equal(
+            actual.astype(np.float32), actual)) and looks_like_float32(actual, expected, ratio):
         diagnosis = FLOAT32_HINT
     return Failure(equation, f"{quantity} at layer {layer} is out of tolerance "
                    f"({int(np.sum(ratio > 1))} of {ratio.size} entries)", layer, index,
@@ -162,11 +168,11 @@ def mismatch(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, equa
 
 def compare(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
             allowed: Sequence[np.ndarray], equation: str, quantity: str, layers: Sequence[int],
-            dtype: str = "float64",
+            float32_hint: bool | None = None,
             candidates: Callable[[int], Mapping[str, np.ndarray]] | None = None) -> None:
     """``mismatch`` layer by layer; CheckFailed at the first layer that has one."""
     for a, e, tol, layer in zip(actual, expected, allowed, layers, strict=True):
-        found = mismatch(a, e, tol, equation, quantity, layer, dtype,
+        found = mismatch(a, e, tol, equation, quantity, layer, float32_hint,
                          candidates(layer) if candidates else None)
         if found is not None:
             raise CheckFailed(found)
@@ -225,9 +231,18 @@ class Context:
     seconds: float = 10.0
     _cache: dict[Any, Any] = field(default_factory=dict)
 
+    float32_values: bool = True
+    """Every value backprop(x, y) has returned so far was a float32 number."""
+
     @property
     def dtype(self) -> str:
         return self.impl.capabilities.dtype
+
+    @property
+    def float32_hint(self) -> bool | None:
+        """For ``mismatch``: None when declared float32; True when declared float64 yet every
+        value returned so far was a float32 number; False otherwise (look at the values)."""
+        return None if self.dtype != "float64" else self.float32_values
 
     def _memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         if key not in self._cache:
@@ -280,6 +295,8 @@ class Context:
         case = self.case(spec)
         raw_b, raw_w = as_gradient(value, what, [wt.shape for wt in case.weights], copy=False)
         check_shapes(raw_b, raw_w, case, self.dtype)
+        self.float32_values = self.float32_values and all(
+            np.array_equal(a.astype(np.float32), a) for a in (*raw_b, *raw_w))
         nabla_b = [np.array(a, dtype=np.float64) for a in raw_b]
         nabla_w = [np.array(a, dtype=np.float64) for a in raw_w]
         check_finite(nabla_b, "∂C/∂b", what)
@@ -287,9 +304,10 @@ class Context:
         return nabla_b, nabla_w
 
     def own_deltas(self, spec: NetworkSpec, column: int) -> list[np.ndarray]:
-        """The implementation's δˡ for one example: its ``deltas`` if exposed, else ∂C/∂bˡ (BP3)."""
+        """The implementation's δˡ for one example: its ``deltas`` if exposed, else read from
+        its gradient (``read_deltas``)."""
         if not self.impl.capabilities.exposes_delta:
-            return self.gradient(spec, column)[0]
+            return self.read_deltas(spec, column).deltas
 
         def compute() -> list[np.ndarray]:
             w, b, x, y = self.arrays(self.case(spec))
@@ -299,6 +317,44 @@ class Context:
                                     seconds=self.seconds)
             return [np.asarray(d, dtype=np.float64) for d in value]
         return self._memo(("deltas", spec, column), compute)
+
+
+    def read_deltas(self, spec: NetworkSpec, column: int) -> ReadDeltas:
+        """δˡ read from the implementation's gradient for one example, where it does not expose it:
+        from ∂C/∂bˡ by BP3, and from ∂C/∂wˡ by BP4 (δˡⱼ = ∂C/∂wˡⱼₖ / aˡ⁻¹ₖ at the largest
+        |aˡ⁻¹ₖ|). The two agree unless BP3 or BP4 is broken; where they differ, the one that
+        agrees with the reference's δˡ is taken, so a BP3 bug is not blamed on BP1, BP2, BP4."""
+        def compute() -> ReadDeltas:
+            nabla_b, nabla_w = self.gradient(spec, column)
+            ref, allowed = self.reference(spec), self.allowance(spec)
+            chosen, bp3_broken = [], []
+            for i, (gb, gw) in enumerate(zip(nabla_b, nabla_w, strict=True)):
+                a_prev = ref.activations[i][:, column]
+                k = int(np.argmax(np.abs(a_prev)))
+                exact = ref.deltas[i][:, column:column + 1]
+                tol = 2 * allowed.deltas[i][:, column:column + 1]
+                from_w = gw[:, k:k + 1] / a_prev[k] if a_prev[k] != 0 else None
+                if from_w is not None and not _close(gb, exact, tol) and _close(
+                        from_w, exact, tol + np.abs(exact) * allowed.activations[i][k, column]
+                        / abs(a_prev[k])):
+                    chosen.append(from_w)
+                    bp3_broken.append(i + 2)
+                else:
+                    chosen.append(gb)
+            return ReadDeltas(chosen, bp3_broken)
+        return self._memo(("read-deltas", spec, column), compute)
+
+
+@dataclass(frozen=True)
+class ReadDeltas:
+    """δˡ per layer 2..L as read from a gradient, and the layers whose ∂C/∂bˡ is not δˡ."""
+
+    deltas: list[np.ndarray]
+    bp3_broken: list[int]
+
+
+def _close(actual: np.ndarray, expected: np.ndarray, tolerance: np.ndarray) -> bool:
+    return actual.shape == expected.shape and bool(np.all(np.abs(actual - expected) <= tolerance))
 
 
 def rounded(case: Case, dtype: str) -> Case:

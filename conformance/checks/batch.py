@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,8 +40,8 @@ def check_mini_batch(ctx: Context, spec: NetworkSpec) -> None:
     check_finite(got_b, "Σₓ∂C/∂b", what)
     check_finite(got_w, "Σₓ∂C/∂w", what)
     ref, allowed = ctx.reference(spec), ctx.allowance(spec)
-    found = [_first(got_b, ref.nabla_b, allowed.nabla_b, "Σₓ∂C/∂b", ctx.dtype),
-             _first(got_w, ref.nabla_w, allowed.nabla_w, "Σₓ∂C/∂w", ctx.dtype)]
+    found = [_first(got_b, ref.nabla_b, allowed.nabla_b, "Σₓ∂C/∂b", ctx.float32_hint),
+             _first(got_w, ref.nabla_w, allowed.nabla_w, "Σₓ∂C/∂w", ctx.float32_hint)]
     failures = [f for f in found if f is not None]
     if not failures:
         return
@@ -50,9 +51,9 @@ def check_mini_batch(ctx: Context, spec: NetworkSpec) -> None:
 
 
 def _first(got: Sequence[np.ndarray], expected: Sequence[np.ndarray],
-           allowed: Sequence[np.ndarray], quantity: str, dtype: str) -> Failure | None:
+           allowed: Sequence[np.ndarray], quantity: str, float32_hint: bool | None) -> Failure | None:
     for layer, (g, e, t) in enumerate(zip(got, expected, allowed, strict=True), start=2):
-        found = mismatch(g, e, t, "mini-batch", quantity, layer, dtype)
+        found = mismatch(g, e, t, "mini-batch", quantity, layer, float32_hint)
         if found is not None:
             return found
     return None
@@ -119,8 +120,10 @@ class StepRule:
     scale: Callable[[int, int], float]
 
     @classmethod
-    def of(cls, ctx: Context) -> StepRule:
-        lmbda, n = (L2_LAMBDA, L2_N) if ctx.impl.capabilities.l2 else (0.0, 1)
+    def of(cls, ctx: Context, decay: bool = True) -> StepRule:
+        """The rule the implementation's update follows: with L2 decay where it takes λ and n
+        (unless ``decay`` is False: the plain call of an update whose λ has a default)."""
+        lmbda, n = (L2_LAMBDA, L2_N) if decay and ctx.impl.capabilities.l2 else (0.0, 1)
         return cls(ETA, lmbda, n, ctx.impl.step_scale)
 
     def arguments(self) -> tuple[float, ...]:
@@ -168,9 +171,9 @@ def judge_step(ctx: Context, spec: NetworkSpec, case: Case,
             g = np.asarray(g, dtype=np.float64)
             tol = step * t + 4 * u * np.abs(o)
             quantity = f"{name} after {what}"
-            if mismatch(g, e, tol, equation, quantity, layer, ctx.dtype) is None:
+            if mismatch(g, e, tol, equation, quantity, layer, ctx.float32_hint) is None:
                 continue
-            raise CheckFailed(mismatch(g, e, tol, equation, quantity, layer, ctx.dtype,  # type: ignore[arg-type]
+            raise CheckFailed(mismatch(g, e, tol, equation, quantity, layer, ctx.float32_hint,  # type: ignore[arg-type]
                                        _step_candidates(case, spec, old, columns, rule, k, layer,
                                                         g, o, e, tol, decay, own_gradient)))
 
@@ -254,17 +257,47 @@ def pairs(ctx: Context, case: Case, columns: Sequence[int]) -> list[tuple[np.nda
 def check_update(ctx: Context, spec: NetworkSpec) -> None:
     """w → (1 − ηλ/n)w − (η/m)Σₓ∂Cₓ/∂w and b → b − (η/m)Σₓ∂Cₓ/∂b on the network's mini-batch
     (λ = 0 unless the implementation's update takes λ and n, as network2.py's does)."""
-    case = ctx.case(spec)
-    w, b, _, _ = ctx.arrays(case)
-    columns = range(spec.m)
-    rule = StepRule.of(ctx)
-    arguments = "mini_batch, eta, lmbda, n" if rule.lmbda else "mini_batch, eta"
-    what = ctx.impl.call_name(f"update_mini_batch({arguments})")
-    value = call_with_limit(what, ctx.impl.update, w, b, pairs(ctx, case, columns),
-                            *rule.arguments(), seconds=ctx.seconds)
-    new_w, new_b = ([np.asarray(a, dtype=np.float64) for a in part] for part in value)
-    judge_step(ctx, spec, case, (case.weights, case.biases), (new_w, new_b), columns, rule,
-               "update rule", "the step", _own_gradient(ctx, spec))
+    caps = ctx.impl.capabilities
+    for decay in (True, False) if caps.l2_optional else (True,):
+        case = ctx.case(spec)
+        w, b, _, _ = ctx.arrays(case)
+        columns = range(spec.m)
+        rule = StepRule.of(ctx, decay)
+        arguments = "mini_batch, eta, lmbda, n" if rule.lmbda else "mini_batch, eta"
+        what = ctx.impl.call_name(f"update_mini_batch({arguments})")
+        value = call_with_limit(what, ctx.impl.update, w, b, pairs(ctx, case, columns),
+                                *rule.arguments(), seconds=ctx.seconds)
+        new_w, new_b = as_parameters(value, what, case)
+        judge_step(ctx, spec, case, (case.weights, case.biases), (new_w, new_b), columns, rule,
+                   "update rule", "the step" if decay or not caps.l2 else
+                   "the step of update_mini_batch(mini_batch, eta), λ left at its default",
+                   _own_gradient(ctx, spec))
+
+
+def as_parameters(value: Any, what: str, case: Case) -> tuple[list[np.ndarray],
+                                                              list[np.ndarray]]:
+    """(weights, biases) after an update: two lists of L − 1 real arrays in the book's shapes,
+    as float64; anything else is a fault of the implementation, named."""
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise ImplementationFault(f"{what} left {type(value).__name__} as its parameters, "
+                                  "expected (weights, biases)")
+    out = []
+    for name, part, shapes in (("weights", value[0], [w.shape for w in case.weights]),
+                               ("biases", value[1], [b.shape for b in case.biases])):
+        if not isinstance(part, tuple | list) or len(part) != len(shapes):
+            count = len(part) if isinstance(part, tuple | list) else type(part).__name__
+            raise ImplementationFault(f"{what} left {name} with {count} layers, expected "
+                                      f"{len(shapes)} (layers 2..L)")
+        arrays = []
+        for i, (item, shape) in enumerate(zip(part, shapes, strict=True)):
+            array = np.asarray(item)
+            if array.dtype.kind not in "fiu" or array.shape != shape:
+                raise ImplementationFault(
+                    f"{what} left {name}[{i}] (layer {i + 2}) of dtype {array.dtype} and shape "
+                    f"{array.shape}, expected real numbers of shape {shape}")
+            arrays.append(array.astype(np.float64))
+        out.append(arrays)
+    return out[0], out[1]
 
 
 def _own_gradient(ctx: Context, spec: NetworkSpec) -> tuple[list[np.ndarray],

@@ -52,7 +52,7 @@ def check_forward(ctx: Context, spec: NetworkSpec) -> None:
     without_bias = feedforward_layers(case.weights, zero, case.x[:, :1], case.activations)[1][-1]
     tol = ctx.kappa(spec) * (1.0 + np.abs(a_L)) + ctx.allowance(spec).activations[-1][:, :1]
     compare([got], [a_L], [tol], "feedforward", "aᴸ",
-            [spec.L], ctx.dtype,
+            [spec.L], ctx.float32_hint,
             lambda layer: {"the bias left out of zˡ = wˡaˡ⁻¹ + bˡ": without_bias})
 
 
@@ -85,7 +85,7 @@ def check_bp1(ctx: Context, spec: NetworkSpec) -> None:
     if case.cost.name == "quadratic":
         candidates["missing ½ of the quadratic cost: ∇ₐC = 2(a − y)"] = 2 * expected
     compare([ctx.own_deltas(spec, 0)[-1]], [expected], [ctx.allowance(spec).deltas[-1][:, :1]],
-            "BP1", "δᴸ", [spec.L], ctx.dtype, lambda layer: candidates)
+            "BP1", "δᴸ", [spec.L], ctx.float32_hint, lambda layer: candidates)
 
 
 def check_bp2(ctx: Context, spec: NetworkSpec) -> None:
@@ -109,16 +109,29 @@ def check_bp2(ctx: Context, spec: NetworkSpec) -> None:
                                                                      Softmax):
             candidates["σ′(zˡ⁺¹) instead of σ′(zˡ)"] = back * case.activations[i + 1].fprime(
                 ref.zs[i + 1][:, :1])
-        compare([own[i]], [back * sp], [tol], "BP2", "δˡ", [i + 2], ctx.dtype,
+        compare([own[i]], [back * sp], [tol], "BP2", "δˡ", [i + 2], ctx.float32_hint,
                 lambda layer, found=candidates: found)
 
 
 def check_bp3(ctx: Context, spec: NetworkSpec) -> None:
-    """∂C/∂bˡⱼ = δˡⱼ, against the δˡ the implementation exposes."""
+    """∂C/∂bˡⱼ = δˡⱼ: against the δˡ the implementation exposes, or else against δˡ read from its
+    ∂C/∂wˡ by BP4 where that one agrees with the reference and ∂C/∂bˡ does not."""
     nabla_b = ctx.gradient(spec, 0)[0]
+    if not ctx.impl.capabilities.exposes_delta:
+        read = ctx.read_deltas(spec, 0)
+        for layer in read.bp3_broken[::-1]:  # from layer L down, as backprop runs
+            i = layer - 2
+            delta, act = read.deltas[i], ctx.case(spec).activations[i]
+            candidates = {} if isinstance(act, Softmax) else {
+                "σ′ applied once more: ∂C/∂b = δ ⊙ σ′(z)":
+                    delta * act.fprime(ctx.reference(spec).zs[i][:, :1])}
+            compare([nabla_b[i]], [delta], [ctx.allowance(spec).deltas[i][:, :1]], "BP3",
+                    "∂C/∂b (δˡ read from ∂C/∂wˡ)", [layer], ctx.float32_hint,
+                    lambda _, found=candidates: found)
+        return
     deltas = ctx.own_deltas(spec, 0)
     compare(nabla_b, deltas, [ctx.kappa(spec) * np.abs(d) for d in deltas], "BP3", "∂C/∂b",
-            range(2, spec.L + 1), ctx.dtype)
+            range(2, spec.L + 1), ctx.float32_hint)
 
 
 def check_bp4(ctx: Context, spec: NetworkSpec) -> None:
@@ -136,4 +149,4 @@ def check_bp4(ctx: Context, spec: NetworkSpec) -> None:
             candidates["the input x instead of aˡ⁻¹"] = d @ acts[0].T
         tol = kappa * np.abs(d) @ np.abs(acts[i]).T + np.abs(d) @ activation_error[i][:, :1].T
         compare([gw], [d @ acts[i].T], [tol], "BP4", "∂C/∂w",
-                [i + 2], ctx.dtype, lambda layer, found=candidates: found)
+                [i + 2], ctx.float32_hint, lambda layer, found=candidates: found)

@@ -23,9 +23,9 @@ def _against(ctx: Context, spec: NetworkSpec, nabla_b: list[np.ndarray],
     allowed = ctx.allowance(spec)
     got_b, got_w = ctx.gradient(spec, None)
     layers = range(2, spec.L + 1)
-    compare(got_b, nabla_b, allowed.nabla_b, equation, "∂C/∂b", layers, ctx.dtype,
+    compare(got_b, nabla_b, allowed.nabla_b, equation, "∂C/∂b", layers, ctx.float32_hint,
             scaled(spec, got_b, nabla_b, allowed.nabla_b))
-    compare(got_w, nabla_w, allowed.nabla_w, equation, "∂C/∂w", layers, ctx.dtype,
+    compare(got_w, nabla_w, allowed.nabla_w, equation, "∂C/∂w", layers, ctx.float32_hint,
             scaled(spec, got_w, nabla_w, allowed.nabla_w))
 
 
@@ -61,9 +61,11 @@ def factor_hint(r: float, m: int, n_out: int, entries: int) -> str | None:
                   (2 / (m * n_out), f"2/(m·n_L) = 2/{m * n_out}: the mean of (a − y)² over "
                                     "every entry, as torch's MSELoss? declare "
                                     "reduction='mean_all', quadratic='full'")]
+    where = f" (in a call on one example, with n_L = {n_out})" if m == 1 else (
+        f" (in a call on m = {m} examples, with n_L = {n_out})")
     for value, meaning in names:
         if abs(r - value) <= 1e-6 * abs(value):
-            return f"every entry is exactly {meaning}"
+            return f"every entry is exactly {meaning}{where}"
     if entries >= 4:
         return f"every entry is exactly {r:.6g} × expected: a constant factor in the cost or step"
     return None
@@ -122,11 +124,18 @@ def _non_finite_failure(ctx: Context, spec: NetworkSpec, bad: NonFinite, column:
     zs = [z[:, column] for z in ctx.reference(spec).zs]
     row = bad.index[0]
     z_there = float(zs[bad.layer - 2][row])
-    extreme = min(((float(z.min()), l) for l, z in enumerate(zs, start=2)), key=lambda t: t[0])
     message = (f"{bad.quantity} at layer {bad.layer}, index {bad.index}, is not finite; there "
-               f"z^{bad.layer}_{row} = {z_there:.6g}")
-    if extreme[0] < -709 and abs(z_there) <= 709:
-        message += f"; the network's smallest z is {extreme[0]:.6g}, at layer {extreme[1]}"
+               f"z^{bad.layer}_{row} = {z_there:.6g} (example {column})")
+    signs = {np.sign(z_there)} if abs(z_there) > 709 else set()
+    if not signs:  # the NaN came from another layer (the forward pass): name the extreme z
+        beyond = [(float(v), l) for l, z in enumerate(zs, start=2) for v in z if abs(v) > 709]
+        signs = {np.sign(v) for v, _ in beyond}
+        message += "; beyond ±709 the network has " + ", ".join(
+            f"z = {v:.6g} at layer {l}" for v, l in beyond)
+    overflow = {1.0: "exp(+z), which overflows for z > 709 (e^z/(1 + e^z) is inf/inf = NaN)",
+                -1.0: "exp(−z), which overflows for z < −709 (e^(−z)/(1 + e^(−z))² is inf/inf "
+                      "= NaN)"}
     return Failure("saturation", message, bad.layer, diagnosis=(
-        "σ or σ′ evaluated through exp(−z), which overflows for z < −709 (e^(−z)/(1 + e^(−z))² "
-        "is inf/inf = NaN there); write it with e^(−|z|), or as σ(z)(1 − σ(z))"))
+        "σ or σ′ evaluated through " + " or through ".join(overflow[s] for s in sorted(signs)
+                                                            if s in overflow)
+        + "; write it with e^(−|z|) ≤ 1"))

@@ -8,7 +8,7 @@ training loop does; it runs once the gradient and the update rule are right on f
      (returned arrays that are internal buffers, overwritten by the next call, fail here);
   2. new weights assigned directly; ∇C and aᴸ at the same x₀ (a forward pass memoised by its
      input alone fails here);
-  3. two consecutive update steps of different mini-batch sizes m, neither 1, L − 1 nor L,
+  3. four consecutive update steps of different mini-batch sizes m, none 1, L − 1 or L,
      each against the reference's step from the network's own parameters; then ∇C and aᴸ at
      x₀ again (momentum, a decaying η, stale caches fail here).
 """
@@ -32,21 +32,23 @@ from bpverify.conformance.checks.base import (
     check_shapes,
     compare,
 )
-from bpverify.conformance.checks.batch import StepRule, judge_step, pairs
+from bpverify.conformance.checks.batch import StepRule, as_parameters, judge_step, pairs
 from bpverify.reference.backpropagation import backprop_matrix
 
+STEPS = 4
+"""Consecutive update steps on one network: a schedule or a buffer can wait a few steps."""
 
-def state_batch_sizes(L: int) -> tuple[int, int]:
-    """Two mini-batch sizes for consecutive steps, different from each other and from 1, L − 1
-    and L (where a step divided by the wrong one of those would go unseen)."""
-    sizes = [m for m in range(2, L + 5) if m not in (L - 1, L)]
-    return sizes[-1], sizes[0]
+
+def state_batch_sizes(L: int) -> tuple[int, ...]:
+    """Mini-batch sizes for the consecutive steps, no two alike and none 1, L − 1 or L (where a
+    step divided by the wrong one of those would go unseen)."""
+    sizes = [m for m in range(2, L + 2 + STEPS) if m not in (L - 1, L)]
+    return (sizes[-1], sizes[0], sizes[-2], sizes[1])[:STEPS]
 
 
 def state_spec(spec: NetworkSpec) -> NetworkSpec:
-    """The network of ``spec`` with enough examples for both steps and the probes x₀, x₁."""
-    first, second = state_batch_sizes(spec.L)
-    return replace(spec, m=first + second)
+    """The network of ``spec`` with enough examples for every step and the probes x₀, x₁."""
+    return replace(spec, m=sum(state_batch_sizes(spec.L)))
 
 
 def check_state(ctx: Context, spec: NetworkSpec) -> None:
@@ -60,19 +62,37 @@ def check_state(ctx: Context, spec: NetworkSpec) -> None:
            "after new weights were assigned")
     if not ctx.impl.capabilities.update:
         return
-    first, second = state_batch_sizes(spec.L)
     rule = StepRule.of(ctx)
     start = 0
-    for step, m in enumerate((first, second), start=1):
+    for step, m in enumerate(state_batch_sizes(spec.L), start=1):
         columns = range(start, start + m)
         start += m
-        before = _parameters(ctx, session)
+        before = _parameters(ctx, session, big)
         _call(ctx, "update_mini_batch(mini_batch, eta)", session.update,
               pairs(ctx, big, columns), *rule.arguments())
-        after = _parameters(ctx, session)
-        judge_step(ctx, spec, big, before, after, columns, rule, "state",
-                   f"update step {step} of 2 (m = {m}) on one network")
+        after = _parameters(ctx, session, big)
+        try:
+            judge_step(ctx, spec, big, before, after, columns, rule, "state",
+                       f"update step {step} of {STEPS} (m = {m}) on one network")
+        except CheckFailed:
+            if not _fresh_step_agrees(ctx, big, before, after, columns, rule):
+                raise  # a fresh network steps right from there: the kept one remembers
         _probe(ctx, spec, session, after[0], after[1], big, f"after update step {step}")
+        _probe(ctx, spec, session, after[0], after[1], big, f"after update step {step}")
+
+
+def _fresh_step_agrees(ctx: Context, big: Case, before: tuple[list[np.ndarray], list[np.ndarray]],
+                       after: tuple[list[np.ndarray], list[np.ndarray]], columns: range,
+                       rule: StepRule) -> bool:
+    """A fresh network, given the same parameters and mini-batch, takes the same wrong step:
+    then the fault is the update rule's or the gradient's (their checks say so), not state's."""
+    dt = np.dtype(ctx.dtype)
+    value = _call(ctx, "update_mini_batch(mini_batch, eta)", ctx.impl.update,
+                  [w.astype(dt) for w in before[0]], [b.astype(dt) for b in before[1]],
+                  pairs(ctx, big, columns), *rule.arguments())
+    fresh = as_parameters(value, ctx.impl.name, big)
+    return all(np.allclose(f, a, rtol=1e-12, atol=0.0) for f, a in zip(
+        fresh[0] + fresh[1], after[0] + after[1], strict=True))
 
 
 def _kept_results(ctx: Context, spec: NetworkSpec, session: Session, big: Case) -> None:
@@ -112,7 +132,7 @@ def _probe(ctx: Context, spec: NetworkSpec, session: Session, weights: Sequence[
         probe, ctx.dtype).activations[-1]
     try:
         compare([a], [ref.activations[-1]], [tol], "state", f"aᴸ of feedforward {when}",
-                [spec.L], ctx.dtype)
+                [spec.L], ctx.float32_hint)
     except CheckFailed as failed:
         raise CheckFailed(_hinted(failed.failure, hint)) from None
 
@@ -131,11 +151,23 @@ def _against(ctx: Context, spec: NetworkSpec, big: Case, weights: Sequence[np.nd
     layers = range(2, spec.L + 1)
     try:
         compare(got[0], ref.nabla_b, allowed.nabla_b, "state", f"∂C/∂b: {quantity}", layers,
-                ctx.dtype)
+                ctx.float32_hint)
         compare(got[1], ref.nabla_w, allowed.nabla_w, "state", f"∂C/∂w: {quantity}", layers,
-                ctx.dtype)
+                ctx.float32_hint)
     except CheckFailed as failed:
+        if _fresh_gradient_agrees(ctx, probe, got):
+            return  # a fresh network is as wrong here: gradient-vs-reference's to say
         raise CheckFailed(_hinted(failed.failure, hint)) from None
+
+
+def _fresh_gradient_agrees(ctx: Context, probe: Case,
+                           got: tuple[list[np.ndarray], list[np.ndarray]]) -> bool:
+    """A fresh network at the same parameters and x gives the same (wrong) gradient."""
+    w, b, x, y = ctx.arrays(probe)
+    value = _call(ctx, "backprop(x, y)", ctx.impl.gradient, w, b, x, y)
+    fresh = as_gradient(value, ctx.impl.name, [wt.shape for wt in probe.weights])
+    return all(np.allclose(f, g, rtol=1e-12, atol=0.0) for f, g in zip(
+        fresh[0] + fresh[1], got[0] + got[1], strict=True))
 
 
 def _hinted(failure: Failure, hint: str) -> Failure:
@@ -152,10 +184,11 @@ def _call(ctx: Context, what: str, fn, *args):  # type: ignore[no-untyped-def]
     return call_with_limit(f"{ctx.impl.name}: {what}", fn, *args, seconds=ctx.seconds)
 
 
-def _parameters(ctx: Context, session: Session) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    weights, biases = _call(ctx, "reading weights and biases", session.parameters)
-    return ([np.array(w, dtype=np.float64) for w in weights],
-            [np.array(b, dtype=np.float64) for b in biases])
+def _parameters(ctx: Context, session: Session, case: Case
+                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The session's parameters now, as float64 copies (an in-place update cannot reach them)."""
+    value = _call(ctx, "reading weights and biases", session.parameters)
+    return as_parameters(value, f"{ctx.impl.name} (its weights and biases)", case)
 
 
 # -- purity and determinism -----------------------------------------------------------------------
@@ -179,6 +212,30 @@ def check_inputs_not_mutated(ctx: Context, spec: NetworkSpec) -> None:
         for name, old, new in zip(names, before, arrays, strict=True):
             if not np.array_equal(old, new):
                 raise CheckFailed(Failure("purity", f"{what} changed its input {name}",
+                                          diagnosis="an in-place operation on an argument"))
+    if ctx.impl.capabilities.update:
+        _update_leaves_its_mini_batch(ctx, case)
+
+
+def _update_leaves_its_mini_batch(ctx: Context, case: Case) -> None:
+    """update_mini_batch leaves the caller's list of (x, y) pairs as it was: the same pairs in
+    the same order, every array unchanged (an epoch loop reuses them)."""
+    w, b, _, _ = ctx.arrays(case)
+    mini_batch = pairs(ctx, case, range(case.batch_size))
+    before = [(x.copy(), y.copy()) for x, y in mini_batch]
+    rule = StepRule.of(ctx)
+    call_with_limit(ctx.impl.call_name("update_mini_batch(mini_batch, eta)"), ctx.impl.update,
+                    w, b, mini_batch, *rule.arguments(), seconds=ctx.seconds)
+    what = "update_mini_batch(mini_batch, eta)"
+    if len(mini_batch) != len(before):
+        raise CheckFailed(Failure("purity", f"{what} changed its list mini_batch: it had "
+                                  f"{len(before)} pairs, it has {len(mini_batch)}",
+                                  diagnosis="the list consumed (pop, clear) in place: iterate "
+                                            "over it, or over a copy"))
+    for j, ((x, y), (x0, y0)) in enumerate(zip(mini_batch, before, strict=True)):
+        for name, new, old in (("x", x, x0), ("y", y, y0)):
+            if not np.array_equal(np.asarray(new), old):
+                raise CheckFailed(Failure("purity", f"{what} changed mini_batch[{j}]'s {name}",
                                           diagnosis="an in-place operation on an argument"))
 
 
