@@ -75,10 +75,10 @@ def is_real_numpy(z: Array) -> bool:
 _EXP_OVERFLOW = {c: float(np.log(np.finfo(c).max)) for c in "fd"}
 """ln(max float): 709.78 in float64, 88.72 in float32. Beyond it e^|z| overflows."""
 
-_expit: Callable[[np.ndarray], np.ndarray] | None = None
+_expit: np.ufunc | None = None
 
 
-def _expit_function() -> Callable[[np.ndarray], np.ndarray]:
+def _expit_function() -> np.ufunc:
     """``scipy.special.expit``, imported on first use: ``import bpverify.reference`` stays light."""
     global _expit
     if _expit is None:

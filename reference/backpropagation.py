@@ -18,6 +18,7 @@ import numpy as np
 
 from bpverify.reference.activations import (
     BUILTIN_ACTIVATIONS,
+    Activation,
     LayerActivation,
     is_real_numpy,
     layer_activations,
@@ -122,7 +123,8 @@ def _backprop_lean(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], 
         return activations[i].fprime(zs[i]) if prime is None else prime
 
     output = activations[-1]
-    if cost.output_error and cost.output_error.get(output) is not None:  # BP1 simplified
+    if cost.output_error and isinstance(output, Activation) \
+            and cost.output_error.get(output) is not None:  # BP1 simplified
         delta = bp1_output_error(zs[-1], acts[-1], y, output, cost)  # δᴸ = aᴸ − y (cross-entropy, σ)
     else:  # BP1: δᴸ = ∇ₐC ⊙ σ′(zᴸ)
         delta = _times(cost.gradient(acts[-1], y), sigma_prime(-1))
