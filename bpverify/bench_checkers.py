@@ -163,28 +163,41 @@ def check_torch(cls: type, p: Problem, *, fast: bool) -> None:
 def check_jax(cls: type, p: Problem) -> None:
     """jax.test_util.check_grads, reverse mode, order 1, its default tolerances; raises on failure."""
     import jax
+
+    cost, gradient = numpy_cost_and_gradient(cls, p)
+    # float64 for the whole check: the thread-local ``jax.enable_x64`` context does not reach the
+    # thread XLA runs a callback on, which would then see float32 (restored afterwards)
+    before = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    try:
+        _check_grads_float64(cost, gradient, p)
+    finally:
+        jax.config.update("jax_enable_x64", before)
+
+
+def _check_grads_float64(cost: Callable[..., float], gradient: Callable[..., list],
+                         p: Problem) -> None:
+    import jax
     import jax.numpy as jnp
     from jax.test_util import check_grads
 
-    cost, gradient = numpy_cost_and_gradient(cls, p)
-    with jax.enable_x64(True):
-        scalar = jax.ShapeDtypeStruct((), jnp.float64)
+    scalar = jax.ShapeDtypeStruct((), jnp.float64)
 
-        @jax.custom_vjp
-        def f(*params: Any) -> Any:
-            return jax.pure_callback(lambda *a: np.float64(cost(*a)), scalar, *params)
+    @jax.custom_vjp
+    def f(*params: Any) -> Any:
+        return jax.pure_callback(lambda *a: np.float64(cost(*a)), scalar, *params)
 
-        def f_fwd(*params: Any) -> tuple[Any, Any]:
-            return f(*params), params
+    def f_fwd(*params: Any) -> tuple[Any, Any]:
+        return f(*params), params
 
-        def f_bwd(params: Any, g: Any) -> tuple[Any, ...]:
-            shapes = tuple(jax.ShapeDtypeStruct(q.shape, jnp.float64) for q in params)
-            grads = jax.pure_callback(lambda *a: tuple(gradient(*a)), shapes, *params)
-            return tuple(g * d for d in grads)
+    def f_bwd(params: Any, g: Any) -> tuple[Any, ...]:
+        shapes = tuple(jax.ShapeDtypeStruct(q.shape, jnp.float64) for q in params)
+        grads = jax.pure_callback(lambda *a: tuple(gradient(*a)), shapes, *params)
+        return tuple(g * d for d in grads)
 
-        f.defvjp(f_fwd, f_bwd)
-        check_grads(f, tuple(jnp.asarray(a) for a in (*p.weights, *p.biases)), order=1,
-                    modes=("rev",))
+    f.defvjp(f_fwd, f_bwd)
+    check_grads(f, tuple(jnp.asarray(a) for a in (*p.weights, *p.biases)), order=1,
+                modes=("rev",))
 
 
 def check_allclose(cls: type, p: Problem) -> None:
@@ -408,7 +421,8 @@ class Summary:
     false_failures: list[str] = field(default_factory=list)
     correct: int = 0
     named: int = 0
-    seconds: float = float("nan")
+    seconds: float = float("nan")  # median over every subject
+    correct_seconds: float = float("nan")  # median over the correct ones: a check run to the end
     installed: bool = True
 
 
@@ -431,10 +445,15 @@ def summarize(results: dict[str, Any]) -> list[Summary]:
                 s.missed.append(v["subject"])
             else:
                 s.not_visible.append(v["subject"])
-        times = [v["seconds"] for v in mine if v["seconds"] == v["seconds"]]
-        s.seconds = statistics.median(times) if times else float("nan")
+        s.seconds = _median([v["seconds"] for v in mine])
+        s.correct_seconds = _median([v["seconds"] for v in mine if v["correct"]])
         out.append(s)
     return out
+
+
+def _median(values: list[float]) -> float:
+    values = [v for v in values if v == v]  # not NaN
+    return statistics.median(values) if values else float("nan")
 
 
 def table(results: dict[str, Any]) -> str:
@@ -443,17 +462,19 @@ def table(results: dict[str, Any]) -> str:
     n_mutants = sum(not s["correct"] for s in subjects_)
     n_correct = len(subjects_) - n_mutants
     lines = ["| checker | mutants killed | missed | not visible to this checker | correct variants "
-             "falsely failed | median s per check | names the equation |",
-             "|---|---|---|---|---|---|---|"]
+             "falsely failed | median s per check | s, correct network | names the equation |",
+             "|---|---|---|---|---|---|---|---|"]
     for s in summarize(results):
         if not s.installed:
-            lines.append(f"| {s.checker} | not installed | | | | | |")
+            lines.append(f"| {s.checker} | not installed | | | | | | |")
             continue
         hidden = _kinds(results, s.not_visible)
-        lines.append(f"| {s.checker} | {s.killed}/{s.mutants} | {len(s.missed)} | "
+        missed = _kinds(results, s.missed)
+        lines.append(f"| {s.checker} | {s.killed}/{s.mutants} | {len(s.missed)}"
+                     f"{f' ({missed})' if missed else ''} | "
                      f"{len(s.not_visible)}{f' ({hidden})' if hidden else ''} | "
-                     f"{len(s.false_failures)}/{s.correct} | {s.seconds:.3g} | "
-                     f"{s.named}/{s.killed} |")
+                     f"{len(s.false_failures)}/{s.correct} | {s.seconds:.2g} | "
+                     f"{s.correct_seconds:.2g} | {s.named}/{s.killed} |")
     lines += ["", f"{n_mutants} mutants, {n_correct} correct variant(s); peers on "
               + " and ".join(str(s) for s in results["setup"]["peer_networks"])
               + f" (timed on the first); run {results['setup']['date']}, "
