@@ -90,19 +90,23 @@ _LEAN_ACTIVATIONS = frozenset(id(act) for act in BUILTIN_ACTIVATIONS.values())
 """The built-in σ, by identity (hashing an Activation hashes its functions: slower)."""
 
 
-def _times(fresh: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """fresh ⊙ factor, written into ``fresh`` (an array this call made) when that keeps its dtype."""
-    if factor.dtype == fresh.dtype:
-        fresh *= factor
-        return fresh
-    return fresh * factor
+def _product(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """p ⊙ q for two arrays this call made, written into the one that has the product's dtype
+    (p first): no third array, and one fewer new page of memory to fault in."""
+    if p.dtype == q.dtype or np.result_type(p, q) == p.dtype:
+        p *= q
+        return p
+    if np.result_type(p, q) == q.dtype:
+        q *= p
+        return q
+    return p * q
 
 
 def _backprop_lean(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], x: np.ndarray,
                    y: np.ndarray, activations: Sequence[LayerActivation], cost: Cost
                    ) -> BackpropResult:
-    """The same equations with fewer temporaries: zˡ and δˡ are built in place, and for the
-    sigmoid σ(zˡ) and σ′(zˡ) are taken together in the feedforward pass (one ufunc each)."""
+    """The same equations with fewer temporaries: zˡ is built in place, σ′(zˡ) becomes δˡ in
+    place, and for the sigmoid σ(zˡ) and σ′(zˡ) come together from the feedforward pass."""
     zs: list[np.ndarray] = []
     acts = [x]
     primes: list[np.ndarray | None] = []  # σ′(zˡ) where the feedforward pass had it at hand
@@ -117,20 +121,18 @@ def _backprop_lean(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], 
         else:
             acts.append(act.f(z))
             primes.append(None)
-
-    def sigma_prime(i: int) -> np.ndarray:
-        prime = primes[i]
-        return activations[i].fprime(zs[i]) if prime is None else prime
-
-    output = activations[-1]
+    output, prime = activations[-1], primes[-1]
     if cost.output_error and isinstance(output, Activation) \
             and cost.output_error.get(output) is not None:  # BP1 simplified
         delta = bp1_output_error(zs[-1], acts[-1], y, output, cost)  # δᴸ = aᴸ − y (cross-entropy, σ)
     else:  # BP1: δᴸ = ∇ₐC ⊙ σ′(zᴸ)
-        delta = _times(cost.gradient(acts[-1], y), sigma_prime(-1))
+        delta = _product(output.fprime(zs[-1]) if prime is None else prime,
+                         cost.gradient(acts[-1], y))
     deltas = [delta]
     for i in range(len(weights) - 2, -1, -1):  # BP2: δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ)
-        delta = _times(weights[i + 1].T @ delta, sigma_prime(i))
+        prime = primes[i]
+        delta = _product(activations[i].fprime(zs[i]) if prime is None else prime,
+                         weights[i + 1].T @ delta)
         deltas.append(delta)
     deltas.reverse()
     nabla_b = [bp3_bias_gradient(d) for d in deltas]
