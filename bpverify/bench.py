@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from bpverify.conformance.book_network import BookNetwork
 from bpverify.conformance.builtin import jitted_gradient
@@ -94,8 +95,6 @@ def minimal_backprop(weights: list[np.ndarray], biases: list[np.ndarray], X: np.
     """The floor: the matrix-based algorithm for sigmoid neurons and the quadratic cost in the
     reference's own arithmetic (σ = expit, σ′ = σ(z)σ(−z), the same products), with no
     validation, no generality and no result object. It gives the reference's numbers."""
-    from scipy.special import expit
-
     acts, zs = [X], []
     for w, b in zip(weights, biases, strict=True):
         zs.append(w @ acts[-1] + b)

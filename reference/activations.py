@@ -87,26 +87,22 @@ def _expit_function() -> np.ufunc:
     return _expit
 
 
-def _no_tails(z: np.ndarray) -> bool:
-    """Σ z² < (ln max)²: then every |z| < ln max (a NaN or an overflow answers False: look closer)."""
-    edge = _EXP_OVERFLOW[z.dtype.char]
-    return bool(np.vdot(z, z) < edge * edge)
-
-
-def _subnormal_tail(value: np.ndarray, z: np.ndarray, sign: float) -> None:
-    """Where sign·z < −ln max, e^(−sign·z) overflows and ``expit`` gives 0, but σ(sign·z) is still a
-    subnormal number, e^(sign·z) to rounding (1 + e^(sign·z) = 1): write that, as the general
-    formula gives it, so both paths agree on every finite z."""
-    band = sign * z < -_EXP_OVERFLOW[z.dtype.char]
-    if band.any():
-        value[band] = np.exp(sign * z[band])
+def _far_tails(z: np.ndarray) -> np.ndarray:
+    """Where |z| > ln(max float): e^|z| overflows, so ``expit`` gives σ = 0 (z < 0) where σ is
+    still a subnormal number, and σ′ = 0 where it is too. These are the only zeros it gives."""
+    return np.abs(z) > _EXP_OVERFLOW[z.dtype.char]
 
 
 def real_sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) for a real numpy array: ``expit``, 1/(1 + e^(−z)) in one ufunc, a few ulp in both tails."""
+    """σ(z) for a real numpy array: ``expit``, 1/(1 + e^(−z)) in one ufunc, a few ulp in both tails.
+
+    Where it gives 0, σ(z) = e^z to rounding (1 + e^z = 1): that is written instead, the
+    general formula's subnormal value, so both paths agree on every finite z.
+    """
     a = _expit_function()(z)
-    if not _no_tails(z):
-        _subnormal_tail(a, z, 1.0)
+    if np.count_nonzero(a) != a.size:  # a zero: z < −ln(max float) somewhere
+        low = _far_tails(z) & (z < 0)
+        a[low] = np.exp(z[low])
     return a
 
 
@@ -114,16 +110,20 @@ def real_sigmoid_and_prime(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """σ(z) and σ′(z) = σ(z)·σ(−z) for a real numpy array (two ``expit`` ufuncs and a product).
 
     Both factors keep full relative accuracy in both tails and the product has no
-    cancellation (the naive σ(1 − σ) gives σ′(40) = 0 instead of 4.25e-18).
+    cancellation (the naive σ(1 − σ) gives σ′(40) = 0 instead of 4.25e-18). Where |z| >
+    ln(max float), σ′ = e^(−|z|) and σ(z) = e^z (z < 0) to rounding, as the general formula
+    gives them (subnormal numbers), instead of ``expit``'s zeros.
     """
     expit = _expit_function()
     a = expit(z)
     s = np.negative(z)
     expit(s, out=s)
-    if not _no_tails(z):
-        _subnormal_tail(a, z, 1.0)
-        _subnormal_tail(s, z, -1.0)
     s *= a
+    if np.count_nonzero(s) != s.size:  # a zero: |z| > ln(max float) somewhere
+        far = _far_tails(z)
+        low = far & (z < 0)
+        a[low] = np.exp(z[low])
+        s[far] = np.exp(-np.abs(z[far]))
     return a, s
 
 
