@@ -487,22 +487,28 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     ax.legend()
     save(fig, "finite_differences.png")
 
-    def paired_bars(rows: list[dict[str, Any]], left: str, right: str, names: tuple[str, str],
-                    ylabel: str, name: str, line: float | None = None) -> None:
+    def bars(rows: list[dict[str, Any]], series: dict[str, str], ylabel: str, name: str,
+             line: float | None = None) -> None:
+        """One group of bars per row, one bar per series (key → label) that has values."""
+        series = {k: v for k, v in series.items() if all(r.get(k) is not None for r in rows)}
         fig, ax = plt.subplots(figsize=(6, 4))
         x = np.arange(len(rows))
-        ax.bar(x - 0.2, [r[left] for r in rows], 0.4, label=names[0])
-        ax.bar(x + 0.2, [r[right] for r in rows], 0.4, label=names[1])
+        width = 0.8 / len(series)
+        for i, (key, label) in enumerate(series.items()):
+            ax.bar(x + (i - (len(series) - 1) / 2) * width, [r[key] for r in rows], width,
+                   label=label)
         ax.set_xticks(x, [f"{r['sizes']}\nm={r['m']}" for r in rows], fontsize=6)
         if line is not None:
             ax.axhline(line, color="grey", ls=":")
         ax.set(ylabel=ylabel)
-        ax.legend()
+        ax.legend(fontsize=7)
         save(fig, name)
 
-    paired_bars(results["gradient_over_forward"], "measured", "predicted_by_flops",
-                ("measured", "flop count"), "gradient time / forward time",
-                "gradient_over_forward.png")
+    bars(results["gradient_over_forward"], {"measured": "measured", "predicted_by_flops":
+                                            "flop count"},
+         "gradient time / forward time", "gradient_over_forward.png")
+    bars(results["floor"], {"reference_over_minimal": "reference / minimal algorithm"},
+         "time ratio (target 1.2; 1.0 at the BLAS-bound shape)", "floor.png", line=1.2)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     lv = results["loop_vs_matrix"]
@@ -514,9 +520,11 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     ax.legend()
     save(fig, "loop_vs_matrix.png")
 
-    paired_bars(results["frameworks"], "reference_over_jax_f64", "reference_over_jax_f32",
-                ("vs jax f64", "vs jax f32"), "reference time / JAX time (< 1: reference faster)",
-                "frameworks.png", line=1.0)
+    bars(results["frameworks"], {"reference_over_jax_f64": "reference / jax f64",
+                                 "reference_over_torch_f64": "reference / torch f64",
+                                 "minimal_over_jax_f64": "minimal algorithm / jax f64",
+                                 "reference_over_jax_f32": "reference / jax f32"},
+         "time ratio (< 1: numpy faster; target ≤ 1 in f64)", "frameworks.png", line=1.0)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     st = results["step_sizes"]

@@ -25,6 +25,7 @@ after a call it had to abandon, so that the abandoned thread cannot slow later t
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import platform
@@ -79,9 +80,11 @@ def subjects() -> list[Subject]:
 
 
 def overridden_methods(cls: type) -> frozenset[str]:
-    """The methods a subject defines itself: for a mutant, where its bug is."""
+    """The methods a subject defines itself (plain functions, ``__init__`` included): for a
+    mutant, where its bug is."""
     return frozenset(name for name, value in vars(cls).items()
-                     if callable(value) and not name.startswith("__"))
+                     if inspect.isfunction(value) and (not name.startswith("__")
+                                                       or name == "__init__"))
 
 
 def recording(cls: type, methods: frozenset[str], calls: set[str]) -> type:
@@ -330,7 +333,7 @@ def check_subject(subject: Subject, checker: Checker, problems: Sequence[Problem
     rejected = message is not None
     visibility = "visible"
     if not subject.correct and not rejected:
-        if not calls & methods:
+        if methods and not calls & methods:
             visibility = f"never runs {', '.join(sorted(methods))}"
         elif checker.scope == "gradient" and not GRADIENT_SCOPE.search(subject.equation):
             visibility = f"{subject.equation} is not a property of the gradient"
@@ -356,6 +359,10 @@ def _check_until_abandoned(names: list[str], checker_names: list[str],
     _worker_setup()
     by_name = {s.name: s for s in subjects()}
     problems = [problem(s) for s in sizes]
+    warm = next(s for s in by_name.values() if s.correct)
+    for c in CHECKERS:  # imports and first compilations, untimed, on the smallest network
+        if c.name in checker_names:
+            check_subject(warm, c, [min(problems, key=lambda p: sum(p.sizes))], limits)
     out = []
     for name in names:
         verdicts = [check_subject(by_name[name], c, problems, limits) for c in CHECKERS

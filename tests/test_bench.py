@@ -31,8 +31,8 @@ def test_tiny_bench_writes_every_measurement_and_plot(tmp_path: Path,
             "reference_over_torch_f64"} <= set(data["frameworks"][0])
     assert [r["target"] for r in data["floor"]] == [t for _, _, t in bench.TINY.floor_shapes]
     assert set(data["step_sizes"]["relative_error"]) == {"forward", "central", "richardson", "complex"}
-    for name in ("finite_differences", "gradient_over_forward", "loop_vs_matrix", "frameworks",
-                 "step_sizes"):
+    for name in ("finite_differences", "gradient_over_forward", "loop_vs_matrix", "floor",
+                 "frameworks", "step_sizes"):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     out = capsys.readouterr().out
     assert "1. finite differences" in out and "4. reference backprop_matrix / the minimal" in out
@@ -137,3 +137,23 @@ def test_the_checker_benchmark_writes_its_tables(tmp_path: Path,
     assert "| bpverify check | 1/1 | 0 |" in text and "| 0/1 |" in text
     assert f"| {wrong.name} | BP2 | ✓ killed (named) | ✓ killed |" in text
     assert "mutants killed" in capsys.readouterr().out
+
+
+def test_where_a_bug_lives_is_read_from_the_class() -> None:
+    """Plain methods the class defines itself, __init__ included (an initialisation bug runs in
+    every checker); the visibility verdict only ever names those."""
+    class InitBug(BookNetwork):
+        def __init__(self, sizes):  # type: ignore[no-untyped-def]
+            super().__init__(sizes)
+
+        def feedforward(self, a):  # type: ignore[no-untyped-def]
+            return super().feedforward(a)
+
+        @staticmethod
+        def helper() -> int:
+            return 1
+    assert checkers.overridden_methods(InitBug) == {"__init__", "feedforward"}
+    calls: set[str] = set()
+    recorded = checkers.recording(InitBug, checkers.overridden_methods(InitBug), calls)
+    recorded([2, 3, 1]).feedforward(np.ones((2, 1)))
+    assert calls == {"__init__", "feedforward"}
