@@ -19,8 +19,8 @@ cases have); a mutant counts as killed when any network fails it. A mutant a che
 is *not visible* to it when the checker never ran the code the bug is in (update_mini_batch
 for a gradient checker), or when the bug is a property the checker does not test (a gradient
 checker checks BP1–BP4 and the forward, not purity or determinism); otherwise it is *missed*.
-A hang cannot be stopped from Python: each subject runs in a worker process that is replaced
-after a call it had to abandon, so that the abandoned thread cannot slow later timings.
+A hang cannot be stopped from Python: the checks run in a worker process that is replaced
+after any check that left an abandoned call running, so that it cannot slow later timings.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import os
 import platform
 import re
 import statistics
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -352,23 +353,27 @@ def _worker_setup() -> None:
         pass
 
 
-def _check_until_abandoned(names: list[str], checker_names: list[str],
-                           sizes: tuple[tuple[int, ...], ...], limits: Limits
-                           ) -> list[dict[str, Any]]:
-    """In a worker: check subjects in order, and stop after one that left a call running."""
+def _abandoned_calls() -> bool:
+    """Whether a call into an implementation was abandoned in this process (by ``run_suite`` or
+    by a peer's limit) and still runs: it would slow every later timing."""
+    return any(t.name.startswith("bpverify:") and t.is_alive() for t in threading.enumerate())
+
+
+def _check_until_abandoned(tasks: list[tuple[str, str]], sizes: tuple[tuple[int, ...], ...],
+                           limits: Limits) -> list[dict[str, Any]]:
+    """In a worker: (subject, checker) tasks in order, stopping after one that left a call
+    running; every checker is warmed up first (imports, JAX's compilation per shape), untimed."""
     _worker_setup()
     by_name = {s.name: s for s in subjects()}
+    checkers = {c.name: c for c in CHECKERS}
     problems = [problem(s) for s in sizes]
     warm = next(s for s in by_name.values() if s.correct)
-    for c in CHECKERS:  # imports and first compilations (JAX: per shape), untimed
-        if c.name in checker_names:
-            check_subject(warm, c, problems, limits)
+    for name in dict.fromkeys(c for _, c in tasks):
+        check_subject(warm, checkers[name], problems, limits)
     out = []
-    for name in names:
-        verdicts = [check_subject(by_name[name], c, problems, limits) for c in CHECKERS
-                    if c.name in checker_names]
-        out += [asdict(v) for v in verdicts]
-        if any(v.abandoned for v in verdicts):
+    for subject, checker in tasks:
+        out.append(asdict(check_subject(by_name[subject], checkers[checker], problems, limits)))
+        if _abandoned_calls():
             break
     return out
 
@@ -387,17 +392,16 @@ def run(config: Config = Config()) -> dict[str, Any]:
     checkers = [c for c in CHECKERS if config.checkers is None or c.name in config.checkers]
     available = [c.name for c in checkers if installed(c.module)]
     missing = {c.name: f"{c.module} not installed" for c in checkers if c.name not in available}
-    pending = [s.name for s in chosen]
+    pending = [(s.name, c) for s in chosen for c in available]
     verdicts: list[dict[str, Any]] = []
     start = time.perf_counter()
     context = get_context("spawn")  # no fork of a process with JAX's threads
-    while pending and available:
+    while pending:
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            done = pool.submit(_check_until_abandoned, pending, available, config.sizes,
+            done = pool.submit(_check_until_abandoned, pending, config.sizes,
                                config.limits).result()
         verdicts += done
-        finished = {v["subject"] for v in done}
-        pending = [n for n in pending if n not in finished]
+        pending = pending[len(done):]
     return {"setup": {"date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
                       "numpy": np.__version__, "versions": _versions(),
                       "peer_networks": [list(s) for s in config.sizes],

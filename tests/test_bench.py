@@ -118,6 +118,7 @@ def test_a_call_past_the_limit_is_a_rejection_and_marks_the_worker() -> None:
     verdict = checkers.check_subject(subject, _peer("np.allclose vs central differences"), SMALL,
                                      checkers.Limits(peer_seconds=0.2))
     assert verdict.rejected and verdict.abandoned and "did not return" in verdict.detail
+    assert checkers._abandoned_calls()  # the worker would now be replaced
 
 
 def test_the_checker_benchmark_writes_its_tables(tmp_path: Path,
