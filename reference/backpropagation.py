@@ -121,17 +121,17 @@ def _backprop_lean(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], 
         else:
             acts.append(act.f(z))
             primes.append(None)
-    output, prime = activations[-1], primes[-1]
+    output, known = activations[-1], primes[-1]
     if cost.output_error and isinstance(output, Activation) \
             and cost.output_error.get(output) is not None:  # BP1 simplified
         delta = bp1_output_error(zs[-1], acts[-1], y, output, cost)  # δᴸ = aᴸ − y (cross-entropy, σ)
     else:  # BP1: δᴸ = ∇ₐC ⊙ σ′(zᴸ)
-        delta = _product(output.fprime(zs[-1]) if prime is None else prime,
+        delta = _product(output.fprime(zs[-1]) if known is None else known,
                          cost.gradient(acts[-1], y))
     deltas = [delta]
     for i in range(len(weights) - 2, -1, -1):  # BP2: δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ)
-        prime = primes[i]
-        delta = _product(activations[i].fprime(zs[i]) if prime is None else prime,
+        known = primes[i]
+        delta = _product(activations[i].fprime(zs[i]) if known is None else known,
                          weights[i + 1].T @ delta)
         deltas.append(delta)
     deltas.reverse()
