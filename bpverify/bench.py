@@ -6,6 +6,12 @@ one core (sched_setaffinity) and BLAS capped at one thread (threadpoolctl): XLA 
 thread flags on this JAX version and would otherwise use both cores, and on a 2-core shared
 machine two-thread BLAS collapses whenever anything else runs. One core each is the fair
 comparison and what "flops per core" means.
+
+The reference is timed through its public ``backprop_matrix`` (validation included) against
+targets, each printed with ✓ or ✗: at most 1.2× the minimal algorithm (``minimal_backprop``,
+the floor: the same arithmetic with no validation and no generality; 1.0× where BLAS
+dominates), at most 1.0× ``jax.jit(jax.grad)`` and PyTorch autograd in float64, at least 80% of
+the float64 matmul peak, and ``bpverify check`` of a book-style class within its budgets.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from bpverify.conformance.book_network import BookNetwork
 from bpverify.conformance.builtin import jitted_gradient
 from bpverify.conformance.cases import random_case
 from bpverify.reference.activations import layer_activations, sigmoid
-from bpverify.reference.backpropagation import _backprop
+from bpverify.reference.backpropagation import _backprop, backprop_matrix
 from bpverify.reference.costs import quadratic
 from bpverify.reference.equations import feedforward_layers
 from bpverify.reference.numerical import cost_of_parameters, flatten, numerical_gradient
@@ -35,27 +42,72 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                                    "intra_op_parallelism_threads=1")
 
 
+Shape = tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class Config:
     repeats: int
     target_seconds: float  # per timing sample
     fd_hidden: tuple[int, ...]
     loop_batches: tuple[int, ...]
-    framework_shapes: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
-    ratio_shapes: tuple[tuple[tuple[int, ...], int], ...]
+    framework_shapes: tuple[tuple[Shape, tuple[int, ...]], ...]
+    ratio_shapes: tuple[tuple[Shape, int], ...]  # the last is the flops shape
     peak_size: int
+    floor_shapes: tuple[tuple[Shape, int, float], ...] = ()  # (sizes, m, target)
+    check_repeats: int = 1  # timings of ``bpverify check`` (0: not timed)
 
+
+FLOOR_SHAPES: tuple[tuple[Shape, int, float], ...] = (
+    ((784, 30, 10), 1, 1.2), ((784, 30, 10), 10, 1.2), ((784, 30, 10), 100, 1.2),
+    ((784, 100, 10), 64, 1.2), ((784, 512, 512, 10), 256, 1.0))
+"""The issue's shapes with the targets against the floor: 1.0× where BLAS dominates."""
 
 QUICK = Config(5, 0.02, (2, 5, 10, 30), (1, 10, 100),
                (((784, 30, 10), (1, 10, 100)), ((784, 512, 512, 10), (10,))),
                (((784, 30, 10), 10), ((784, 30, 10), 100), ((784, 100, 10), 100),
-                ((784, 512, 512, 10), 64)), 1024)
+                ((784, 512, 512, 10), 256)), 1024, FLOOR_SHAPES, 1)
 FULL = Config(15, 0.05, (2, 5, 10, 20, 30, 60), (1, 10, 100, 1000),
               (((784, 30, 10), (1, 10, 100, 1000)), ((784, 512, 512, 10), (10, 256))),
               (((784, 30, 10), 10), ((784, 30, 10), 100), ((784, 30, 10), 1000),
                ((784, 100, 10), 100), ((784, 512, 512, 10), 10), ((784, 512, 512, 10), 256)),
-              2048)
-TINY = Config(2, 0.002, (2, 3), (1, 4), (((20, 8, 3), (1, 4)),), (((20, 8, 3), 4),), 128)
+              2048, FLOOR_SHAPES, 3)
+TINY = Config(2, 0.002, (2, 3), (1, 4), (((20, 8, 3), (1, 4)),), (((20, 8, 3), 4),), 128,
+              (((20, 8, 3), 1, 1.2), ((20, 8, 3), 4, 1.0)), 0)
+
+TARGETS = {"reference / jax f64": 1.0, "reference / torch f64": 1.0, "fraction of peak": 0.8,
+           "check (default)": 10.0, "check (--thorough)": 60.0}
+"""The issue's targets: ratios at most, the fraction of peak at least, check budgets in s."""
+
+
+def verdict(value: float, target: float, *, at_least: bool = False, digits: int = 2) -> str:
+    """✓ or ✗, judged on the value as printed (``digits`` decimals), as the reader sees it."""
+    shown = round(value, digits)
+    return "✓" if (shown >= target if at_least else shown <= target) else "✗"
+
+
+def at_most(target: float) -> str:
+    return f"≤ {target:.1f}"
+
+
+def minimal_backprop(weights: list[np.ndarray], biases: list[np.ndarray], X: np.ndarray,
+                     Y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The floor: the matrix-based algorithm for sigmoid neurons and the quadratic cost in the
+    reference's own arithmetic (σ = expit, σ′ = σ(z)σ(−z), the same products), with no
+    validation, no generality and no result object. It gives the reference's numbers."""
+    acts, zs = [X], []
+    for w, b in zip(weights, biases, strict=True):
+        zs.append(w @ acts[-1] + b)
+        acts.append(expit(zs[-1]))
+    delta = (acts[-1] - Y) * (acts[-1] * expit(-zs[-1]))
+    nabla_b, nabla_w = [delta] * len(weights), [delta] * len(weights)
+    for i in range(len(weights) - 1, -1, -1):
+        if i < len(weights) - 1:
+            delta = (weights[i + 1].T @ delta) * (acts[i + 1] * expit(-zs[i]))
+        nabla_b[i] = delta if delta.shape[1] == 1 else delta.sum(axis=1, keepdims=True)
+        nabla_w[i] = (np.einsum("i,j->ij", delta[:, 0], acts[i][:, 0]) if delta.shape[1] == 1
+                      else delta @ acts[i].T)
+    return nabla_b, nabla_w
 
 
 def _per_call(fn: Callable[[], Any], target: float) -> float:
@@ -172,8 +224,24 @@ def measure_loop_vs_matrix(config: Config) -> list[dict[str, Any]]:
     return out
 
 
+def measure_floor(config: Config) -> list[dict[str, Any]]:
+    """The reference's public backprop_matrix against the minimal algorithm, same arithmetic."""
+    out = []
+    for sizes, m, target in config.floor_shapes:
+        case = _network(sizes, m)
+        w, b = list(case.weights), list(case.biases)
+        timings = side_by_side({"reference": lambda: backprop_matrix(w, b, case.x, case.y),
+                                "minimal": lambda: minimal_backprop(w, b, case.x, case.y)}, config)
+        value = ratio(timings, "reference", "minimal")
+        out.append({"sizes": list(sizes), "m": m, "reference_s": timings["reference"]["median"],
+                    "minimal_s": timings["minimal"]["median"], "reference_over_minimal": value,
+                    "target": target, "met": verdict(value, target) == "✓"})
+    return out
+
+
 def measure_frameworks(config: Config) -> list[dict[str, Any]]:
-    """The reference against jax.jit(jax.grad) in float64 and float32 (and PyTorch if present)."""
+    """The reference (public backprop_matrix) and the floor against jax.jit(jax.grad) in float64
+    and float32, and against PyTorch autograd in float64 where torch is installed."""
     import jax
     import jax.numpy as jnp
 
@@ -181,10 +249,10 @@ def measure_frameworks(config: Config) -> list[dict[str, Any]]:
     for sizes, batches in config.framework_shapes:
         for m in batches:
             case = _network(sizes, m)
-            acts = layer_activations(sigmoid, case.sizes)
             w, b = list(case.weights), list(case.biases)
             fns: dict[str, Callable[[], Any]] = {
-                "reference f64": lambda: _backprop(w, b, case.x, case.y, acts, quadratic)}
+                "reference f64": lambda: backprop_matrix(w, b, case.x, case.y),
+                "minimal f64": lambda: minimal_backprop(w, b, case.x, case.y)}
             for dtype in ("float64", "float32"):
                 with jax.enable_x64(dtype == "float64"):
                     grad = jitted_gradient("sigmoid", "quadratic")
@@ -203,6 +271,9 @@ def measure_frameworks(config: Config) -> list[dict[str, Any]]:
                                    "seconds": {k: v["median"] for k, v in timings.items()}}
             row["reference_over_jax_f64"] = ratio(timings, "reference f64", "jax.jit(grad) f64")
             row["reference_over_jax_f32"] = ratio(timings, "reference f64", "jax.jit(grad) f32")
+            row["minimal_over_jax_f64"] = ratio(timings, "minimal f64", "jax.jit(grad) f64")
+            row["reference_over_torch_f64"] = (ratio(timings, "reference f64", "torch autograd f64")
+                                               if torch_fn is not None else None)
             out.append(row)
     return out
 
@@ -227,14 +298,14 @@ def _torch_gradient(case: Any) -> Callable[[], Any] | None:
 
 
 def measure_flops(config: Config) -> dict[str, Any]:
-    """GFLOP/s of the reference at the largest shape against a float64 matmul in the same run."""
+    """GFLOP/s of the reference (public backprop_matrix) at the largest shape against a float64
+    matmul in the same run."""
     sizes, m = config.ratio_shapes[-1]
     case = _network(sizes, m)
-    acts = layer_activations(sigmoid, case.sizes)
     w, b = list(case.weights), list(case.biases)
     n = config.peak_size
     A = np.random.default_rng(0).standard_normal((n, n))
-    timings = side_by_side({"gradient": lambda: _backprop(w, b, case.x, case.y, acts, quadratic),
+    timings = side_by_side({"gradient": lambda: backprop_matrix(w, b, case.x, case.y),
                             "matmul": lambda: A @ A}, config)
     forward = sum(p * q for p, q in zip(sizes[:-1], sizes[1:], strict=True))
     bp2 = sum(p * q for p, q in zip(sizes[1:-1], sizes[2:], strict=True))
@@ -242,7 +313,29 @@ def measure_flops(config: Config) -> dict[str, Any]:
     peak = 2.0 * n ** 3 / timings["matmul"]["median"] / 1e9
     reached = gradient_flops / timings["gradient"]["median"] / 1e9
     return {"sizes": list(sizes), "m": m, "gflops": reached, "matmul_peak_gflops": peak,
-            "fraction_of_peak": reached / peak}
+            "fraction_of_peak": reached / peak, "target": TARGETS["fraction of peak"]}
+
+
+def measure_check_time(config: Config) -> list[dict[str, Any]]:
+    """Seconds of ``bpverify check`` (default, and ``--thorough``: ten seeds) of the book's
+    network.py, the whole run_suite as the command runs it, against its budget."""
+    from bpverify.conformance.adapters import as_implementation
+    from bpverify.conformance.runner import run_suite
+
+    out = []
+    for label, seeds in (("default", 1), ("--thorough", 10)):
+        if config.check_repeats == 0:
+            continue
+        seconds = []
+        for _ in range(config.check_repeats):
+            start = time.perf_counter()
+            report = run_suite(as_implementation(BookNetwork), seeds=seeds)
+            seconds.append(time.perf_counter() - start)
+        budget = TARGETS[f"check ({label})"]
+        value = statistics.median(seconds)
+        out.append({"mode": label, "seconds": value, "budget": budget, "conforms": report.passed,
+                    "met": value <= budget})
+    return out
 
 
 def measure_step_sizes(config: Config) -> dict[str, Any]:
@@ -294,10 +387,17 @@ def _run(config: Config, threadpool_limits: Any) -> dict[str, Any]:
             "finite_differences": measure_finite_differences(config),
             "gradient_over_forward": measure_gradient_over_forward(config),
             "loop_vs_matrix": measure_loop_vs_matrix(config),
+            "floor": measure_floor(config),
             "frameworks": measure_frameworks(config),
             "flops": measure_flops(config),
             "step_sizes": measure_step_sizes(config),
+            "check_time": measure_check_time(config),
         }
+    try:
+        import torch
+        results["setup"]["torch"] = torch.__version__
+    except ImportError:
+        results["setup"]["torch"] = "not installed"
     import jax
     results["setup"]["jax"] = jax.__version__
     return results
@@ -306,8 +406,9 @@ def _run(config: Config, threadpool_limits: Any) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     s = results["setup"]
     lines = [f"bpverify bench  {s['date']}  python {s['python']}  numpy {s['numpy']}  "
-             f"jax {s.get('jax', '?')}  {s['cores']} cores, {s['threads']} thread",
-             "", "1. finite differences (eq. 46) vs backprop, [784, h, 10], one example",
+             f"jax {s.get('jax', '?')}  torch {s.get('torch', '?')}  {s['cores']} cores, "
+             f"{s['threads']} thread", "",
+             "1. finite differences (eq. 46) vs backprop, [784, h, 10], one example",
              f"{'h':>5} {'P':>8} {'passes':>8} {'FD s':>9} {'model s':>9} {'backprop s':>11} "
              f"{'FD/BP':>9}"]
     for r in results["finite_differences"]:
@@ -319,22 +420,45 @@ def table(results: dict[str, Any]) -> str:
     for r in results["gradient_over_forward"]:
         lines.append(f"{str(r['sizes']):<22} {r['m']:>5} {r['measured']:>9.2f} "
                      f"{r['predicted_by_flops']:>7.2f}")
-    lines += ["", "3. per-example loop / matrix mini-batch (the book: about 2×)",
+    lines += ["", "3. per-example loop / matrix mini-batch (the book: about 2×; no target)",
               f"{'m':>5} {'matrix s':>10} {'our loop':>9} {'book loop':>10}"]
     for r in results["loop_vs_matrix"]:
         lines.append(f"{r['m']:>5} {r['matrix_s']:>10.2e} {r['loop_over_matrix']:>8.1f}× "
                      f"{r['book_loop_over_matrix']:>9.1f}×")
-    lines += ["", "4. reference (f64) time / jax.jit(grad) time",
-              f"{'sizes':<22} {'m':>5} {'vs f64':>8} {'vs f32':>8}"]
+    lines += ["", "4. reference backprop_matrix / the minimal algorithm (same arithmetic, no "
+              "validation)", f"{'sizes':<22} {'m':>5} {'reference s':>12} {'ratio':>7} "
+              f"{'target':>7}"]
+    for r in results["floor"]:
+        lines.append(f"{str(r['sizes']):<22} {r['m']:>5} {r['reference_s']:>12.2e} "
+                     f"{r['reference_over_minimal']:>7.2f} {at_most(r['target']):>7} "
+                     f"{verdict(r['reference_over_minimal'], r['target'])}")
+    jax_target, torch_target = TARGETS["reference / jax f64"], TARGETS["reference / torch f64"]
+    lines += ["", "5. reference backprop_matrix (f64) / frameworks, one core",
+              f"{'sizes':<22} {'m':>5} {'/ jax f64':>10} {'/ torch f64':>12} {'/ jax f32':>10} "
+              f"{'floor / jax f64':>16}"]
     for r in results["frameworks"]:
-        lines.append(f"{str(r['sizes']):<22} {r['m']:>5} {r['reference_over_jax_f64']:>8.2f} "
-                     f"{r['reference_over_jax_f32']:>8.2f}")
+        jax_cell = (f"{r['reference_over_jax_f64']:.2f} "
+                    f"{verdict(r['reference_over_jax_f64'], jax_target)}")
+        torch_ratio = r.get("reference_over_torch_f64")
+        torch_cell = ("not installed" if torch_ratio is None
+                      else f"{torch_ratio:.2f} {verdict(torch_ratio, torch_target)}")
+        lines.append(f"{str(r['sizes']):<22} {r['m']:>5} {jax_cell:>10} {torch_cell:>12} "
+                     f"{r['reference_over_jax_f32']:>10.2f} {r['minimal_over_jax_f64']:>16.2f}")
+    lines.append(f"{'target':<22} {'':>5} {at_most(jax_target):>10} {at_most(torch_target):>12}")
     fl = results["flops"]
-    lines += ["", f"5. {fl['sizes']} m={fl['m']}: {fl['gflops']:.1f} GFLOP/s, matmul peak "
-              f"{fl['matmul_peak_gflops']:.1f} GFLOP/s: {100 * fl['fraction_of_peak']:.0f}% of peak"]
+    lines += ["", f"6. {fl['sizes']} m={fl['m']}: {fl['gflops']:.1f} GFLOP/s, matmul peak "
+              f"{fl['matmul_peak_gflops']:.1f} GFLOP/s: {100 * fl['fraction_of_peak']:.0f}% of "
+              f"peak (target ≥ {100 * fl['target']:.0f}%) "
+              f"{verdict(100 * fl['fraction_of_peak'], 100 * fl['target'], at_least=True, digits=0)}"]
     best = {k: min(v) for k, v in results["step_sizes"]["relative_error"].items()}
-    lines += ["", "6. best relative error over step sizes: " +
+    lines += ["", "7. best relative error over step sizes: " +
               ", ".join(f"{k} {v:.1e}" for k, v in best.items())]
+    if results["check_time"]:
+        lines += ["", "8. bpverify check of the book's network.py (run_suite, as the command runs it)"]
+        for r in results["check_time"]:
+            lines.append(f"   {r['mode']:<11} {r['seconds']:7.2f} s  budget {r['budget']:.0f} s "
+                         f"{'✓' if r['met'] else '✗'}"
+                         + ("" if r["conforms"] else "  (it did not conform!)"))
     return "\n".join(lines)
 
 
@@ -363,22 +487,28 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     ax.legend()
     save(fig, "finite_differences.png")
 
-    def paired_bars(rows: list[dict[str, Any]], left: str, right: str, names: tuple[str, str],
-                    ylabel: str, name: str, line: float | None = None) -> None:
+    def bars(rows: list[dict[str, Any]], series: dict[str, str], ylabel: str, name: str,
+             line: float | None = None) -> None:
+        """One group of bars per row, one bar per series (key → label) that has values."""
+        series = {k: v for k, v in series.items() if all(r.get(k) is not None for r in rows)}
         fig, ax = plt.subplots(figsize=(6, 4))
         x = np.arange(len(rows))
-        ax.bar(x - 0.2, [r[left] for r in rows], 0.4, label=names[0])
-        ax.bar(x + 0.2, [r[right] for r in rows], 0.4, label=names[1])
+        width = 0.8 / len(series)
+        for i, (key, label) in enumerate(series.items()):
+            ax.bar(x + (i - (len(series) - 1) / 2) * width, [r[key] for r in rows], width,
+                   label=label)
         ax.set_xticks(x, [f"{r['sizes']}\nm={r['m']}" for r in rows], fontsize=6)
         if line is not None:
             ax.axhline(line, color="grey", ls=":")
         ax.set(ylabel=ylabel)
-        ax.legend()
+        ax.legend(fontsize=7)
         save(fig, name)
 
-    paired_bars(results["gradient_over_forward"], "measured", "predicted_by_flops",
-                ("measured", "flop count"), "gradient time / forward time",
-                "gradient_over_forward.png")
+    bars(results["gradient_over_forward"], {"measured": "measured", "predicted_by_flops":
+                                            "flop count"},
+         "gradient time / forward time", "gradient_over_forward.png")
+    bars(results["floor"], {"reference_over_minimal": "reference / minimal algorithm"},
+         "time ratio (target 1.2; 1.0 at the BLAS-bound shape)", "floor.png", line=1.2)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     lv = results["loop_vs_matrix"]
@@ -390,9 +520,11 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     ax.legend()
     save(fig, "loop_vs_matrix.png")
 
-    paired_bars(results["frameworks"], "reference_over_jax_f64", "reference_over_jax_f32",
-                ("vs jax f64", "vs jax f32"), "reference time / JAX time (< 1: reference faster)",
-                "frameworks.png", line=1.0)
+    bars(results["frameworks"], {"reference_over_jax_f64": "reference / jax f64",
+                                 "reference_over_torch_f64": "reference / torch f64",
+                                 "minimal_over_jax_f64": "minimal algorithm / jax f64",
+                                 "reference_over_jax_f32": "reference / jax f32"},
+         "time ratio (< 1: numpy faster; target ≤ 1 in f64)", "frameworks.png", line=1.0)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     st = results["step_sizes"]

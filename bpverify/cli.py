@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks: in what sense backprop is fast")
     bench.add_argument("--quick", action="store_true", help="the quick run (under a minute)")
     bench.add_argument("--out", default="bench-out", help="directory for bench.json and plots")
+    bench.add_argument("--checkers", action="store_true",
+                       help="instead: the bug zoo through bpverify check and the peer gradient "
+                            "checkers (torch, JAX, np.allclose); writes checkers.json and "
+                            "checkers.md (several minutes)")
     return parser
 
 
@@ -100,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                            write=args.write_docs, bound=tuple(args.bound) if args.bound else None,
                            formula=args.formula)
     if args.command == "bench":
+        if args.checkers:
+            from bpverify.bench_checkers import main as checkers_main
+            return checkers_main(args.out)
         from bpverify.bench import main as bench_main
         return bench_main(args.quick, args.out)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects others first

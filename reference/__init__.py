@@ -3,7 +3,7 @@
 Conventions (the book's): ``weights[i]`` has shape (n_l, n_{l−1}) and ``biases[i]``
 (n_l, 1) for layer l = i + 2 (the input layer is layer 1); an example is a column
 (n, 1); a mini-batch is a matrix whose columns are examples; float64 by default.
-Runtime dependency: numpy only.
+Runtime dependencies: numpy, and scipy for the fast sigmoid (``scipy.special.expit``).
 """
 
 from bpverify.reference import activations, costs

@@ -3,7 +3,9 @@
 Each activation is written once, against the array namespace of its argument, so
 the same formula runs on numpy arrays (float or complex, for the complex-step
 oracle) and on JAX arrays (for the autodiff oracle). σ′ is written by hand: it is
-what the oracles check.
+what the oracles check. The sigmoid also has a fast form for real float32/float64
+numpy arrays (``scipy.special.expit``, one ufunc), which the reference's
+backpropagation uses; every other argument takes the general formula.
 
 >>> import numpy as np
 >>> float(sigmoid.fprime(np.array(40.0)))  # the naive σ(1 − σ) gives 0.0 here
@@ -64,18 +66,89 @@ def _exp_minus_abs(z: Array) -> tuple[Array, Array]:
     return xp.exp(-s * z), s > 0
 
 
-def _sigmoid(z: Array) -> Array:
-    """σ(z) = 1/(1 + e^(−z)), evaluated as 1/(1+t) or t/(1+t) with t = e^(−|z|) ≤ 1."""
+def is_real_numpy(z: Array) -> bool:
+    """Whether ``z`` takes the fast path: a numpy float32/float64 array of at least one dimension
+    (not a subclass, not complex, not a JAX array or tracer)."""
+    return type(z) is np.ndarray and z.ndim > 0 and z.dtype.char in "fd"
+
+
+_EXP_OVERFLOW = {c: float(np.log(np.finfo(c).max)) for c in "fd"}
+"""ln(max float): 709.78 in float64, 88.72 in float32. Beyond it e^|z| overflows."""
+
+_expit: np.ufunc | None = None
+
+
+def _expit_function() -> np.ufunc:
+    """``scipy.special.expit``, imported on first use: ``import bpverify.reference`` stays light."""
+    global _expit
+    if _expit is None:
+        from scipy.special import expit
+        _expit = expit
+    return _expit
+
+
+def _far_tails(z: np.ndarray) -> np.ndarray:
+    """Where |z| > ln(max float): e^|z| overflows, so ``expit`` gives σ = 0 (z < 0) where σ is
+    still a subnormal number, and σ′ = 0 where it is too. These are the only zeros it gives."""
+    return np.abs(z) > _EXP_OVERFLOW[z.dtype.char]
+
+
+def real_sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) for a real numpy array: ``expit``, 1/(1 + e^(−z)) in one ufunc, a few ulp in both tails.
+
+    Where it gives 0, σ(z) = e^z to rounding (1 + e^z = 1): that is written instead, the
+    general formula's subnormal value, so both paths agree on every finite z.
+    """
+    a = _expit_function()(z)
+    if np.count_nonzero(a) != a.size:  # a zero: z < −ln(max float) somewhere
+        low = _far_tails(z) & (z < 0)
+        a[low] = np.exp(z[low])
+    return a
+
+
+def real_sigmoid_and_prime(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """σ(z) and σ′(z) = σ(z)·σ(−z) for a real numpy array (two ``expit`` ufuncs and a product).
+
+    Both factors keep full relative accuracy in both tails and the product has no
+    cancellation (the naive σ(1 − σ) gives σ′(40) = 0 instead of 4.25e-18). Where |z| >
+    ln(max float), σ′ = e^(−|z|) and σ(z) = e^z (z < 0) to rounding, as the general formula
+    gives them (subnormal numbers), instead of ``expit``'s zeros.
+    """
+    expit = _expit_function()
+    a = expit(z)
+    s = np.negative(z)
+    expit(s, out=s)
+    s *= a
+    if np.count_nonzero(s) != s.size:  # a zero: |z| > ln(max float) somewhere
+        far = _far_tails(z)
+        low = far & (z < 0)
+        a[low] = np.exp(z[low])
+        s[far] = np.exp(-np.abs(z[far]))
+    return a, s
+
+
+def sigmoid_formula(z: Array) -> Array:
+    """σ(z) = 1/(1 + e^(−z)), evaluated as 1/(1+t) or t/(1+t) with t = e^(−|z|) ≤ 1 (any array)."""
     t, nonnegative = _exp_minus_abs(z)
     r = 1.0 / (1.0 + t)
     return namespace(z).where(nonnegative, r, t * r)
 
 
-def _sigmoid_prime(z: Array) -> Array:
+def sigmoid_prime_formula(z: Array) -> Array:
     """σ′(z) = σ(z)(1 − σ(z)) = t/(1+t)² with t = e^(−|z|): full relative accuracy in both tails."""
     t, _ = _exp_minus_abs(z)
     r = 1.0 / (1.0 + t)
     return t * r * r
+
+
+def _sigmoid(z: Array) -> Array:
+    """σ(z): ``real_sigmoid`` for real numpy arrays, ``sigmoid_formula`` for everything else."""
+    return real_sigmoid(z) if is_real_numpy(z) else sigmoid_formula(z)
+
+
+def _sigmoid_prime(z: Array) -> Array:
+    """σ′(z): from ``real_sigmoid_and_prime`` for real numpy arrays, else ``sigmoid_prime_formula``."""
+    return real_sigmoid_and_prime(z)[1] if is_real_numpy(z) else sigmoid_prime_formula(z)
 
 
 def _tanh(z: Array) -> Array:
@@ -253,6 +326,8 @@ def layer_activations(activation: LayerActivation | Sequence[LayerActivation],
                       sizes: Sequence[int]) -> tuple[LayerActivation, ...]:
     """One activation per layer l = 2, …, L from a single activation or a list of L − 1 of them."""
     n_layers = len(sizes) - 1
+    if type(activation) is Activation:  # the common case: nothing per layer to check
+        return (activation,) * n_layers
     if isinstance(activation, Softmax) and n_layers > 1:
         raise ValueError("activation is softmax for every layer; softmax belongs to the output "
                          "layer only: give one activation per layer, softmax last")

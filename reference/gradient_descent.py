@@ -12,14 +12,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bpverify.reference.activations import layer_activations, sigmoid
+from bpverify.reference.activations import LayerActivation, layer_activations, sigmoid
 from bpverify.reference.backpropagation import ActivationSpec, _backprop
 from bpverify.reference.costs import Cost, quadratic
 from bpverify.reference.validation import (
     check_columns,
+    check_example,
     check_network,
     check_positive,
-    check_same_columns,
 )
 
 Params = tuple[list[np.ndarray], list[np.ndarray]]
@@ -45,12 +45,16 @@ def sgd_step(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.
              Y: np.ndarray, eta: float, activation: ActivationSpec = sigmoid,
              cost: Cost = quadratic) -> Params:
     """One gradient-descent step on the mini-batch X, Y (columns are examples); returns new params."""
-    sizes = check_network(weights, biases)
-    check_columns(X, "X", sizes[0], single=False)
-    check_columns(Y, "Y", sizes[-1], single=False)
-    check_same_columns(X, Y, "X", "Y")
+    sizes, uniform = check_example(weights, biases, X, Y, single=False, names=("X", "Y"))
     eta = check_positive(eta, "eta")
-    grads = _backprop(weights, biases, X, Y, layer_activations(activation, sizes), cost)
+    return _step(weights, biases, X, Y, eta, layer_activations(activation, sizes), cost, uniform)
+
+
+def _step(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.ndarray,
+          Y: np.ndarray, eta: float, activations: Sequence[LayerActivation], cost: Cost,
+          uniform: bool | None = None) -> Params:
+    """The step on arguments already checked: w → w − (η/m)Σ∇w, b → b − (η/m)Σ∇b."""
+    grads = _backprop(weights, biases, X, Y, activations, cost, uniform)
     scale = eta / X.shape[1]
     new_w = [w - scale * nw for w, nw in zip(weights, grads.nabla_w, strict=True)]
     new_b = [b - scale * nb for b, nb in zip(biases, grads.nabla_b, strict=True)]
@@ -63,7 +67,8 @@ def update_mini_batch(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray
     """The book's ``update_mini_batch``: one step on a list of (x, y) tuples; returns new params."""
     sizes = check_network(weights, biases)
     X, Y = stack_mini_batch(mini_batch, sizes[0], sizes[-1])
-    return sgd_step(weights, biases, X, Y, eta, activation, cost)
+    eta = check_positive(eta, "eta")
+    return _step(weights, biases, X, Y, eta, layer_activations(activation, sizes), cost)
 
 
 def sgd(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
@@ -79,11 +84,14 @@ def sgd(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"{name} is {value!r}, expected a positive integer")
     X, Y = stack_mini_batch(training_data, sizes[0], sizes[-1])
+    eta = check_positive(eta, "eta")
+    per_layer = layer_activations(activation, sizes)
     rng = np.random.default_rng(seed)
     w, b = list(weights), list(biases)
     for _ in range(epochs):
         order = rng.permutation(X.shape[1])
         for start in range(0, X.shape[1], mini_batch_size):
             cols = order[start:start + mini_batch_size]
-            w, b = sgd_step(w, b, X[:, cols], Y[:, cols], eta, activation, cost)
+            check_network(w, b)  # shapes hold; a diverging step may have made w or b non-finite
+            w, b = _step(w, b, X[:, cols], Y[:, cols], eta, per_layer, cost)
     return w, b

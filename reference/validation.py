@@ -4,10 +4,15 @@ book: the input layer is layer 1, so ``weights[i]`` belongs to layer i + 2.
 
 A 1-D x is rejected rather than broadcast: in the book's code an x of shape (3,)
 against b of shape (4, 1) silently gives a (4, 4) z.
+
+Each check first tries a quick pass that can only say "all good" (plain float arrays of the
+right shapes, finite); anything else goes through the detailed checks, which raise the
+message. The quick pass changes the cost of a call, never its outcome.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,8 +28,16 @@ def _check_array(value: Any, name: str) -> np.ndarray:
     return value
 
 
+def _is_finite(value: np.ndarray) -> bool:
+    """Quick and exact "every entry is finite" when True: Σ vᵢ² is NaN or +∞ for any NaN or ±∞
+    entry (the terms are ≥ 0, so never ∞ − ∞); False may also mean that Σ vᵢ² overflowed
+    (entries beyond ~1e154), which the caller settles entry by entry. ``vdot`` is one BLAS call
+    and, unlike ``np.sum`` or ``@``, raises no overflow warning."""
+    return math.isfinite(np.vdot(value, value))
+
+
 def _check_finite(value: np.ndarray, name: str) -> None:
-    if np.isfinite(np.sum(value)):  # a NaN or ±inf entry makes the sum non-finite (fast path)
+    if _is_finite(value) or np.isfinite(np.sum(value)):  # a NaN or ±inf entry fails both
         return
     finite = np.isfinite(value)
     if not finite.all():
@@ -33,8 +46,36 @@ def _check_finite(value: np.ndarray, name: str) -> None:
                          "expected finite values")
 
 
+def _quick_network(weights: Sequence[Any], biases: Sequence[Any]
+                   ) -> tuple[tuple[int, ...], np.dtype | None] | None:
+    """(sizes, the one dtype of every array or None) when every weights[l] is a finite real
+    ndarray (n_l, n_{l−1}) and biases[l] one of (n_l, 1), layers not empty; None for anything
+    else, for ``check_network`` to explain."""
+    if type(weights) not in (list, tuple) or type(biases) not in (list, tuple) \
+            or not weights or len(weights) != len(biases) or type(weights[0]) is not np.ndarray \
+            or weights[0].ndim != 2 or weights[0].shape[1] == 0:
+        return None
+    dtype: np.dtype | None = weights[0].dtype
+    sizes = [weights[0].shape[1]]
+    for w, b in zip(weights, biases, strict=True):
+        if type(w) is not np.ndarray or type(b) is not np.ndarray:
+            return None
+        shape = w.shape
+        if len(shape) != 2 or shape[1] != sizes[-1] or shape[0] == 0 or b.shape != (shape[0], 1) \
+                or w.dtype.kind != "f" or b.dtype.kind != "f" or not _is_finite(w) \
+                or not _is_finite(b):
+            return None
+        if w.dtype != dtype or b.dtype != dtype:
+            dtype = None
+        sizes.append(shape[0])
+    return tuple(sizes), dtype
+
+
 def check_network(weights: Sequence[Any], biases: Sequence[Any]) -> tuple[int, ...]:
     """Validate weights[l] of shape (n_l, n_{l−1}) and biases[l] of shape (n_l, 1); return sizes."""
+    quick = _quick_network(weights, biases)
+    if quick is not None:
+        return quick[0]
     for name, seq in (("weights", weights), ("biases", biases)):
         if type(seq) not in (list, tuple) and (isinstance(seq, np.ndarray)
                                                or not isinstance(seq, Sequence)):
@@ -74,6 +115,10 @@ def check_network(weights: Sequence[Any], biases: Sequence[Any]) -> tuple[int, .
 
 def check_columns(value: Any, name: str, rows: int, *, single: bool) -> np.ndarray:
     """Validate a column (rows, 1) when ``single``, else a batch (rows, m) with m ≥ 1."""
+    if type(value) is np.ndarray and value.dtype.kind == "f" and value.ndim == 2 \
+            and value.shape[0] == rows and (value.shape[1] == 1 if single else value.shape[1] > 0) \
+            and _is_finite(value):
+        return value
     value = _check_array(value, name)
     expected = f"({rows}, 1)" if single else f"({rows}, m) with m ≥ 1 columns (one per example)"
     if value.ndim != 2:
@@ -86,6 +131,28 @@ def check_columns(value: Any, name: str, rows: int, *, single: bool) -> np.ndarr
                          "expected at least one example")
     _check_finite(value, name)
     return value
+
+
+def check_example(weights: Sequence[Any], biases: Sequence[Any], x: Any, y: Any, *, single: bool,
+                  names: tuple[str, str] = ("x", "y")) -> tuple[tuple[int, ...], bool]:
+    """``check_network``, then x and y as columns (``single``) or as a batch with one column per
+    example each, in one pass over the layers. Returns the sizes and whether every array is a
+    plain ndarray of one float32/float64 dtype (what the reference's lean path takes)."""
+    quick = _quick_network(weights, biases)
+    if quick is not None and type(x) is np.ndarray and type(y) is np.ndarray:
+        sizes, dtype = quick
+        x_shape, y_shape = x.shape, y.shape
+        if len(x_shape) == 2 and len(y_shape) == 2 and x_shape[0] == sizes[0] \
+                and y_shape[0] == sizes[-1] and x_shape[1] == y_shape[1] \
+                and (x_shape[1] == 1 if single else x_shape[1] > 0) and x.dtype.kind == "f" \
+                and y.dtype.kind == "f" and _is_finite(x) and _is_finite(y):
+            return sizes, dtype is not None and dtype.char in "fd" and x.dtype == dtype == y.dtype
+    sizes = check_network(weights, biases)  # the detailed checks, in the order they always ran
+    check_columns(x, names[0], sizes[0], single=single)
+    check_columns(y, names[1], sizes[-1], single=single)
+    if not single:
+        check_same_columns(x, y, *names)
+    return sizes, False
 
 
 def check_same_columns(x: np.ndarray, y: np.ndarray, x_name: str, y_name: str) -> None:

@@ -1,13 +1,22 @@
-"""The benchmark runs end to end on a tiny configuration; no test asserts a timing."""
+"""The benchmarks run end to end on tiny configurations; no test asserts a timing. The floor
+must compute the reference's numbers, and each checker of the checker benchmark must reject a
+wrong variant and pass a correct one."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bpverify import bench
+from bpverify import bench_checkers as checkers
+from bpverify.conformance import zoo
+from bpverify.conformance.book_network import BookNetwork
+from bpverify.conformance.cases import random_case
+from bpverify.reference import backprop_matrix
 
 
 def test_tiny_bench_writes_every_measurement_and_plot(tmp_path: Path,
@@ -15,18 +24,137 @@ def test_tiny_bench_writes_every_measurement_and_plot(tmp_path: Path,
     assert bench.main(quick=True, out=str(tmp_path), config=bench.TINY) == 0
     data = json.loads((tmp_path / "bench.json").read_text())
     assert set(data) == {"setup", "finite_differences", "gradient_over_forward", "loop_vs_matrix",
-                         "frameworks", "flops", "step_sizes"}
+                         "floor", "frameworks", "flops", "step_sizes", "check_time"}
     assert data["setup"]["threads"] == 1
     assert all(r["forward_passes"] == r["parameters"] + 1 for r in data["finite_differences"])
-    assert {"reference_over_jax_f64", "reference_over_jax_f32"} <= set(data["frameworks"][0])
+    assert {"reference_over_jax_f64", "reference_over_jax_f32", "minimal_over_jax_f64",
+            "reference_over_torch_f64"} <= set(data["frameworks"][0])
+    assert [r["target"] for r in data["floor"]] == [t for _, _, t in bench.TINY.floor_shapes]
     assert set(data["step_sizes"]["relative_error"]) == {"forward", "central", "richardson", "complex"}
-    for name in ("finite_differences", "gradient_over_forward", "loop_vs_matrix", "frameworks",
-                 "step_sizes"):
+    for name in ("finite_differences", "gradient_over_forward", "loop_vs_matrix", "floor",
+                 "frameworks", "step_sizes"):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
-    assert "1. finite differences" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1. finite differences" in out and "4. reference backprop_matrix / the minimal" in out
+    assert ("✓" in out or "✗" in out) and "≤ 1.2" in out
 
 
 def test_flop_prediction_for_a_two_layer_network() -> None:
     """[784, 30, 10]: forward 784·30 + 30·10, backward adds BP4 (the same) and BP2 (30·10)."""
     forward = 784 * 30 + 30 * 10
     assert bench.predicted_gradient_over_forward((784, 30, 10)) == (2 * forward + 300) / forward
+
+
+@pytest.mark.parametrize("sizes, m", [((784, 30, 10), 1), ((5, 4, 4, 3), 3), ((6, 2), 2)])
+def test_the_floor_computes_the_references_numbers(sizes: tuple[int, ...], m: int) -> None:
+    """The minimal algorithm is a fair floor only if it does the same arithmetic: bit for bit."""
+    case = random_case(1, sizes, batch_size=m, weight_scale=3.0)
+    nabla_b, nabla_w = bench.minimal_backprop(list(case.weights), list(case.biases), case.x, case.y)
+    expected = backprop_matrix(list(case.weights), list(case.biases), case.x, case.y)
+    for got, want in zip(nabla_b + nabla_w, expected.nabla_b + expected.nabla_w, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_target_is_judged_on_the_value_as_printed() -> None:
+    assert bench.verdict(1.004, 1.0) == "✓" and bench.verdict(1.006, 1.0) == "✗"
+    assert bench.verdict(79.6, 80.0, at_least=True, digits=0) == "✓"
+    assert bench.verdict(79.4, 80.0, at_least=True, digits=0) == "✗"
+
+
+# -- the checker benchmark --
+
+SMALL = (checkers.problem((4, 5, 5, 3)),)
+FAST = checkers.Limits(peer_seconds=30.0, suite_seconds=2.0)
+
+
+def _first_mutant(equation_prefix: str) -> checkers.Subject:
+    return next(s for s in checkers.subjects()
+                if not s.correct and s.equation.startswith(equation_prefix))
+
+
+def _peer(name: str) -> checkers.Checker:
+    return next(c for c in checkers.CHECKERS if c.name == name)
+
+
+def test_subjects_are_the_whole_zoo_and_its_correct_variants(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = checkers.subjects()
+    assert [s.name for s in found if not s.correct] == [m.name for m in zoo.MUTANTS]
+    assert [s.cls for s in found if s.correct] == list(dict.fromkeys((BookNetwork, *zoo.CORRECT)))
+
+    class AnotherCorrectNetwork(BookNetwork):
+        pass
+    monkeypatch.setattr(zoo, "CORRECT", (AnotherCorrectNetwork,), raising=False)
+    assert [s.name for s in checkers.subjects() if s.correct] == ["BookNetwork",
+                                                                   "AnotherCorrectNetwork"]
+
+
+PEERS = [c.name for c in checkers.CHECKERS if c.run is not None and checkers.installed(c.module)]
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_each_peer_rejects_a_bp1_bug_and_passes_the_books_network(peer: str) -> None:
+    wrong = checkers.check_subject(_first_mutant("BP1"), _peer(peer), SMALL, FAST)
+    right = checkers.check_subject(checkers.subjects()[0], _peer(peer), SMALL, FAST)
+    assert wrong.rejected and wrong.visibility == "visible", wrong
+    assert not wrong.names_equation  # a peer's message says "Jacobian mismatch", not "BP1"
+    assert not right.rejected, right
+
+
+def test_an_update_rule_bug_is_not_visible_to_a_gradient_checker() -> None:
+    mutant = _first_mutant("update rule")
+    verdict = checkers.check_subject(mutant, _peer("np.allclose vs central differences"), SMALL,
+                                     FAST)
+    assert not verdict.rejected and verdict.visibility.startswith("never runs"), verdict
+    own = checkers.check_subject(mutant, _peer("bpverify check"), SMALL, FAST)
+    assert own.rejected and own.names_equation, own
+
+
+def test_a_call_past_the_limit_is_a_rejection_and_marks_the_worker() -> None:
+    class Sleeps(BookNetwork):
+        def backprop(self, x, y):  # type: ignore[no-untyped-def]
+            time.sleep(1.0)  # sleeps rather than spins: the abandoned thread costs no CPU
+            return super().backprop(x, y)
+    subject = checkers.Subject("Sleeps", Sleeps, False, "BP1")
+    verdict = checkers.check_subject(subject, _peer("np.allclose vs central differences"), SMALL,
+                                     checkers.Limits(peer_seconds=0.2))
+    assert verdict.rejected and verdict.abandoned and "did not return" in verdict.detail
+    assert checkers._abandoned_calls()  # the worker would now be replaced
+
+
+def test_the_checker_benchmark_writes_its_tables(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """End to end in a worker process, on two subjects and two checkers."""
+    wrong = _first_mutant("BP2")
+    config = checkers.Config(sizes=((4, 5, 5, 3),), only=("BookNetwork", wrong.name),
+                             checkers=("bpverify check", "np.allclose vs central differences"),
+                             limits=FAST)
+    assert checkers.main(str(tmp_path), config) == 0
+    data = json.loads((tmp_path / "checkers.json").read_text())
+    assert {(v["subject"], v["checker"], v["rejected"]) for v in data["verdicts"]} == {
+        ("BookNetwork", "bpverify check", False), (wrong.name, "bpverify check", True),
+        ("BookNetwork", "np.allclose vs central differences", False),
+        (wrong.name, "np.allclose vs central differences", True)}
+    text = (tmp_path / "checkers.md").read_text()
+    assert "| bpverify check | 1/1 | 0 |" in text and "| 0/1 |" in text
+    assert f"| {wrong.name} | BP2 | ✓ killed (named) | ✓ killed |" in text
+    assert "mutants killed" in capsys.readouterr().out
+
+
+def test_where_a_bug_lives_is_read_from_the_class() -> None:
+    """Plain methods the class defines itself, __init__ included (an initialisation bug runs in
+    every checker); the visibility verdict only ever names those."""
+    class InitBug(BookNetwork):
+        def __init__(self, sizes):  # type: ignore[no-untyped-def]
+            super().__init__(sizes)
+
+        def feedforward(self, a):  # type: ignore[no-untyped-def]
+            return super().feedforward(a)
+
+        @staticmethod
+        def helper() -> int:
+            return 1
+    assert checkers.overridden_methods(InitBug) == {"__init__", "feedforward"}
+    calls: set[str] = set()
+    recorded = checkers.recording(InitBug, checkers.overridden_methods(InitBug), calls)
+    recorded([2, 3, 1]).feedforward(np.ones((2, 1)))
+    assert calls == {"__init__", "feedforward"}
