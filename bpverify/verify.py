@@ -17,12 +17,13 @@ import numpy as np
 
 from bpverify.conformance import oracles
 from bpverify.conformance.cases import Case, cubic_activation, mixed_layer, random_case
-from bpverify.conformance.compare import Discrepancy, worst_discrepancy
+from bpverify.conformance.compare import Discrepancy, batch_scales, worst_discrepancy
 from bpverify.conformance.tolerances import TOLERANCES, tolerance_for
 from bpverify.derivations import catalog, evaluate
 from bpverify.derivations.core import Result, check
 from bpverify.reference import costs
 from bpverify.reference.activations import identity, relu, sigmoid, softplus, tanh
+from bpverify.reference.equations import feedforward_layers
 from bpverify.reference.gradient_descent import sgd_step
 
 LEARNING_RATE = 0.5
@@ -147,6 +148,17 @@ def _claims() -> list[tuple[str, str, Callable[[Tagged, oracles.Derivatives], li
 
     reference = memo(oracles.MATRIX.compute)
     other_forms = [memo(form.compute) for form in oracles.REFERENCE_FORMS[1:]]
+    terms: dict[int, tuple[list[float], list[float]]] = {}
+
+    def scales(t: Tagged) -> tuple[list[float], list[float]]:
+        """The size of the terms of each summed gradient (``compare.batch_scales``)."""
+        if id(t) not in terms:
+            c = t.case
+            _, acts = feedforward_layers(c.weights, c.biases, c.x, c.activations)
+            deltas = reference(t).deltas
+            assert deltas is not None
+            terms[id(t)] = batch_scales(deltas, acts[:-1])
+        return terms[id(t)]
     path_sum = memo(oracles.PATH_SUM.compute)
 
     def deltas(layers: slice) -> Callable[[Tagged, oracles.Derivatives], list[Discrepancy]]:
@@ -163,10 +175,11 @@ def _claims() -> list[tuple[str, str, Callable[[Tagged, oracles.Derivatives], li
         def measure(t: Tagged, d: oracles.Derivatives) -> list[Discrepancy]:
             got = (form or reference)(t)
             found = []
+            scale_b, scale_w = scales(t)
             if of in ("b", "both"):
-                found.append(worst_discrepancy(got.nabla_b, d.nabla_b, "∂C/∂b"))
+                found.append(worst_discrepancy(got.nabla_b, d.nabla_b, "∂C/∂b", scales=scale_b))
             if of in ("w", "both"):
-                found.append(worst_discrepancy(got.nabla_w, d.nabla_w, "∂C/∂w"))
+                found.append(worst_discrepancy(got.nabla_w, d.nabla_w, "∂C/∂w", scales=scale_w))
             return found
         return measure
 

@@ -12,15 +12,18 @@ from strategies import cases
 
 from bpverify.conformance import oracles
 from bpverify.conformance.cases import Case, random_case
-from bpverify.conformance.compare import worst_discrepancy
+from bpverify.conformance.compare import batch_scales, worst_discrepancy
 from bpverify.conformance.tolerances import tolerance_for
+from bpverify.reference.backpropagation import backprop_matrix
 
 
 def assert_agree(got: oracles.Derivatives, expected: oracles.Derivatives, tolerance_key: str,
                  case: Case, method: str) -> None:
     tolerance = tolerance_for(tolerance_key, case)
-    checks = [worst_discrepancy(got.nabla_b, expected.nabla_b, "∂C/∂b"),
-              worst_discrepancy(got.nabla_w, expected.nabla_w, "∂C/∂w")]
+    ref = backprop_matrix(case.weights, case.biases, case.x, case.y, case.activations, case.cost)
+    scale_b, scale_w = batch_scales(ref.deltas, ref.activations)
+    checks = [worst_discrepancy(got.nabla_b, expected.nabla_b, "∂C/∂b", scales=scale_b),
+              worst_discrepancy(got.nabla_w, expected.nabla_w, "∂C/∂w", scales=scale_w)]
     if got.deltas is not None and expected.deltas is not None:
         checks.append(worst_discrepancy(got.deltas, expected.deltas, "δ"))
     for found in checks:
