@@ -53,8 +53,10 @@ SUITE_SECONDS = 10.0
 """``bpverify check``'s own limit per call into the implementation (its default)."""
 ALLCLOSE_STEP = 1e-5
 """The tutorials' central-difference step (with np.allclose's default rtol 1e-5, atol 1e-8)."""
-GRADIENT_SCOPE = re.compile(r"\bBP[1-4]\b|forward")
-"""What a gradient checker tests: the gradient equations and the forward it differentiates."""
+GRADIENT_SCOPE = re.compile(r"\bBP[1-4]\b|forward|gradient|saturation")
+"""What a gradient checker tests: the gradient equations (at any network, saturated ones too:
+a bug there is *missed* when the checker's network does not reach it) and the forward it
+differentiates."""
 
 
 @dataclass(frozen=True)

@@ -32,13 +32,19 @@ class BookNetwork:
         return a
 
     def update_mini_batch(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float) -> None:
+        nabla_b, nabla_w = self.summed_gradient(mini_batch)
+        self.apply_step(nabla_b, nabla_w, eta, len(mini_batch))
+
+    def summed_gradient(self, mini_batch: list[tuple[np.ndarray, np.ndarray]]
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Σₓ ∂Cₓ/∂b, Σₓ ∂Cₓ/∂w over the mini-batch, one backprop(x, y) per example."""
         nabla_b = [np.zeros(b.shape) for b in self.biases]
         nabla_w = [np.zeros(w.shape) for w in self.weights]
         for x, y in mini_batch:
             delta_nabla_b, delta_nabla_w = self.backprop(x, y)
             nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b, strict=True)]
             nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w, strict=True)]
-        self.apply_step(nabla_b, nabla_w, eta, len(mini_batch))
+        return nabla_b, nabla_w
 
     def apply_step(self, nabla_b: list[np.ndarray], nabla_w: list[np.ndarray], eta: float,
                    m: int) -> None:

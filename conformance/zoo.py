@@ -170,12 +170,7 @@ def _both_averaged(self, X, Y):
 
 def _update_divided_by(divisor):
     def update_mini_batch(self, mini_batch, eta):
-        nabla_b = [np.zeros(b.shape) for b in self.biases]
-        nabla_w = [np.zeros(w.shape) for w in self.weights]
-        for x, y in mini_batch:
-            delta_nabla_b, delta_nabla_w = self.backprop(x, y)
-            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b, strict=True)]
-            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w, strict=True)]
+        nabla_b, nabla_w = self.summed_gradient(mini_batch)
         self.apply_step(nabla_b, nabla_w, eta, divisor(self, mini_batch))
     return update_mini_batch
 
@@ -290,12 +285,7 @@ def _consumes_its_mini_batch(self, mini_batch, eta):
 
 def _hidden_weight_decay(self, mini_batch, eta, lmbda=1e-4, n=1):
     """Chapter 3's rule, right with λ and n given, but with a decay on by default."""
-    nabla_b = [np.zeros(b.shape) for b in self.biases]
-    nabla_w = [np.zeros(w.shape) for w in self.weights]
-    for x, y in mini_batch:
-        delta_b, delta_w = self.backprop(x, y)
-        nabla_b = [a + d for a, d in zip(nabla_b, delta_b, strict=True)]
-        nabla_w = [a + d for a, d in zip(nabla_w, delta_w, strict=True)]
+    nabla_b, nabla_w = self.summed_gradient(mini_batch)
     m = len(mini_batch)
     self.weights = [(1 - eta * lmbda / n) * w - eta / m * g
                     for w, g in zip(self.weights, nabla_w, strict=True)]

@@ -7,8 +7,9 @@ entry and both values. A model that checks no case does not hold (``Verdict.hold
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
@@ -18,6 +19,26 @@ from bpverify.derivations.interpret import ShapeMismatch, World
 from bpverify.derivations.notation import L, Q, j, k, l
 from bpverify.derivations.printing import text
 
+
+def attempt(lhs: sp.Basic, rhs: sp.Basic, world: Any, case: str,
+            generic: Any = None) -> Counterexample | None:
+    """``compare`` in one world; a world where the step does not apply is a counterexample
+    that says why (a step must not pass by applying nowhere)."""
+    try:
+        return compare(lhs, rhs, world, case, generic)
+    except worlds.NotApplicable as why:
+        return Counterexample(case, reason=str(why))
+
+
+def first_failure(lhs: sp.Basic, rhs: sp.Basic, cases: Iterable[tuple[Any, str]]) -> Verdict:
+    """The step in every (world, case) in turn: the count checked, and the first failure."""
+    count = 0
+    for world, case in cases:
+        count += 1
+        failed = attempt(lhs, rhs, world, case)
+        if failed is not None:
+            return Verdict(count, failed)
+    return Verdict(count)
 
 @dataclass(frozen=True)
 class Counterexample:
@@ -184,18 +205,9 @@ class ConcreteNets(Model):
         return True
 
     def judge(self, lhs: sp.Basic, rhs: sp.Basic) -> Verdict:
-        count = 0
-        for world in self.cases(lhs, rhs):
-            count += 1
-            case = f"sizes {list(world.sizes)} at l = {world.at}" + (
-                f", m = {world.examples}" if getattr(world, "examples", 1) > 1 else "")
-            try:
-                failed = compare(lhs, rhs, world, case)
-            except worlds.NotApplicable as why:
-                failed = Counterexample(case, reason=str(why))
-            if failed is not None:
-                return Verdict(count, failed)
-        return Verdict(count)
+        return first_failure(lhs, rhs, ((world, f"sizes {list(world.sizes)} at l = {world.at}" + (
+            f", m = {world.examples}" if getattr(world, "examples", 1) > 1 else ""))
+            for world in self.cases(lhs, rhs)))
 
 
 @dataclass
@@ -228,10 +240,7 @@ class LocalStep(Model):
             if n_prev is None:
                 failed = self._judge_symbolic_columns(lhs, rhs, world, case)
             else:
-                try:
-                    failed = compare(lhs, rhs, world, case, generic)
-                except worlds.NotApplicable as why:
-                    failed = Counterexample(case, reason=str(why))
+                failed = attempt(lhs, rhs, world, case, generic)
             if failed is not None:
                 return Verdict(count, failed)
         return Verdict(count)
@@ -327,20 +336,12 @@ class FunctionsModel(Model):
         return f"{what} ∈ {{{shown}}}{extra}, f and every xᵢ undefined functions"
 
     def judge(self, lhs: sp.Basic, rhs: sp.Basic) -> Verdict:
-        count = 0
-        for sizes in self.sizes:
-            columns = range(1, sizes[1] + 1) if self.kind == "prop2e" else [1]
-            for column in columns:
-                count += 1
-                world = worlds.Functions(self.kind, sizes, column)
-                case = f"sizes {sizes}" + (f", column {column}" if self.kind == "prop2e" else "")
-                try:
-                    failed = compare(lhs, rhs, world, case)
-                except worlds.NotApplicable as why:
-                    failed = Counterexample(case, reason=str(why))
-                if failed is not None:
-                    return Verdict(count, failed)
-        return Verdict(count)
+        prop2e = self.kind == "prop2e"
+        return first_failure(lhs, rhs, (
+            (worlds.Functions(self.kind, sizes, column),
+             f"sizes {sizes}" + (f", column {column}" if prop2e else ""))
+            for sizes in self.sizes
+            for column in (range(1, sizes[1] + 1) if prop2e else [1])))
 
 
 @dataclass
@@ -360,10 +361,7 @@ class OutputModel(Model):
         for width in range(1, self.max_width + 1):
             world = worlds.OutputLayer(width, self.cost, self.activation)
             case = f"n_L = {width}"
-            try:
-                failed = compare(lhs, rhs, world, case)
-            except worlds.NotApplicable as why:
-                failed = Counterexample(case, reason=str(why))
+            failed = attempt(lhs, rhs, world, case)
             if failed is not None and failed.lhs is not None and failed.rhs is not None and (
                     self.activation == "sigmoid"):
                 if sp.simplify(failed.lhs - failed.rhs) == 0:  # exp/log identities need simplify
