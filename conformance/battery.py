@@ -98,7 +98,8 @@ def _build(spec: NetworkSpec) -> Case:
 def layer_functions(activation: str, L: int) -> list[LayerActivation]:
     """σ for layers 2..L from a name (every layer) or ``hidden/output`` (e.g. ``relu/sigmoid``)."""
     hidden, _, output = activation.partition("/")
-    return [named_activation(hidden)] * (L - 2) + [named_activation(output or hidden)]
+    layers: list[LayerActivation] = [named_activation(hidden)] * (L - 2)
+    return [*layers, named_activation(output or hidden)]
 
 
 def _plant(case: Case, layer: int) -> Case:

@@ -56,7 +56,7 @@ class ReferenceImplementation(Implementation):
     def feedforward(self, weights, biases, x):
         return feedforward_layers(weights, biases, x, [named_activation("sigmoid")] * len(weights))[1][-1]
 
-    def update(self, weights, biases, mini_batch, eta) -> Params:
+    def update(self, weights, biases, mini_batch, eta, lmbda=0.0, n=1) -> Params:
         return gradient_descent.update_mini_batch(weights, biases, mini_batch, eta)
 
 
@@ -70,7 +70,7 @@ class AutodiffImplementation(Implementation):
     def feedforward(self, weights, biases, x):
         return feedforward_layers(weights, biases, x, [named_activation("sigmoid")] * len(weights))[1][-1]
 
-    def update(self, weights, biases, mini_batch, eta) -> Params:
+    def update(self, weights, biases, mini_batch, eta, lmbda=0.0, n=1) -> Params:
         X = np.hstack([x for x, _ in mini_batch])
         Y = np.hstack([y for _, y in mini_batch])
         nb, nw = self.gradient_batch(weights, biases, X, Y)

@@ -166,5 +166,10 @@ def named_cost(name: str) -> Cost:
 
 
 def mixed_layer(width: int, names: Sequence[str]) -> PerNeuron:
-    """A layer whose neuron j uses activation names[j mod len(names)]."""
-    return PerNeuron(tuple(named_activation(names[j % len(names)]) for j in range(width)))
+    """A layer whose neuron j uses activation names[j mod len(names)] (elementwise ones)."""
+    chosen = [named_activation(names[j % len(names)]) for j in range(width)]
+    elementwise = tuple(a for a in chosen if isinstance(a, Activation))
+    if len(elementwise) != width:
+        raise ValueError(f"names are {list(names)}: a layer of per-neuron activations takes "
+                         "elementwise ones only (softmax is a whole layer's)")
+    return PerNeuron(elementwise)

@@ -98,7 +98,7 @@ class TorchModule(Implementation):
         linears = _linears(module)
         value = ([lin.bias.grad.numpy().copy() for lin in linears],
                  [lin.weight.grad.numpy().copy() for lin in linears])
-        return self.conventions.gradient_from_theirs(value, X.shape[1], Y.shape[0])  # type: ignore[no-any-return]
+        return self.conventions.gradient_from_theirs(value, X.shape[1], Y.shape[0])
 
     def _step(self, module: Any, mini_batch: list[tuple[np.ndarray, np.ndarray]],
               eta: float, optimizer: Any = None) -> Any:
@@ -113,10 +113,10 @@ class TorchModule(Implementation):
         optimizer.step()
         return optimizer
 
-    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic"):  # type: ignore[no-untyped-def]
+    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic"):
         return self._gradient(self._module(weights, biases), x, y)
 
-    def gradient_batch(self, weights, biases, X, Y, activation="sigmoid", cost="quadratic"):  # type: ignore[no-untyped-def]
+    def gradient_batch(self, weights, biases, X, Y, activation="sigmoid", cost="quadratic"):
         return self._gradient(self._module(weights, biases), X, Y)
 
     def _output(self, module: Any, x: np.ndarray) -> np.ndarray:
@@ -129,10 +129,10 @@ class TorchModule(Implementation):
                 out = torch.softmax(out, dim=1)
         return self.conventions.examples_from_theirs(out.numpy())
 
-    def feedforward(self, weights, biases, x):  # type: ignore[no-untyped-def]
+    def feedforward(self, weights, biases, x):
         return self._output(self._module(weights, biases), x)
 
-    def update(self, weights, biases, mini_batch, eta, lmbda=0.0, n=1):  # type: ignore[no-untyped-def]
+    def update(self, weights, biases, mini_batch, eta, lmbda=0.0, n=1):
         module = self._module(weights, biases)
         self._step(module, mini_batch, eta)
         return self._parameters(module)
@@ -247,15 +247,15 @@ class JaxFunction(Implementation):
                                    jnp.asarray(c.examples_to_theirs(Y)))
             return [(np.asarray(gw), np.asarray(gb)) for gw, gb in grads]
 
-    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic"):  # type: ignore[no-untyped-def]
+    def gradient(self, weights, biases, x, y, activation="sigmoid", cost="quadratic"):
         return self.gradient_batch(weights, biases, x, y)
 
-    def gradient_batch(self, weights, biases, X, Y, activation="sigmoid", cost="quadratic"):  # type: ignore[no-untyped-def]
+    def gradient_batch(self, weights, biases, X, Y, activation="sigmoid", cost="quadratic"):
         grads = self._grad(weights, biases, X, Y)
         value = ([gb for _, gb in grads], [gw for gw, _ in grads])
         return self.conventions.gradient_from_theirs(value, X.shape[1], Y.shape[0])
 
-    def feedforward(self, weights, biases, x):  # type: ignore[no-untyped-def]
+    def feedforward(self, weights, biases, x):
         import jax
         import jax.numpy as jnp
 
@@ -265,7 +265,7 @@ class JaxFunction(Implementation):
                                jnp.asarray(self.conventions.examples_to_theirs(x)))
             return self.conventions.examples_from_theirs(np.asarray(out))
 
-    def update(self, weights, biases, mini_batch, eta, lmbda=0.0, n=1):  # type: ignore[no-untyped-def]
+    def update(self, weights, biases, mini_batch, eta, lmbda=0.0, n=1):
         X = np.hstack([x for x, _ in mini_batch])
         Y = np.hstack([y for _, y in mini_batch])
         c = self.conventions

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -41,7 +41,7 @@ def fitting_conventions(adapter: BookClassAdapter, seconds: float,
     allowed = allowance(case, "float64")
     declared = adapter.conventions
     candidates = sorted(
-        (replace(declared, **dict(zip(TRIED, values, strict=True)))
+        (replace(declared, **cast(dict[str, Any], dict(zip(TRIED, values, strict=True))))
          for values in itertools.product(*TRIED.values())),
         key=lambda c: sum(getattr(c, k) != getattr(declared, k) for k in TRIED))
     found = next((c for c in candidates if _agrees(adapter, c, case, reference,

@@ -301,6 +301,11 @@ class Softmax:
         e = xp.exp(shifted)
         return e / xp.sum(e, axis=0, keepdims=True)
 
+    def fprime(self, z: Array) -> Array:
+        """Not elementwise: there is no σ′(zⱼ) of one zⱼ; BP1 uses ``vjp``, BP2 never meets it."""
+        raise NotImplementedError("softmax is not elementwise: its derivative is the Jacobian "
+                                  "diag(a) − aaᵀ, applied by Softmax.vjp")
+
     def vjp(self, z: Array, g: Array) -> Array:
         """Jᵀg = a ⊙ (g − ⟨a, g⟩) per column: BP1 for a softmax output layer, evaluated as
         aⱼ Σₖ aₖ(gⱼ − gₖ) (Σₖ aₖ = 1): where one aⱼ is near 1, gⱼ − ⟨a, g⟩ would cancel and lose

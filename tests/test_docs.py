@@ -32,3 +32,16 @@ def test_docstring_examples(module: object) -> None:
 def test_readme_opens_with_the_two_commands() -> None:
     lines = README.read_text(encoding="utf-8").splitlines()
     assert lines[:4] == ["```", "pip install . && bpverify verify", "pip install tox && tox", "```"]
+
+
+def test_every_package_folder_is_installed() -> None:
+    """pyproject lists the packages one by one (the folders map into bpverify.*): a new
+    subpackage that is not listed works in a checkout and is missing once installed."""
+    import tomllib
+    root = README.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"])
+    folders = {"bpverify." + str(path.parent.relative_to(root)).replace("/", ".")
+               for top in ("reference", "derivations", "conformance")
+               for path in (root / top).rglob("__init__.py")}
+    assert folders | {"bpverify"} <= listed, sorted(folders - listed)

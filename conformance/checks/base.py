@@ -178,6 +178,11 @@ def compare(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
             raise CheckFailed(found)
 
 
+def fixed(candidates: Mapping[str, np.ndarray]) -> Callable[[int], Mapping[str, np.ndarray]]:
+    """The same ``candidates`` for every layer ``compare`` looks at."""
+    return lambda layer: candidates
+
+
 def shape_diagnosis(got: tuple[int, ...], expected: tuple[int, ...]) -> str | None:
     if tuple(reversed(got)) == expected and got != expected:
         return "transposed: aˡ⁻¹(δˡ)ᵀ instead of δˡ(aˡ⁻¹)ᵀ" if len(got) == 2 else "transposed"
@@ -278,6 +283,7 @@ class Context:
         """The implementation's (∂C/∂b, ∂C/∂w) for one column, or summed over all columns by
         calling it once per example; cached, shapes and finiteness checked."""
         def one() -> Gradient:
+            assert column is not None
             w, b, x, y = self.arrays(self.case(spec))
             return self.call_gradient(w, b, x[:, column:column + 1], y[:, column:column + 1], spec)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from bpverify.conformance.battery import NetworkSpec
 from bpverify.conformance.calls import ImplementationFault, call_with_limit
-from bpverify.conformance.checks.base import CheckFailed, Context, Failure, compare
+from bpverify.conformance.checks.base import CheckFailed, Context, Failure, compare, fixed
 from bpverify.reference.activations import Softmax
 from bpverify.reference.equations import bp1_output_error, feedforward_layers
 
@@ -53,7 +53,7 @@ def check_forward(ctx: Context, spec: NetworkSpec) -> None:
     tol = ctx.kappa(spec) * (1.0 + np.abs(a_L)) + ctx.allowance(spec).activations[-1][:, :1]
     compare([got], [a_L], [tol], "feedforward", "aᴸ",
             [spec.L], ctx.float32_hint,
-            lambda layer: {"the bias left out of zˡ = wˡaˡ⁻¹ + bˡ": without_bias})
+            fixed({"the bias left out of zˡ = wˡaˡ⁻¹ + bˡ": without_bias}))
 
 
 def check_bp1(ctx: Context, spec: NetworkSpec) -> None:
@@ -85,7 +85,7 @@ def check_bp1(ctx: Context, spec: NetworkSpec) -> None:
     if case.cost.name == "quadratic":
         candidates["missing ½ of the quadratic cost: ∇ₐC = 2(a − y)"] = 2 * expected
     compare([ctx.own_deltas(spec, 0)[-1]], [expected], [ctx.allowance(spec).deltas[-1][:, :1]],
-            "BP1", "δᴸ", [spec.L], ctx.float32_hint, lambda layer: candidates)
+            "BP1", "δᴸ", [spec.L], ctx.float32_hint, fixed(candidates))
 
 
 def check_bp2(ctx: Context, spec: NetworkSpec) -> None:
@@ -110,7 +110,7 @@ def check_bp2(ctx: Context, spec: NetworkSpec) -> None:
             candidates["σ′(zˡ⁺¹) instead of σ′(zˡ)"] = back * case.activations[i + 1].fprime(
                 ref.zs[i + 1][:, :1])
         compare([own[i]], [back * sp], [tol], "BP2", "δˡ", [i + 2], ctx.float32_hint,
-                lambda layer, found=candidates: found)
+                fixed(candidates))
 
 
 def check_bp3(ctx: Context, spec: NetworkSpec) -> None:
@@ -127,7 +127,7 @@ def check_bp3(ctx: Context, spec: NetworkSpec) -> None:
                     delta * act.fprime(ctx.reference(spec).zs[i][:, :1])}
             compare([nabla_b[i]], [delta], [ctx.allowance(spec).deltas[i][:, :1]], "BP3",
                     "∂C/∂b (δˡ read from ∂C/∂wˡ)", [layer], ctx.float32_hint,
-                    lambda _, found=candidates: found)
+                    fixed(candidates))
         return
     deltas = ctx.own_deltas(spec, 0)
     compare(nabla_b, deltas, [ctx.kappa(spec) * np.abs(d) for d in deltas], "BP3", "∂C/∂b",
@@ -149,4 +149,4 @@ def check_bp4(ctx: Context, spec: NetworkSpec) -> None:
             candidates["the input x instead of aˡ⁻¹"] = d @ acts[0].T
         tol = kappa * np.abs(d) @ np.abs(acts[i]).T + np.abs(d) @ activation_error[i][:, :1].T
         compare([gw], [d @ acts[i].T], [tol], "BP4", "∂C/∂w",
-                [i + 2], ctx.float32_hint, lambda layer, found=candidates: found)
+                [i + 2], ctx.float32_hint, fixed(candidates))

@@ -15,8 +15,9 @@ training loop does; it runs once the gradient and the update rule are right on f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -180,7 +181,7 @@ def _columns(ctx: Context, case: Case, j: int) -> tuple[np.ndarray, np.ndarray]:
     return X[:, j:j + 1].copy(), Y[:, j:j + 1].copy()
 
 
-def _call(ctx: Context, what: str, fn, *args):  # type: ignore[no-untyped-def]
+def _call(ctx: Context, what: str, fn: Callable[..., Any], *args: Any) -> Any:
     return call_with_limit(f"{ctx.impl.name}: {what}", fn, *args, seconds=ctx.seconds)
 
 
