@@ -30,6 +30,7 @@ import numpy as np
 from bpverify.conformance.cases import declare_cost
 from bpverify.conformance.conventions import CHOICES, Conventions
 from bpverify.conformance.loading import load
+from bpverify.reference.activations import layer_activations
 from bpverify.reference.costs import BUILTIN_COSTS, quadratic
 
 Gradient = tuple[list[np.ndarray], list[np.ndarray]]
@@ -37,7 +38,8 @@ Params = tuple[list[np.ndarray], list[np.ndarray]]
 DTYPES = ("float64", "float32")
 """The dtypes the rounding-error bounds are worked out for."""
 PROBE_SIZES = [3, 4, 2]
-"""The network a class is built at once, to see its cost and its update's signature."""
+"""The network a class is built at once, to see its cost and its update's signature, and probed
+on for its conventions: no two consecutive widths are equal, so every orientation shows."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class Capabilities:
         names = {f.name for f in fields(cls)}
         values = dict(declared)
         if "activation" in values:
-            values["activations"] = (values.pop("activation"),)
+            values["activations"] = (activation_name(values.pop("activation"), owner),)
         if "cost" in values:
             cost = values.pop("cost")
             values["costs"] = (cost if isinstance(cost, str) else declare_cost(cost),)
@@ -88,6 +90,39 @@ class Capabilities:
             raise ValueError(f"{owner}.bpverify_capabilities['dtype'] is {values['dtype']!r}, "
                              f"expected one of {list(DTYPES)}")
         return replace(base, **values)
+
+
+def activation_name(declared: Any, owner: str) -> str:
+    """A declared σ as the battery names it: ``"tanh"``, ``"relu/sigmoid"`` (hidden/output),
+    or a list, one per layer 2..L (``["tanh", "relu", "sigmoid"]``, which fixes the depth)."""
+    from bpverify.conformance.battery import layer_functions
+
+    if isinstance(declared, list | tuple):
+        if len(declared) == 0 or not all(isinstance(n, str) and n for n in declared):
+            raise ValueError(f"{owner}.bpverify_capabilities['activation'] is {declared!r}, "
+                             "expected a name per layer 2..L, e.g. ['tanh', 'relu', 'sigmoid']")
+        name = ",".join(declared) if len(declared) > 1 else declared[0]
+    elif isinstance(declared, str):
+        name = declared
+    else:
+        raise ValueError(f"{owner}.bpverify_capabilities['activation'] is "
+                         f"{type(declared).__name__}, expected a name such as 'tanh', "
+                         "'relu/sigmoid' (hidden/output) or a list of names, one per layer")
+    try:
+        sizes = probe_sizes(name)
+        layer_activations(layer_functions(name, len(sizes)), sizes)  # softmax: output only
+    except ValueError as bad:
+        raise ValueError(f"{owner}.bpverify_capabilities['activation']: {bad}") from None
+    return name
+
+
+def probe_sizes(activation: str) -> list[int]:
+    """PROBE_SIZES at the depth a per-layer σ fixes (the widths repeat, never square)."""
+    from bpverify.conformance.battery import fixed_depth
+
+    depth = fixed_depth(activation) or len(PROBE_SIZES)
+    return [PROBE_SIZES[0], *[PROBE_SIZES[1] + (i % 2) for i in range(depth - 2)],
+            PROBE_SIZES[-1]]
 
 
 class Implementation:
@@ -224,7 +259,9 @@ class BookClassAdapter(Implementation):
         declared = dict(getattr(cls, "bpverify_capabilities", {}))
         self.conventions = Conventions.declared(declared, owner)
         rest = {k: v for k, v in declared.items() if k not in (*CHOICES, "methods")}
-        probe = self.make(list(PROBE_SIZES))
+        self.probe_sizes = probe_sizes(activation_name(rest.get("activation", "sigmoid"),
+                                                       owner))
+        probe = self.make(list(self.probe_sizes))
         update = getattr(probe, self.conventions.name("update_mini_batch"), None)
         base = Capabilities(
             feedforward=callable(getattr(probe, self.conventions.name("feedforward"), None)),

@@ -78,7 +78,10 @@ class NetworkSpec:
         return f"{','.join(map(str, self.sizes))}/m={self.m}/scale={self.scale:g}"
 
     def with_functions(self, activation: str, cost: str) -> NetworkSpec:
-        return replace(self, activation=activation, cost=cost)
+        """This network with σ and C; with σ named per layer, at the depth that fixes."""
+        depth = fixed_depth(activation)
+        sizes = self.sizes if depth is None else at_depth(self.sizes, depth)
+        return replace(self, sizes=sizes, activation=activation, cost=cost)
 
     def case(self) -> Case:
         """The network itself, float64 (cached: specs are immutable)."""
@@ -95,11 +98,37 @@ def _build(spec: NetworkSpec) -> Case:
     return case
 
 
-def layer_functions(activation: str, L: int) -> list[LayerActivation]:
-    """σ for layers 2..L from a name (every layer) or ``hidden/output`` (e.g. ``relu/sigmoid``)."""
+def layer_names(activation: str, L: int) -> list[str]:
+    """The names of σ for layers 2..L: one name (every layer), ``hidden/output`` (e.g.
+    ``relu/sigmoid``) or one per layer, comma-separated (``tanh,relu,sigmoid``: a network of
+    that depth only, see ``fixed_depth``)."""
+    if "," in activation:
+        names = activation.split(",")
+        if len(names) != L - 1:
+            raise ValueError(f"activation is {activation!r}, one per layer 2..{len(names) + 1}, "
+                             f"but the network has L = {L} layers")
+        return names
     hidden, _, output = activation.partition("/")
-    layers: list[LayerActivation] = [named_activation(hidden)] * (L - 2)
-    return [*layers, named_activation(output or hidden)]
+    return [hidden] * (L - 2) + [output or hidden]
+
+
+def layer_functions(activation: str, L: int) -> list[LayerActivation]:
+    """σ for layers 2..L (``layer_names``)."""
+    return [named_activation(name) for name in layer_names(activation, L)]
+
+
+def fixed_depth(activation: str) -> int | None:
+    """L when σ is named per layer (``tanh,relu,sigmoid`` has L = 4), else None (any depth)."""
+    return activation.count(",") + 2 if "," in activation else None
+
+
+def at_depth(sizes: tuple[int, ...], L: int) -> tuple[int, ...]:
+    """``sizes`` cut or stretched to L layers: the input width, the first hidden widths, the
+    last hidden width repeated as needed, and the output width, so that a slot keeps what it
+    is for (a width-one layer, a 784-wide input, the planted widths) where that depth allows."""
+    if len(sizes) >= L:
+        return (*sizes[:L - 1], sizes[-1])
+    return (*sizes[:-1], *[sizes[-2]] * (L - len(sizes)), sizes[-1])
 
 
 def _plant(case: Case, layer: int) -> Case:

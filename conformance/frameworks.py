@@ -36,6 +36,9 @@ TORCH_LOSSES = {"MSELoss": ("quadratic", "full"), "BCELoss": ("cross-entropy", "
                 "CrossEntropyLoss": ("categorical-cross-entropy", "half")}
 """Loss → (C, quadratic). CrossEntropyLoss takes the last Linear's output as logits: the softmax
 is in the loss, so the network's output layer is a softmax layer."""
+TORCH_PROBE_SIZES = (3, 4, 5, 2)
+"""The module a build function is probed at for its σ: two hidden layers, so that σ per layer
+shows (a module whose hidden layers differ is then checked at this depth only)."""
 
 
 class TorchModule(Implementation):
@@ -48,7 +51,7 @@ class TorchModule(Implementation):
                  dtype: str = "float64", name: str | None = None) -> None:
         self.build, self.loss, self.optimizer = build, loss, optimizer
         self.name = name or f"torch module {getattr(build, '__name__', 'build')}"
-        probe = build([3, 4, 2])
+        probe = build(list(TORCH_PROBE_SIZES))
         cost, quadratic = _torch_loss(loss)
         self.logits = cost == "categorical-cross-entropy"  # the softmax is inside the loss
         mean = "mean" if self.logits else "mean_all"  # CrossEntropyLoss averages over the batch
@@ -57,11 +60,12 @@ class TorchModule(Implementation):
                                        reduction={"mean": mean, "sum": "sum"}[reduction])
         activation = _torch_activations(probe)
         if self.logits:
-            hidden, _, output = activation.rpartition("/")
+            separator = "," if "," in activation else "/"
+            hidden, _, output = activation.rpartition(separator)
             if output != "identity":
                 raise ValueError(f"loss is CrossEntropyLoss, which applies the softmax itself, "
                                  f"but the module's last layer applies {output}")
-            activation = f"{hidden or 'identity'}/softmax"
+            activation = f"{hidden or 'identity'}{separator}softmax"
         self.capabilities = Capabilities(feedforward=True, mini_batch=True,
                                          update=optimizer is not None,
                                          activations=(activation,), costs=(cost,), dtype=dtype)
@@ -175,7 +179,8 @@ def _linears(module: Any) -> list[Any]:
 
 
 def _torch_activations(module: Any) -> str:
-    """``σ`` or ``hidden/output`` from the modules after each Linear (none: a linear neuron)."""
+    """``σ``, ``hidden/output`` or σ per layer (``tanh,relu,sigmoid``) from the modules after
+    each Linear (none: a linear neuron)."""
     import torch
 
     found: list[str] = []
@@ -192,8 +197,7 @@ def _torch_activations(module: Any) -> str:
             found.append(TORCH_ACTIVATIONS[kind])
     hidden, output = found[:-1], found[-1]
     if len(set(hidden)) > 1:
-        raise ValueError(f"module's hidden activations are {hidden}: the suite checks one σ for "
-                         "the hidden layers and one for the output layer")
+        return ",".join(found)
     return output if not hidden or hidden[0] == output else f"{hidden[0]}/{output}"
 
 

@@ -21,9 +21,6 @@ from bpverify.conformance.cases import Case, named_cost, random_case
 from bpverify.conformance.conventions import Conventions
 from bpverify.reference.backpropagation import backprop_matrix
 
-PROBE_SIZES = (3, 4, 2)
-"""Widths that tell every orientation apart: no two consecutive layers are square."""
-
 TRIED = {"layout": ("columns", "rows"), "weights": ("out_in", "in_out"),
          "biases": ("column", "flat", "row"), "gradient_order": ("bw", "wb"),
          "reduction": ("sum", "mean_all"), "quadratic": ("half", "full")}
@@ -34,7 +31,7 @@ def fitting_conventions(adapter: BookClassAdapter, seconds: float,
                         case: Case | None = None) -> Conventions | None:
     """The first conventions (fewest changes from the declared ones) under which backprop(x, y)
     agrees with the reference on a small network; None if none does."""
-    case = case or random_case(0, PROBE_SIZES, activations=_activations(adapter),
+    case = case or random_case(0, adapter.probe_sizes, activations=_activations(adapter),
                                cost=named_cost(adapter.capabilities.costs[0]))
     reference = backprop_matrix(case.weights, case.biases, case.x, case.y, case.activations,
                                 case.cost)
@@ -53,7 +50,7 @@ def fitting_conventions(adapter: BookClassAdapter, seconds: float,
 def _activations(adapter: BookClassAdapter) -> Any:
     from bpverify.conformance.battery import layer_functions
 
-    return layer_functions(adapter.capabilities.activations[0], len(PROBE_SIZES))
+    return layer_functions(adapter.capabilities.activations[0], len(adapter.probe_sizes))
 
 
 def _agrees(adapter: BookClassAdapter, conventions: Conventions, case: Case, reference: Any,

@@ -57,3 +57,24 @@ def test_slot_names_rebuild_battery_networks() -> None:
 def test_a_bad_case_token_says_what_it_expects(token: str) -> None:
     with pytest.raises(ValueError, match="--case is"):
         parse_case(token, 0)
+
+
+@pytest.mark.parametrize("names", [["tanh"], ["relu", "sigmoid"], ["tanh", "relu", "sigmoid"],
+                                   ["sigmoid", "tanh", "relu", "tanh", "sigmoid"]])
+def test_sigma_per_layer_puts_every_network_at_its_depth(names: list[str]) -> None:
+    per_layer = ",".join(names) if len(names) > 1 else None
+    L = len(names) + 1
+    for spec in (*battery(4), *saturation_specs(4)):
+        if per_layer is None:
+            assert spec.with_functions(names[0], "quadratic").sizes == spec.sizes
+            continue
+        at = spec.with_functions(per_layer, "quadratic")
+        assert at.L == L and at.sizes[0] == spec.sizes[0] and at.sizes[-1] == spec.sizes[-1]
+        assert [a.name for a in at.case().activations] == names
+        assert parse_case(at.token(), 4).with_functions(per_layer, "quadratic") == at
+
+
+def test_sigma_per_layer_of_another_depth_is_refused() -> None:
+    from bpverify.conformance.battery import layer_functions
+    with pytest.raises(ValueError, match="one per layer 2..4, but the network has L = 3"):
+        layer_functions("tanh,relu,sigmoid", 3)

@@ -25,7 +25,8 @@ def _problems(report: SuiteReport) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("name", ["network2_style:Network", "network2_style:QuadraticNetwork",
-                                  "rows_mlp:MLP", "softmax_mlp:Classifier"])
+                                  "rows_mlp:MLP", "softmax_mlp:Classifier",
+                                  "per_layer_mlp:Network"])
 def test_correct_code_in_other_styles_conforms(name: str) -> None:
     report = run_suite(resolve(spec(name)), seeds=2)
     assert report.passed, _problems(report)
@@ -48,6 +49,7 @@ def test_a_chapter_3_network_is_checked_with_its_own_cost_and_its_l2_update() ->
                                       "'flat', 'gradient_order': 'wb'}"),
     ("jax_style:undeclared_full_square", "gradient-vs-reference", "declare quadratic='full'"),
     ("softmax_mlp:ElementwiseSoftmaxDerivative", "BP1", "the softmax is not elementwise"),
+    ("per_layer_mlp:FirstLayersDerivative", "BP2", None),
 ])
 def test_planted_bugs_and_missing_declarations_are_named(name: str, check: str,
                                                          diagnosis: str | None) -> None:
@@ -128,3 +130,33 @@ def test_a_custom_cost_is_declared_as_a_cost_and_checked_with_it() -> None:
     assert report.outcomes[0].network.cost == "quartic (test)"
     wrong = run_suite(as_implementation(HalfQuarticNetwork), only=["BP1"])
     assert wrong.outcomes[0].status == "fail"
+
+
+def test_an_activation_per_layer_fixes_the_depth_of_every_network_checked() -> None:
+    report = run_suite(resolve(spec("per_layer_mlp:Network")), only=["BP2", "saturation"])
+    networks = [o.network for o in report.outcomes]
+    assert all(n is not None and n.L == 4 and n.activation == "tanh,relu,sigmoid"
+               for n in networks), networks
+    wrong = run_suite(resolve(spec("per_layer_mlp:FirstLayersDerivative")), only=["BP2"])
+    failure = wrong.outcomes[0].failure
+    assert failure is not None and failure.layer == 3, failure  # the relu layer, and only it
+
+
+@pytest.mark.parametrize("declared, message", [
+    (["tanh", "nonesuch"], "'nonesuch', expected one of"),
+    (["softmax", "sigmoid"], "softmax"),
+    ([], "a name per layer"),
+    (3, "int, expected a name"),
+])
+def test_a_bad_activation_declaration_names_the_declaration(declared: object,
+                                                             message: str) -> None:
+    from styles.per_layer_mlp import Network  # type: ignore[import-not-found]
+
+    from bpverify.conformance.adapters import as_implementation
+
+    class Declared(Network):
+        bpverify_capabilities = {"activation": declared}
+
+    with pytest.raises(ValueError, match=r"bpverify_capabilities\['activation'\]") as raised:
+        as_implementation(Declared)
+    assert message in str(raised.value)

@@ -25,12 +25,18 @@ def test_pytorch_autograd_conforms() -> None:
     assert report.count("skip") == 0  # BP3 too: δ read from ∂C/∂w
 
 
-@pytest.mark.parametrize("attribute", ["implementation", "tanh_hidden", "classifier"])
+@pytest.mark.parametrize("attribute", ["implementation", "tanh_hidden", "classifier",
+                                       "per_layer"])
 def test_a_torch_module_with_its_loss_and_optimizer_conforms(attribute: str) -> None:
     impl = resolve(f"{STYLES / 'torch_style.py'}:{attribute}")
     report = run_suite(impl, seeds=2)
     assert report.passed, _problems(report)
     assert impl.capabilities.update and impl.capabilities.mini_batch
+
+
+def test_a_torch_module_with_sigma_per_layer_is_checked_at_the_depth_probed() -> None:
+    impl = resolve(f"{STYLES / 'torch_style.py'}:per_layer")
+    assert impl.capabilities.activations == ("tanh,relu,sigmoid",)
 
 
 def test_momentum_left_in_the_optimizer_fails_state() -> None:

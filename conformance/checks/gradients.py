@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bpverify.conformance.battery import NetworkSpec
+from bpverify.conformance.battery import NetworkSpec, layer_names
 from bpverify.conformance.calls import NonFinite
 from bpverify.conformance.checks.base import CheckFailed, Context, Failure, compare, constant_factor
 from bpverify.reference.numerical import numerical_network_gradient
@@ -102,10 +102,10 @@ def saturates(spec: NetworkSpec) -> bool:
     """Planted saturation in a hidden layer of a saturating σ; in the output layer only with a
     cost that stays finite there (the cross-entropy of an output σ(−750) = 0 is infinite; its
     δᴸ = a − y is tested elsewhere)."""
-    hidden, _, output = spec.activation.partition("/")
+    names = layer_names(spec.activation, spec.L)
     if spec.name == "saturated-output":
-        return (output or hidden) in SATURATING and spec.cost == "quadratic"
-    return hidden in SATURATING
+        return names[-1] in SATURATING and spec.cost == "quadratic"
+    return names[0] in SATURATING
 
 
 def check_saturation(ctx: Context, spec: NetworkSpec) -> None:

@@ -33,6 +33,19 @@ tanh_hidden = TorchModule(build_tanh_hidden, loss=torch.nn.MSELoss(reduction="su
                           optimizer=sgd)
 
 
+def build_per_layer(sizes):
+    """tanh, relu, tanh, ... in the hidden layers, sigmoid out: σ differs from layer to layer."""
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        last = i == len(sizes) - 2
+        hidden = torch.nn.ReLU() if i % 2 else torch.nn.Tanh()
+        layers += [torch.nn.Linear(n_in, n_out), torch.nn.Sigmoid() if last else hidden]
+    return torch.nn.Sequential(*layers)
+
+
+per_layer = TorchModule(build_per_layer, loss=torch.nn.MSELoss(), optimizer=sgd)
+
+
 class Momentum(torch.optim.SGD):
     """A planted bug: momentum in the step (shows only from the second step on)."""
 
