@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from bpverify.conformance import oracles
+from bpverify.conformance.bounds import allowance
 from bpverify.conformance.cases import Case, cubic_activation, mixed_layer, random_case
 from bpverify.conformance.compare import Discrepancy, batch_scales, worst_discrepancy
 from bpverify.conformance.tolerances import TOLERANCES, tolerance_for
@@ -155,9 +156,7 @@ def _claims() -> list[tuple[str, str, Callable[[Tagged, oracles.Derivatives], li
         if id(t) not in terms:
             c = t.case
             _, acts = feedforward_layers(c.weights, c.biases, c.x, c.activations)
-            deltas = reference(t).deltas
-            assert deltas is not None
-            terms[id(t)] = batch_scales(deltas, acts[:-1])
+            terms[id(t)] = batch_scales(allowance(c).delta_terms, acts[:-1])
         return terms[id(t)]
     path_sum = memo(oracles.PATH_SUM.compute)
 
@@ -167,7 +166,9 @@ def _claims() -> list[tuple[str, str, Callable[[Tagged, oracles.Derivatives], li
             if d.deltas is None or ref.deltas is None or not ref.deltas[layers]:
                 return []
             first = 2 + range(len(ref.deltas))[layers][0]
-            return [worst_discrepancy(ref.deltas[layers], d.deltas[layers], "δ", first)]
+            sizes = [float(np.max(s)) for s in allowance(t.case).delta_terms[layers]]
+            return [worst_discrepancy(ref.deltas[layers], d.deltas[layers], "δ", first,
+                                      scales=sizes)]
         return measure
 
     def gradient(of: str, form: Callable[[Tagged], oracles.Derivatives] | None = None

@@ -54,13 +54,16 @@ UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24}
 class Allowance:
     """Per-entry tolerances for ∂C/∂b, ∂C/∂w and δ (one column per example), layers 2..L; and
     the absolute errors a correct implementation may have in σ′(zˡ) (layers 2..L) and in aˡ
-    (layers 1..L), for the checks that build their own comparisons."""
+    (layers 1..L), for the checks that build their own comparisons; and δ̄, the size of the
+    terms of δ, which rounding errors are relative to where the sums of BP1 (a softmax's
+    a ⊙ (g − ⟨a, g⟩)) and BP2 ((wˡ⁺¹)ᵀδˡ⁺¹) cancel."""
 
     nabla_b: list[np.ndarray]
     nabla_w: list[np.ndarray]
     deltas: list[np.ndarray]
     sigma_prime: list[np.ndarray]
     activations: list[np.ndarray]
+    delta_terms: list[np.ndarray]
 
 
 def relative_factor(case: Case, dtype: str = "float64") -> float:
@@ -115,4 +118,4 @@ def allowance(case: Case, dtype: str = "float64") -> Allowance:
         [d.sum(axis=1, keepdims=True) for d in per_delta],
         [d @ np.abs(a).T + SAFETY * db @ ea.T
          for d, db, a, ea in zip(per_delta, delta_bar, acts[:-1], eps_a[:-1], strict=True)],
-        per_delta, [SAFETY * e for e in eps_s], [SAFETY * e for e in eps_a])
+        per_delta, [SAFETY * e for e in eps_s], [SAFETY * e for e in eps_a], delta_bar)

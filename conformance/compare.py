@@ -67,7 +67,8 @@ def worst_discrepancy(actual: Sequence[np.ndarray], expected: Sequence[np.ndarra
 def batch_scales(deltas: Sequence[np.ndarray], activations: Sequence[np.ndarray]
                  ) -> tuple[list[float], list[float]]:
     """Per layer, the largest Σₓ|δˣ| (for ∂C/∂b) and the largest Σₓ|δˣ||aˣ|ᵀ (for ∂C/∂w): the
-    size of the terms of a gradient summed over the columns of a mini-batch."""
+    size of the terms of a gradient summed over the columns of a mini-batch (pass the size of
+    the terms of δ, ``bounds.Allowance.delta_terms``, where its own sums may cancel)."""
     return ([float(np.max(np.abs(d).sum(axis=1))) for d in deltas],
             [float(np.max(np.abs(d) @ np.abs(a).T)) for d, a in zip(deltas, activations,
                                                                      strict=False)])
