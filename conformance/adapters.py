@@ -18,9 +18,11 @@ Undeclared capabilities are skipped, with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -52,6 +54,8 @@ class Capabilities:
     exposes_delta: bool = False
     l2: bool = False
     l2_optional: bool = False
+    sgd: bool = False
+    sgd_lmbda: bool = False
     activations: tuple[str, ...] = ("sigmoid",)
     costs: tuple[str, ...] = ("quadratic",)
     dtype: str = "float64"
@@ -62,8 +66,8 @@ class Capabilities:
         return self.activations[0], self.costs[0]
 
     def describe(self) -> str:
-        flags = [name for name in ("feedforward", "mini_batch", "update", "exposes_delta", "l2")
-                 if getattr(self, name)]
+        flags = [name for name in ("feedforward", "mini_batch", "update", "exposes_delta", "l2",
+                                   "sgd") if getattr(self, name)]
         return (f"dtype={self.dtype} activations={list(self.activations)} "
                 f"costs={list(self.costs)} api={flags}")
 
@@ -213,6 +217,11 @@ class Session:
         self.weights, self.biases = self.impl.update(self.weights, self.biases, mini_batch, eta,
                                                      *rest)
 
+    def sgd(self, training_data: list[tuple[np.ndarray, np.ndarray]], epochs: int,
+            mini_batch_size: int, eta: float, lmbda: float = 0.0) -> None:
+        """The book's SGD(training_data, epochs, mini_batch_size, eta): a method of a class."""
+        raise NotImplementedError(f"{self.impl.name} has no SGD method")
+
     def assign(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
         self.weights, self.biases = list(weights), list(biases)
 
@@ -239,6 +248,10 @@ class BookSession(Session):
                lmbda: float = 0.0, n: int = 1) -> None:
         self.adapter._update(self.net, mini_batch, eta, lmbda, n)
 
+    def sgd(self, training_data: list[tuple[np.ndarray, np.ndarray]], epochs: int,
+            mini_batch_size: int, eta: float, lmbda: float = 0.0) -> None:
+        self.adapter._sgd(self.net, training_data, epochs, mini_batch_size, eta, lmbda)
+
     def assign(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
         self.adapter._assign(self.net, weights, biases)
 
@@ -263,11 +276,14 @@ class BookClassAdapter(Implementation):
                                                        owner))
         probe = self.make(list(self.probe_sizes))
         update = getattr(probe, self.conventions.name("update_mini_batch"), None)
+        sgd = getattr(probe, self.conventions.name("SGD"), None)
+        sgd_ok = callable(sgd) and self.conventions.update_input == "pairs"
         base = Capabilities(
             feedforward=callable(getattr(probe, self.conventions.name("feedforward"), None)),
             mini_batch=callable(getattr(probe, self.conventions.name("backprop_matrix"), None)),
             update=callable(update), l2=callable(update) and _l2_parameters(update) != "",
             l2_optional=callable(update) and _l2_parameters(update) == "optional",
+            sgd=sgd_ok, sgd_lmbda=sgd_ok and "lmbda" in _parameter_names(sgd),
             costs=(quadratic.name,) if "cost" in rest else (native_cost(probe, owner),))
         self.capabilities = Capabilities.declared(base, rest, owner)
 
@@ -277,8 +293,8 @@ class BookClassAdapter(Implementation):
         other.conventions = conventions
         return other
 
-    def _call(self, net: Any, book_name: str, *args: Any) -> Any:
-        return getattr(net, self.conventions.name(book_name))(*args)
+    def _call(self, net: Any, book_name: str, *args: Any, **kwargs: Any) -> Any:
+        return getattr(net, self.conventions.name(book_name))(*args, **kwargs)
 
     def _network(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Any:
         sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
@@ -323,6 +339,17 @@ class BookClassAdapter(Implementation):
             left = {id(pair) for pair in theirs}  # the pairs it left, mirrored in the caller's list
             mini_batch[:] = [original for original, pair in zip(list(mini_batch), converted,
                                                                   strict=True) if id(pair) in left]
+
+    def _sgd(self, net: Any, training_data: list[tuple[np.ndarray, np.ndarray]], epochs: int,
+             mini_batch_size: int, eta: float, lmbda: float) -> None:
+        """``SGD(training_data, epochs, mini_batch_size, eta)`` (``lmbda=`` too, where it has
+        one, as network2.py), what it prints to stdout (the book's "Epoch 0 complete") dropped."""
+        c = self.conventions
+        data = training_data if c.layout == "columns" else [
+            (c.examples_to_theirs(x), c.examples_to_theirs(y)) for x, y in training_data]
+        extra = {"lmbda": lmbda} if self.capabilities.sgd_lmbda else {}
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._call(net, "SGD", data, epochs, mini_batch_size, eta, **extra)
 
     def gradient(self, weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
                  y: np.ndarray, activation: str = "sigmoid", cost: str = "quadratic") -> Gradient:
@@ -373,6 +400,13 @@ def _l2_parameters(method: Callable[..., Any]) -> str:
     if not (lmbda.name.lower().startswith(L2_NAMES) and n.name.lower().startswith("n")):
         return ""
     return "optional" if lmbda.default is not lmbda.empty else "required"
+
+
+def _parameter_names(method: Callable[..., Any]) -> list[str]:
+    try:
+        return list(inspect.signature(method).parameters)
+    except (TypeError, ValueError):
+        return []
 
 
 L2_NAMES = ("lmb", "lam", "l2", "reg", "weight_decay", "decay")

@@ -7,6 +7,8 @@ mutant overrides exactly one of them. Sigmoid neurons, quadratic cost.
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
 
@@ -30,6 +32,24 @@ class BookNetwork:
         for b, w in zip(self.biases, self.weights, strict=True):
             a = sigmoid(np.dot(w, a) + b)
         return a
+
+    def SGD(self, training_data: list[tuple[np.ndarray, np.ndarray]], epochs: int,
+            mini_batch_size: int, eta: float) -> None:
+        """Stochastic gradient descent: each epoch shuffles the training data and takes one
+        ``update_mini_batch`` step per consecutive slice of mini_batch_size examples."""
+        data = list(training_data)
+        shuffle = random.Random(0).shuffle
+        for _ in self.epochs(epochs):
+            shuffle(data)
+            for mini_batch in self.mini_batches(data, mini_batch_size):
+                self.update_mini_batch(mini_batch, eta)
+
+    def epochs(self, count: int) -> range:
+        return range(count)
+
+    def mini_batches(self, data: list[tuple[np.ndarray, np.ndarray]], size: int
+                     ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        return [data[k:k + size] for k in range(0, len(data), size)]
 
     def update_mini_batch(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float) -> None:
         nabla_b, nabla_w = self.summed_gradient(mini_batch)

@@ -36,7 +36,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "quadratic": ("half", "full"),
     "update_input": ("pairs", "arrays"),
 }
-METHODS = ("backprop", "feedforward", "update_mini_batch", "backprop_matrix", "weights", "biases")
+METHODS = ("backprop", "feedforward", "update_mini_batch", "backprop_matrix", "SGD", "weights",
+           "biases")
 
 
 @dataclass(frozen=True)

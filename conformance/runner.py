@@ -172,6 +172,7 @@ class SuiteReport:
     outcomes: list[Outcome]
     strict: bool
     thorough: bool = False
+    seeds: int = 1
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -207,7 +208,7 @@ def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
                                        blocked_by=blocker)
     outcomes = [done[c.id] for c in checks if only is None or c.id in only]
     return SuiteReport(impl.name, impl.capabilities.describe(), spec or impl.name, seed, outcomes,
-                       strict, thorough)
+                       strict, thorough, len(seed_list))
 
 
 MARKS = {"pass": "PASS   ", "fail": "FAIL   ", "skip": "SKIP   ", "error": "ERROR  ",
@@ -217,8 +218,9 @@ MARKS = {"pass": "PASS   ", "fail": "FAIL   ", "skip": "SKIP   ", "error": "ERRO
 def format_report(report: SuiteReport) -> str:
     import numpy as np
 
-    mode = "thorough: batteries of " + str(THOROUGH_SEEDS) + " seeds + Hypothesis" if (
-        report.thorough) else "battery of one seed"
+    batteries = "battery of one seed" if report.seeds == 1 else (
+        f"batteries of {report.seeds} seeds")
+    mode = f"thorough: {batteries} + Hypothesis" if report.thorough else batteries
     lines = [f"bpverify check  implementation: {report.implementation}",
              f"capabilities: {report.capabilities}",
              f"seed {report.seed} ({mode})  python {platform.python_version()}  "

@@ -56,8 +56,8 @@ FORWARDED = tuple(sorted(name for name, member in vars(Implementation).items()
                          if callable(member) and not name.startswith("_")
                          and name not in LOCAL_METHODS))
 """The adapter protocol's methods: the only calls the sandbox answers."""
-SESSION_METHODS = ("gradient", "kept_gradient", "recall", "feedforward", "update", "assign",
-                   "parameters")
+SESSION_METHODS = ("gradient", "kept_gradient", "recall", "feedforward", "update", "sgd",
+                   "assign", "parameters")
 """What a session answers (``Session``)."""
 OUTPUT_TAIL_BYTES = 8192
 PR_SET_PDEATHSIG = 1
@@ -460,6 +460,10 @@ class RemoteSession(Session):
     def update(self, mini_batch: list[tuple[np.ndarray, np.ndarray]], eta: float,
                lmbda: float = 0.0, n: int = 1) -> None:
         self._session_call("update", mini_batch, eta, lmbda, n)
+
+    def sgd(self, training_data: list[tuple[np.ndarray, np.ndarray]], epochs: int,
+            mini_batch_size: int, eta: float, lmbda: float = 0.0) -> None:
+        self._session_call("sgd", training_data, epochs, mini_batch_size, eta, lmbda)
 
     def assign(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
         self._session_call("assign", weights, biases)

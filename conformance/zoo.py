@@ -312,6 +312,15 @@ def _sigmoid_by_exp_of_z(self, x):
     return zs, activations
 
 
+def _sgd_nominal_size(self, training_data, epochs, mini_batch_size, eta):
+    """Every mini-batch stepped with η/mini_batch_size, the last shorter one too."""
+    data = list(training_data)
+    for _ in range(epochs):
+        for mini_batch in self.mini_batches(data, mini_batch_size):
+            nabla_b, nabla_w = self.summed_gradient(mini_batch)
+            self.apply_step(nabla_b, nabla_w, eta, mini_batch_size)
+
+
 MUTANTS: tuple[Mutant, ...] = (
     _mutant("MissingSigmaPrimeBP1", "BP1", "missing σ′",
             output_error=lambda self, z, a, y: self.cost_derivative(a, y)),
@@ -420,6 +429,14 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("ExtraSigmaPrimeInOutputBiasGradientBP3", "BP3", "σ′ applied once more",
             backprop=_extra_sigma_prime_in_bias_gradient),
     _mutant("SigmoidByExpOfZ", "saturation", "exp(+z)", forward_pass=_sigmoid_by_exp_of_z),
+    # the SGD method: its loops over epochs and mini-batches
+    _mutant("SGDShortLastBatchNominalSize", "sgd", "divided by mini_batch_size", SGD=_sgd_nominal_size),
+    _mutant("SGDDropsShortLastBatch", "sgd", "left out",
+            mini_batches=lambda self, data, size: [data[k:k + size]
+                                                   for k in range(0, len(data) - size + 1, size)]),
+    _mutant("SGDOneEpochShort", "sgd", "fewer epochs run", epochs=lambda self, count: range(count - 1)),
+    _mutant("SGDFirstMiniBatchOnly", "sgd", "first mini-batch of each epoch",
+            mini_batches=lambda self, data, size: [data[:size]]),
 )
 
 CORRECT = _correct.CORRECT

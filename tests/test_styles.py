@@ -43,6 +43,7 @@ def test_a_chapter_3_network_is_checked_with_its_own_cost_and_its_l2_update() ->
      "σ′ multiplied into the cross-entropy δᴸ"),
     ("network2_style:DecayMissingOverN", "update-rule", "it is missing /n"),
     ("network2_style:WeightsNotTransposed", "BP2", "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ"),
+    ("network2_style:DecayOverMiniBatchSize", "sgd", "m the mini-batch's size"),
     ("rows_mlp:MeanOverEveryEntry", "gradient-vs-reference", "declare reduction='mean_all'"),
     ("rows_mlp:BiasSummedOverNeurons", "gradient-vs-reference", None),
     ("rows_mlp:Undeclared", "shapes", "{'layout': 'rows', 'weights': 'in_out', 'biases': "

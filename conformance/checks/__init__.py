@@ -6,6 +6,7 @@ of the battery each runs on (``applies``).
                 one check per declared activation and cost
   batch.py      mini-batch (the matrix-based gradient), update-rule (the SGD step)
   state.py      state (one network across calls), inputs-not-mutated, deterministic
+  sgd.py        sgd (the SGD method: epochs of mini-batches, the last one shorter)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bpverify.conformance.checks.gradients import (
     saturates,
     small_and_smooth,
 )
+from bpverify.conformance.checks.sgd import check_sgd
 from bpverify.conformance.checks.state import (
     check_deterministic,
     check_inputs_not_mutated,
@@ -75,6 +77,11 @@ CORE_CHECKS: tuple[Check, ...] = (
           check_inputs_not_mutated, applies=_named("square", "large-batch")),
     Check("deterministic", "determinism", "two identical calls give identical results",
           check_deterministic, applies=_named("square", "deep")),
+    Check("sgd", "SGD", "SGD(training_data, epochs, mini_batch_size, eta): every mini-batch, "
+          "the last one shorter, every epoch", check_sgd,
+          needs("sgd", "no SGD(training_data, epochs, mini_batch_size, eta) method"),
+          applies=_named("width-one", "square"),
+          after=("shapes", "gradient-vs-reference", "update-rule", "inputs-not-mutated")),
 )
 
 VARIANT_ACTIVATIONS = ("tanh", "identity", "relu", "softplus")

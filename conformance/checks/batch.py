@@ -152,10 +152,12 @@ def judge_step(ctx: Context, spec: NetworkSpec, case: Case,
                old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
                new: tuple[Sequence[np.ndarray], Sequence[np.ndarray]], columns: Sequence[int],
                rule: StepRule, equation: str, what: str,
-               own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None = None) -> None:
+               own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+               nominal: int | None = None) -> None:
     """CheckFailed unless ``new`` is one step (``rule``) from ``old`` on the examples ``columns``
     of ``case``; the hint names the constant factor a wrong step has (η instead of η/m, …), a
-    decay without /n, or says the step is right for the implementation's own wrong gradient."""
+    decay without /n, or says the step is right for the implementation's own wrong gradient
+    (``nominal``: the mini_batch_size of an SGD whose last mini-batch is shorter)."""
     u = UNIT_ROUNDOFF[ctx.dtype]
     m, cols = len(columns), list(columns)
     allowed = allowance(Case(tuple(old[0]), tuple(old[1]), case.x[:, cols], case.y[:, cols],
@@ -175,15 +177,16 @@ def judge_step(ctx: Context, spec: NetworkSpec, case: Case,
                 continue
             raise CheckFailed(mismatch(g, e, tol, equation, quantity, layer, ctx.float32_hint,  # type: ignore[arg-type]
                                        _step_candidates(case, spec, old, columns, rule, k, layer,
-                                                        g, o, e, tol, decay, own_gradient)))
+                                                        g, o, e, tol, decay, own_gradient,
+                                                        nominal)))
 
 
 def _step_candidates(case: Case, spec: NetworkSpec,
                      old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
                      columns: Sequence[int], rule: StepRule, k: int, layer: int, g: np.ndarray,
                      o: np.ndarray, e: np.ndarray, tol: np.ndarray, decay: float,
-                     own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None
-                     ) -> dict[str, np.ndarray]:
+                     own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None,
+                     nominal: int | None = None) -> dict[str, np.ndarray]:
     """Wrong steps a failed update may be, most telling first (computed on failure only)."""
     name, m = ("w", "b")[k], len(columns)
     step = rule.step(m, case.y.shape[0])
@@ -203,7 +206,7 @@ def _step_candidates(case: Case, spec: NetworkSpec,
         found["the biases decayed too: L2 regularisation leaves b alone"] = e - rule.eta * (
             rule.lmbda / rule.n) * o
     r = constant_factor(decay * o - g, decay * o - e, tol) if g.shape == e.shape else None
-    hint = None if r is None else _step_hint(r, spec, m, g.size)
+    hint = None if r is None else _step_hint(r, spec, m, g.size, nominal)
     if r is not None and hint is not None:
         found[hint] = decay * o - r * (decay * o - e)
     found["sequential updates inside the mini-batch"] = _sequential_update(
@@ -212,7 +215,8 @@ def _step_candidates(case: Case, spec: NetworkSpec,
     return found
 
 
-def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int) -> str | None:
+def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int,
+               nominal: int | None = None) -> str | None:
     """What a step r times the right one means: the divisor of η it implies, named if we can
     (every name that fits), unnamed only when enough entries share it to make it a pattern."""
     if abs(r + 1) <= 1e-9:
@@ -223,7 +227,9 @@ def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int) -> str | None:
     named = ((1.0, "η instead of η/m"),
              (float(spec.L - 1), "η/(L − 1): divided by the number of weight layers"),
              (2.0, "η/2: divided by len(mini_batch[0]), the length of an (x, y) pair"),
-             (float(m * m), "η/m²: averaged twice"))
+             (float(m * m), "η/m²: averaged twice"),
+             *(((float(nominal), f"η/{nominal}: divided by mini_batch_size, not by the length "
+                 "of this last, shorter mini-batch"),) if nominal and nominal != m else ()))
     meanings = [meaning for value, meaning in named if abs(divisor - value) <= 1e-9 * value]
     if meanings:
         return (f"the step is (η/{divisor:g})Σₓ∇ instead of (η/m)Σₓ∇ with m = {m}: "

@@ -54,10 +54,10 @@ def state_spec(spec: NetworkSpec) -> NetworkSpec:
 
 def check_state(ctx: Context, spec: NetworkSpec) -> None:
     big = ctx.case(state_spec(spec))
-    session = _call(ctx, "session(weights, biases)", ctx.impl.session, *ctx.arrays(big)[:2])
+    session = call_checked(ctx, "session(weights, biases)", ctx.impl.session, *ctx.arrays(big)[:2])
     _kept_results(ctx, spec, session, big)
     new_params = ctx.case(replace(spec, seed=spec.seed + 1))
-    _call(ctx, "assigning new weights and biases", session.assign,
+    call_checked(ctx, "assigning new weights and biases", session.assign,
           *ctx.arrays(new_params)[:2])
     _probe(ctx, spec, session, new_params.weights, new_params.biases, big,
            "after new weights were assigned")
@@ -68,10 +68,10 @@ def check_state(ctx: Context, spec: NetworkSpec) -> None:
     for step, m in enumerate(state_batch_sizes(spec.L), start=1):
         columns = range(start, start + m)
         start += m
-        before = _parameters(ctx, session, big)
-        _call(ctx, "update_mini_batch(mini_batch, eta)", session.update,
+        before = parameters_now(ctx, session, big)
+        call_checked(ctx, "update_mini_batch(mini_batch, eta)", session.update,
               pairs(ctx, big, columns), *rule.arguments())
-        after = _parameters(ctx, session, big)
+        after = parameters_now(ctx, session, big)
         try:
             judge_step(ctx, spec, big, before, after, columns, rule, "state",
                        f"update step {step} of {STEPS} (m = {m}) on one network")
@@ -88,7 +88,7 @@ def _fresh_step_agrees(ctx: Context, big: Case, before: tuple[list[np.ndarray], 
     """A fresh network, given the same parameters and mini-batch, takes the same wrong step:
     then the fault is the update rule's or the gradient's (their checks say so), not state's."""
     dt = np.dtype(ctx.dtype)
-    value = _call(ctx, "update_mini_batch(mini_batch, eta)", ctx.impl.update,
+    value = call_checked(ctx, "update_mini_batch(mini_batch, eta)", ctx.impl.update,
                   [w.astype(dt) for w in before[0]], [b.astype(dt) for b in before[1]],
                   pairs(ctx, big, columns), *rule.arguments())
     fresh = as_parameters(value, ctx.impl.name, big)
@@ -101,10 +101,10 @@ def _kept_results(ctx: Context, spec: NetworkSpec, session: Session, big: Case) 
     x, y = _columns(ctx, big, 0)
     what = ctx.impl.call_name("backprop(x, y)")
     shapes = [w.shape for w in big.weights]
-    number = _call(ctx, "backprop(x, y)", session.kept_gradient, x, y)
+    number = call_checked(ctx, "backprop(x, y)", session.kept_gradient, x, y)
     x1, y1 = _columns(ctx, big, 1)
-    as_gradient(_call(ctx, "backprop(x, y)", session.gradient, x1, y1), what, shapes)
-    first = as_gradient(_call(ctx, "backprop(x, y)", session.recall, number), what, shapes)
+    as_gradient(call_checked(ctx, "backprop(x, y)", session.gradient, x1, y1), what, shapes)
+    first = as_gradient(call_checked(ctx, "backprop(x, y)", session.recall, number), what, shapes)
     _against(ctx, spec, big, big.weights, big.biases, 0, first,
              "a result kept from one call, after a second call with another x",
              "the returned arrays are internal buffers that the next call overwrites: "
@@ -116,7 +116,7 @@ def _probe(ctx: Context, spec: NetworkSpec, session: Session, weights: Sequence[
     """∇C and, where there is one, aᴸ at the same x₀ as before, against the current parameters."""
     x, y = _columns(ctx, big, 0)
     what = ctx.impl.call_name("backprop(x, y)")
-    got = as_gradient(_call(ctx, "backprop(x, y)", session.gradient, x, y), what,
+    got = as_gradient(call_checked(ctx, "backprop(x, y)", session.gradient, x, y), what,
                       [w.shape for w in big.weights])
     hint = ("the same x gives the result of the old weights: a forward pass or gradient "
             "remembered by its input, not recomputed")
@@ -124,7 +124,7 @@ def _probe(ctx: Context, spec: NetworkSpec, session: Session, weights: Sequence[
     if not ctx.impl.capabilities.feedforward:
         return
     x, _ = _columns(ctx, big, 0)  # afresh: what backprop did to its x is not our concern here
-    a = np.asarray(_call(ctx, "feedforward(a)", session.feedforward, x), dtype=np.float64)
+    a = np.asarray(call_checked(ctx, "feedforward(a)", session.feedforward, x), dtype=np.float64)
     probe = Case(tuple(weights), tuple(biases), big.x[:, :1], big.y[:, :1], big.activations,
                  big.cost)
     ref = backprop_matrix(probe.weights, probe.biases, probe.x, probe.y, probe.activations,
@@ -165,7 +165,7 @@ def _fresh_gradient_agrees(ctx: Context, probe: Case,
                            got: tuple[list[np.ndarray], list[np.ndarray]]) -> bool:
     """A fresh network at the same parameters and x gives the same (wrong) gradient."""
     w, b, x, y = ctx.arrays(probe)
-    value = _call(ctx, "backprop(x, y)", ctx.impl.gradient, w, b, x, y)
+    value = call_checked(ctx, "backprop(x, y)", ctx.impl.gradient, w, b, x, y)
     fresh = as_gradient(value, ctx.impl.name, [wt.shape for wt in probe.weights])
     return all(np.allclose(f, g, rtol=1e-12, atol=0.0) for f, g in zip(
         fresh[0] + fresh[1], got[0] + got[1], strict=True))
@@ -181,14 +181,14 @@ def _columns(ctx: Context, case: Case, j: int) -> tuple[np.ndarray, np.ndarray]:
     return X[:, j:j + 1].copy(), Y[:, j:j + 1].copy()
 
 
-def _call(ctx: Context, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+def call_checked(ctx: Context, what: str, fn: Callable[..., Any], *args: Any) -> Any:
     return call_with_limit(f"{ctx.impl.name}: {what}", fn, *args, seconds=ctx.seconds)
 
 
-def _parameters(ctx: Context, session: Session, case: Case
+def parameters_now(ctx: Context, session: Session, case: Case
                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The session's parameters now, as float64 copies (an in-place update cannot reach them)."""
-    value = _call(ctx, "reading weights and biases", session.parameters)
+    value = call_checked(ctx, "reading weights and biases", session.parameters)
     return as_parameters(value, f"{ctx.impl.name} (its weights and biases)", case)
 
 

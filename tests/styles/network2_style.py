@@ -1,6 +1,7 @@
 """A chapter-3 style network written for bpverify's tests (in the manner of the book's
 network2.py, not its text): cost classes with ``fn`` and ``delta``, cross-entropy by default,
-update_mini_batch(mini_batch, eta, lmbda, n) with L2 weight decay; then three planted bugs."""
+update_mini_batch(mini_batch, eta, lmbda, n) with L2 weight decay, SGD with lmbda; then four
+planted bugs."""
 
 from __future__ import annotations
 
@@ -66,6 +67,19 @@ class Network:
     def decay(self, eta, lmbda, n):
         return 1.0 - eta * lmbda / n
 
+    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None):
+        training_data = list(training_data)
+        for epoch in range(epochs):
+            np.random.default_rng(epoch).shuffle(training_data)
+            for k in range(0, len(training_data), mini_batch_size):
+                mini_batch = training_data[k:k + mini_batch_size]
+                self.update_mini_batch(mini_batch, eta, lmbda, self.size_of(training_data,
+                                                                            mini_batch))
+            print(f"Epoch {epoch} training complete")
+
+    def size_of(self, training_data, mini_batch):
+        return len(training_data)
+
     def backprop(self, x, y):
         activations, zs = [x], []
         for w, b in zip(self.weights, self.biases):
@@ -100,6 +114,13 @@ SigmaPrimeAddedToCrossEntropy = functools.partial(Network, cost=SigmaPrimeInCros
 class DecayMissingOverN(Network):
     def decay(self, eta, lmbda, n):
         return 1.0 - eta * lmbda
+
+
+class DecayOverMiniBatchSize(Network):
+    """SGD hands update_mini_batch the mini-batch's size as n, not the training set's."""
+
+    def size_of(self, training_data, mini_batch):
+        return len(mini_batch)
 
 
 class WeightsNotTransposed(Network):
