@@ -42,6 +42,7 @@ MUTANTS = {"MissingSigmaPrimeBP2": "BP2", "TransposedWeightGradientBP4": "BP4",
            "EtaInsteadOfEtaOverM": "update rule", "Crashes": "BP3/BP4"}
 HOSTILE_NAME = "=1+1<img src=x onerror=alert(1)>"
 LIMITS = Limits(call_seconds=1.0, total_seconds=2.0)
+CONTROL_LIMITS = Limits(call_seconds=10.0, total_seconds=60.0)
 
 
 def _backprop(body: str) -> str:
@@ -223,8 +224,10 @@ def test_the_attacker_succeeds_without_the_sandbox(tmp_path: Path) -> None:
     probe = tmp_path / "probe.txt"  # a stand-in: the control writes nothing into the venv
     with socket.create_server(("127.0.0.1", 0)) as listener:
         (copy / "network.py").write_text(_attacker(root, out, listener.getsockname()[1], probe))
+        # unconfined, every backprop walks the folders and forks: time enough for that under
+        # load (with LIMITS' 2 s in all it once ran out, an ERROR that proved nothing)
         run = run_isolated("network:Network", Placement(cwd=str(copy), writable=(str(copy),),
-                                                        layers=()), LIMITS, only=["BP3"])
+                                                        layers=()), CONTROL_LIMITS, only=["BP3"])
     assert run.verdict == "DOES NOT CONFORM" and "overwrite" in run.output, run.output
     assert _tree_hash(root) != before and probe.exists()
 
