@@ -402,7 +402,7 @@ def _l2_parameters(method: Callable[..., Any]) -> str:
     return "optional" if lmbda.default is not lmbda.empty else "required"
 
 
-def _parameter_names(method: Callable[..., Any]) -> list[str]:
+def _parameter_names(method: Any) -> list[str]:
     try:
         return list(inspect.signature(method).parameters)
     except (TypeError, ValueError):
