@@ -235,16 +235,23 @@ def _uses(d: Derivation, name: str) -> bool:
 _DC_DA: dict[tuple[str, int], list[np.ndarray]] = {}
 
 
+def _jax_float64() -> Any:
+    """JAX in float64, imported when a JAX column is first computed."""
+    import jax
+    import jax.numpy  # noqa: F401  (jax.numpy as an attribute)
+
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
 def _jacobian(method: str, F: Callable[[Any], Any], at: np.ndarray,
               exact: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Row i is ∂Fᵢ/∂at by the method (JAX: one jacfwd, so one compilation)."""
     if method == "reference":
         return exact(at)
     if method == "JAX autodiff":
-        import jax
-        import jax.numpy as jnp
-        jax.config.update("jax_enable_x64", True)
-        return np.asarray(jax.jit(jax.jacfwd(F))(jnp.asarray(at)))
+        jax = _jax_float64()
+        return np.asarray(jax.jit(jax.jacfwd(F))(jax.numpy.asarray(at)))
     rows = len(np.asarray(F(at)))
 
     def component(i: int) -> Callable[[Any], Any]:
@@ -261,10 +268,8 @@ def _derivative(method: str, f: Callable[[Any], Any], at: np.ndarray,
     if method == "reference":
         return exact(at)
     if method == "JAX autodiff":
-        import jax
-        import jax.numpy as jnp
-        jax.config.update("jax_enable_x64", True)
-        return np.asarray(jax.jit(jax.grad(f))(jnp.asarray(at)))
+        jax = _jax_float64()
+        return np.asarray(jax.jit(jax.grad(f))(jax.numpy.asarray(at)))
     if method == "complex step":
         return numerical_gradient(f, at, "complex").value
     return adaptive_central_gradient(f, at).value
