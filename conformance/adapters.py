@@ -55,7 +55,7 @@ class Capabilities:
     l2: bool = False
     l2_optional: bool = False
     sgd: bool = False
-    sgd_lmbda: bool = False
+    sgd_l2: str = ""
     activations: tuple[str, ...] = ("sigmoid",)
     costs: tuple[str, ...] = ("quadratic",)
     dtype: str = "float64"
@@ -105,7 +105,7 @@ def activation_name(declared: Any, owner: str) -> str:
         if len(declared) == 0 or not all(isinstance(n, str) and n for n in declared):
             raise ValueError(f"{owner}.bpverify_capabilities['activation'] is {declared!r}, "
                              "expected a name per layer 2..L, e.g. ['tanh', 'relu', 'sigmoid']")
-        name = ",".join(declared) if len(declared) > 1 else declared[0]
+        name = ",".join(declared) if len(declared) > 1 else f"{declared[0]},"  # L = 2
     elif isinstance(declared, str):
         name = declared
     else:
@@ -277,13 +277,14 @@ class BookClassAdapter(Implementation):
         probe = self.make(list(self.probe_sizes))
         update = getattr(probe, self.conventions.name("update_mini_batch"), None)
         sgd = getattr(probe, self.conventions.name("SGD"), None)
-        sgd_ok = callable(sgd) and self.conventions.update_input == "pairs"
+        sgd_ok = (callable(sgd) and self.conventions.update_input == "pairs"
+                  and _callable_as_the_books_sgd(sgd))
         base = Capabilities(
             feedforward=callable(getattr(probe, self.conventions.name("feedforward"), None)),
             mini_batch=callable(getattr(probe, self.conventions.name("backprop_matrix"), None)),
             update=callable(update), l2=callable(update) and _l2_parameters(update) != "",
             l2_optional=callable(update) and _l2_parameters(update) == "optional",
-            sgd=sgd_ok, sgd_lmbda=sgd_ok and "lmbda" in _parameter_names(sgd),
+            sgd=sgd_ok, sgd_l2=_sgd_l2_parameter(sgd) if sgd_ok else "",
             costs=(quadratic.name,) if "cost" in rest else (native_cost(probe, owner),))
         self.capabilities = Capabilities.declared(base, rest, owner)
 
@@ -342,12 +343,13 @@ class BookClassAdapter(Implementation):
 
     def _sgd(self, net: Any, training_data: list[tuple[np.ndarray, np.ndarray]], epochs: int,
              mini_batch_size: int, eta: float, lmbda: float) -> None:
-        """``SGD(training_data, epochs, mini_batch_size, eta)`` (``lmbda=`` too, where it has
-        one, as network2.py), what it prints to stdout (the book's "Epoch 0 complete") dropped."""
+        """``SGD(training_data, epochs, mini_batch_size, eta)`` (λ too, by its own name, where it
+        has one: network2.py's ``lmbda=``), what it prints (the book's "Epoch 0 complete")
+        dropped."""
         c = self.conventions
         data = training_data if c.layout == "columns" else [
             (c.examples_to_theirs(x), c.examples_to_theirs(y)) for x, y in training_data]
-        extra = {"lmbda": lmbda} if self.capabilities.sgd_lmbda else {}
+        extra = {self.capabilities.sgd_l2: lmbda} if self.capabilities.sgd_l2 else {}
         with contextlib.redirect_stdout(io.StringIO()):
             self._call(net, "SGD", data, epochs, mini_batch_size, eta, **extra)
 
@@ -402,11 +404,27 @@ def _l2_parameters(method: Callable[..., Any]) -> str:
     return "optional" if lmbda.default is not lmbda.empty else "required"
 
 
-def _parameter_names(method: Any) -> list[str]:
+def _callable_as_the_books_sgd(method: Any) -> bool:
+    """SGD(training_data, epochs, mini_batch_size, eta) with nothing else required but λ."""
     try:
-        return list(inspect.signature(method).parameters)
+        parameters = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
-        return []
+        return False
+    l2 = _sgd_l2_parameter(method)
+    rest = [p for p in parameters[4:] if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    takes_four = len(parameters) >= 4 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    return takes_four and all(p.default is not p.empty or p.name == l2 for p in rest)
+
+
+def _sgd_l2_parameter(method: Any) -> str:
+    """The name of SGD's λ (network2.py: ``SGD(training_data, epochs, mini_batch_size, eta,
+    lmbda=0.0, …)``), told by the names ``_l2_parameters`` knows, after the four of the book;
+    "" if it has none."""
+    try:
+        names = list(inspect.signature(method).parameters)[4:]
+    except (TypeError, ValueError):
+        return ""
+    return next((name for name in names if name.lower().startswith(L2_NAMES)), "")
 
 
 L2_NAMES = ("lmb", "lam", "l2", "reg", "weight_decay", "decay")

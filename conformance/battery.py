@@ -66,6 +66,8 @@ class NetworkSpec:
 
     def describe(self) -> str:
         where = f", battery case {self.name}" if self.name != "drawn" else ""
+        if where and fixed_depth(self.activation):
+            where += " at the depth σ per layer fixes"
         extra = "" if (self.activation, self.cost) == ("sigmoid", "quadratic") else (
             f", σ = {self.activation}, C = {self.cost}")
         return (f"sizes {list(self.sizes)}, m = {self.m}, weight scale {self.scale:g}{extra}, "
@@ -103,7 +105,7 @@ def layer_names(activation: str, L: int) -> list[str]:
     ``relu/sigmoid``) or one per layer, comma-separated (``tanh,relu,sigmoid``: a network of
     that depth only, see ``fixed_depth``)."""
     if "," in activation:
-        names = activation.split(",")
+        names = activation.rstrip(",").split(",")
         if len(names) != L - 1:
             raise ValueError(f"activation is {activation!r}, one per layer 2..{len(names) + 1}, "
                              f"but the network has L = {L} layers")
@@ -118,17 +120,26 @@ def layer_functions(activation: str, L: int) -> list[LayerActivation]:
 
 
 def fixed_depth(activation: str) -> int | None:
-    """L when σ is named per layer (``tanh,relu,sigmoid`` has L = 4), else None (any depth)."""
-    return activation.count(",") + 2 if "," in activation else None
+    """L when σ is named per layer (``tanh,relu,sigmoid`` has L = 4; a list of one name is
+    written ``tanh,``: L = 2), else None (any depth)."""
+    return len(activation.rstrip(",").split(",")) + 1 if "," in activation else None
 
 
 def at_depth(sizes: tuple[int, ...], L: int) -> tuple[int, ...]:
     """``sizes`` cut or stretched to L layers: the input width, the first hidden widths, the
     last hidden width repeated as needed, and the output width, so that a slot keeps what it
-    is for (a width-one layer, a 784-wide input, the planted widths) where that depth allows."""
+    is for (a width-one layer, a 784-wide input, the planted widths, square consecutive layers:
+    the last two then) where that depth allows."""
     if len(sizes) >= L:
-        return (*sizes[:L - 1], sizes[-1])
+        cut = (*sizes[:L - 1], sizes[-1])
+        lost = _has_square_pair(sizes) and not _has_square_pair(cut)
+        return (*cut[:-1], cut[-2]) if lost and L >= 3 else cut
     return (*sizes[:-1], *[sizes[-2]] * (L - len(sizes)), sizes[-1])
+
+
+def _has_square_pair(sizes: Sequence[int]) -> bool:
+    """nₗ = nₗ₋₁ for some l ≥ 3: a wˡ that has the shape of its transpose, seen by BP2."""
+    return any(a == b for a, b in zip(sizes[1:-1], sizes[2:], strict=False))
 
 
 def _plant(case: Case, layer: int) -> Case:
@@ -250,7 +261,7 @@ def covered_properties(specs: Sequence[NetworkSpec]) -> set[str]:
             found.add("hidden width 1")
         if s.sizes[-1] == 1:
             found.add("output width 1")
-        if any(a == b for a, b in zip(s.sizes[1:-1], s.sizes[2:], strict=False)):
+        if _has_square_pair(s.sizes):
             found.add("square consecutive layers")
         if s.sizes[0] == 784:
             found.add("784-wide input")

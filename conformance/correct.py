@@ -198,7 +198,29 @@ class OptionalUpdateArguments(BookNetwork):
         BookNetwork.update_mini_batch(self, mini_batch, eta)
 
 
+class LinearNeurons(BookNetwork):
+    """Linear neurons everywhere (σ(z) = z, σ′ = 1, the exercise of §2.4), declared: a network
+    whose curvature makes a few steps at η = 0.75 run away, once an ERROR of the suite's own."""
+
+    bpverify_capabilities = {"activation": "identity"}
+
+    def feedforward(self, a: np.ndarray) -> np.ndarray:
+        for b, w in zip(self.biases, self.weights, strict=True):
+            a = w @ a + b
+        return a
+
+    def forward_pass(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        acts, zs = [x], []
+        for w, b in zip(self.weights, self.biases, strict=True):
+            zs.append(w @ acts[-1] + b)
+            acts.append(zs[-1])
+        return zs, acts
+
+    def sigmoid_prime(self, z: np.ndarray) -> np.ndarray:
+        return np.ones_like(z)
+
+
 CORRECT: tuple[type, ...] = (BookNetwork, MatrixNetwork, EinsumRowsAsExamples,
                              DiagonalSigmaPrime, Float32Stable, Recursive, InPlaceUpdates,
-                             TanhSigmoid, OptionalUpdateArguments)
+                             TanhSigmoid, OptionalUpdateArguments, LinearNeurons)
 """Every correct implementation the suite must pass (the book's own code among them)."""

@@ -434,9 +434,12 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("SGDDropsShortLastBatch", "sgd", "left out",
             mini_batches=lambda self, data, size: [data[k:k + size]
                                                    for k in range(0, len(data) - size + 1, size)]),
-    _mutant("SGDOneEpochShort", "sgd", "fewer epochs run", epochs=lambda self, count: range(count - 1)),
-    _mutant("SGDFirstMiniBatchOnly", "sgd", "first mini-batch of each epoch",
+    _mutant("SGDOneEpochShort", "sgd", "no epoch run", epochs=lambda self, count: range(count - 1)),
+    _mutant("SGDFirstMiniBatchOnly", "sgd", "only one mini-batch of each epoch",
             mini_batches=lambda self, data, size: [data[:size]]),
+    _mutant("SGDSlicesWithoutOffset", "sgd", "the same mini-batch stepped again",
+            mini_batches=lambda self, data, size: [data[0:size]
+                                                   for k in range(0, len(data), size)]),
 )
 
 CORRECT = _correct.CORRECT

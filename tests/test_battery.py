@@ -69,7 +69,8 @@ def test_sigma_per_layer_puts_every_network_at_its_depth(names: list[str]) -> No
             assert spec.with_functions(names[0], "quadratic").sizes == spec.sizes
             continue
         at = spec.with_functions(per_layer, "quadratic")
-        assert at.L == L and at.sizes[0] == spec.sizes[0] and at.sizes[-1] == spec.sizes[-1]
+        assert at.L == L and at.sizes[0] == spec.sizes[0]
+        assert at.sizes[-1] == spec.sizes[-1] or spec.name == "square"  # square: kept square
         assert [a.name for a in at.case().activations] == names
         assert parse_case(at.token(), 4).with_functions(per_layer, "quadratic") == at
 
@@ -78,3 +79,12 @@ def test_sigma_per_layer_of_another_depth_is_refused() -> None:
     from bpverify.conformance.battery import layer_functions
     with pytest.raises(ValueError, match="one per layer 2..4, but the network has L = 3"):
         layer_functions("tanh,relu,sigmoid", 3)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 7])
+def test_the_square_slot_stays_square_at_any_fixed_depth(seed: int) -> None:
+    square = next(s for s in battery(seed) if s.name == "square")
+    for L in (3, 4, 6):
+        sizes = square.with_functions(",".join(["tanh"] * (L - 1)), "quadratic").sizes
+        assert len(sizes) == L and any(a == b for a, b in zip(sizes[1:-1], sizes[2:],
+                                                              strict=False)), sizes

@@ -143,6 +143,22 @@ def test_an_activation_per_layer_fixes_the_depth_of_every_network_checked() -> N
     assert failure is not None and failure.layer == 3, failure  # the relu layer, and only it
 
 
+def test_a_list_of_one_activation_fixes_one_weight_layer() -> None:
+    from styles.per_layer_mlp import Network  # type: ignore[import-not-found]
+
+    from bpverify.conformance.adapters import as_implementation
+
+    class OneLayer(Network):
+        bpverify_capabilities = {"activation": ["tanh"]}
+
+        def __init__(self, sizes):  # type: ignore[no-untyped-def]
+            super().__init__(sizes, activations=("tanh",))
+
+    report = run_suite(as_implementation(OneLayer), only=["gradient-vs-reference"])
+    assert report.passed and report.outcomes[0].network is not None, _problems(report)
+    assert report.outcomes[0].network.L == 2
+
+
 @pytest.mark.parametrize("declared, message", [
     (["tanh", "nonesuch"], "'nonesuch', expected one of"),
     (["softmax", "sigmoid"], "softmax"),

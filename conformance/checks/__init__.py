@@ -79,7 +79,8 @@ CORE_CHECKS: tuple[Check, ...] = (
           check_deterministic, applies=_named("square", "deep")),
     Check("sgd", "SGD", "SGD(training_data, epochs, mini_batch_size, eta): every mini-batch, "
           "the last one shorter, every epoch", check_sgd,
-          needs("sgd", "no SGD(training_data, epochs, mini_batch_size, eta) method"),
+          needs("sgd", "no SGD(training_data, epochs, mini_batch_size, eta) method callable as "
+                "the book's: a list of (x, y) pairs, no other argument required"),
           applies=_named("width-one", "square"),
           after=("shapes", "gradient-vs-reference", "update-rule", "inputs-not-mutated")),
 )
@@ -90,7 +91,8 @@ VARIANT_COSTS = ("cross-entropy",)
 
 def _declared(kind: str, name: str) -> Callable[[Capabilities], str | None]:
     def requires(caps: Capabilities) -> str | None:
-        return None if name in getattr(caps, kind) else f"{kind[:-1]} {name} not declared"
+        where = " (in every layer)" if kind == "activations" else ""
+        return None if name in getattr(caps, kind) else f"{kind[:-1]} {name}{where} not declared"
     return requires
 
 

@@ -224,6 +224,8 @@ def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int,
     if abs(r) <= 1e-9:
         return None  # "w not updated" or "b not updated", a candidate of its own
     divisor = m / r
+    if divisor < 0:
+        return None  # a step backwards that is not −1× the right one: no divisor means that
     named = ((1.0, "η instead of η/m"),
              (float(spec.L - 1), "η/(L − 1): divided by the number of weight layers"),
              (2.0, "η/2: divided by len(mini_batch[0]), the length of an (x, y) pair"),

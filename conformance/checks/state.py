@@ -10,7 +10,8 @@ training loop does; it runs once the gradient and the update rule are right on f
      input alone fails here);
   3. four consecutive update steps of different mini-batch sizes m, none 1, L − 1 or L,
      each against the reference's step from the network's own parameters; then ∇C and aᴸ at
-     x₀ again (momentum, a decaying η, stale caches fail here).
+     x₀ again (momentum, a decaying η, stale caches fail here). η is the update rule's unless
+     the curvature would make four steps run away (``curvature.stable_eta``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bpverify.conformance.checks.base import (
     compare,
 )
 from bpverify.conformance.checks.batch import StepRule, as_parameters, judge_step, pairs
+from bpverify.conformance.checks.curvature import stable_eta
 from bpverify.reference.backpropagation import backprop_matrix
 
 STEPS = 4
@@ -63,7 +65,10 @@ def check_state(ctx: Context, spec: NetworkSpec) -> None:
            "after new weights were assigned")
     if not ctx.impl.capabilities.update:
         return
+    at_new = Case(new_params.weights, new_params.biases, big.x, big.y, big.activations, big.cost)
     rule = StepRule.of(ctx)
+    rule = replace(rule, eta=stable_eta(at_new, (new_params.weights, new_params.biases),
+                                        rule.eta))  # four steps of a linear network run away
     start = 0
     for step, m in enumerate(state_batch_sizes(spec.L), start=1):
         columns = range(start, start + m)
