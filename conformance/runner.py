@@ -195,6 +195,8 @@ def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
     seed_list = list(range(seed, seed + (max(seeds, THOROUGH_SEEDS) if thorough else seeds)))
     done: dict[str, Outcome] = {}
     for check in checks:
+        if only is not None and check.id not in only:
+            continue  # nor its prerequisites: nothing of it runs
         needed = [c for c in checks if c.id in check.after]
         for prerequisite in needed:
             if prerequisite.id not in done:  # on the battery even for --case: blocked is general
@@ -202,10 +204,8 @@ def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
                                                   case=case if only is None else None)
         blocker = next((done[c.id] for c in needed if done[c.id].status in ("fail", "error")),
                        None)
-        if only is None or check.id in only:
-            done[check.id] = run_check(check, ctx, seed_list, case=case,
-                                       search=SEARCH_EXAMPLES if thorough else 0,
-                                       blocked_by=blocker)
+        done[check.id] = run_check(check, ctx, seed_list, case=case,
+                                   search=SEARCH_EXAMPLES if thorough else 0, blocked_by=blocker)
     outcomes = [done[c.id] for c in checks if only is None or c.id in only]
     return SuiteReport(impl.name, impl.capabilities.describe(), spec or impl.name, seed, outcomes,
                        strict, thorough, len(seed_list))

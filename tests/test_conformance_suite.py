@@ -224,3 +224,17 @@ def test_the_suite_runs_under_xdist(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--bp-impl=bpverify.conformance.builtin:reference_matrix",
                                            "-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=19, skipped=1)  # sgd: an Implementation has no SGD method
+
+
+def test_only_runs_the_checks_named_and_their_prerequisites() -> None:
+    class Counting(BookNetwork):
+        updates = 0
+
+        def update_mini_batch(self, mini_batch, eta):  # type: ignore[no-untyped-def]
+            type(self).updates += 1
+            super().update_mini_batch(mini_batch, eta)
+
+    report = run_suite(as_implementation(Counting), only=["BP1"])
+    assert [o.check.id for o in report.outcomes] == ["BP1"] and Counting.updates == 0
+    run_suite(as_implementation(Counting), only=["sgd"])  # after update-rule, which updates
+    assert Counting.updates > 0
