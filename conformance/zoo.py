@@ -33,7 +33,7 @@ class Mutant:
 
 EQUATIONS = {"shapes": "BP3/BP4", "forward": "feedforward", "update-rule": "update rule",
              "gradient-vs-reference": "gradient",
-             "inputs-not-mutated": "purity", "deterministic": "determinism"}
+             "inputs-not-mutated": "purity", "deterministic": "determinism", "sgd": "SGD"}
 
 
 def _mutant(name: str, check: str, diagnosis: str | None = None, status: str = "fail",

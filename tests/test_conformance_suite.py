@@ -12,6 +12,7 @@ import pytest
 from bpverify.check import main as check_main
 from bpverify.conformance.adapters import as_implementation, resolve
 from bpverify.conformance.book_network import BookNetwork
+from bpverify.conformance.checks import all_checks
 from bpverify.conformance.runner import SuiteReport, run_suite
 from bpverify.conformance.zoo import CORRECT, MUTANTS, Mutant
 
@@ -238,3 +239,10 @@ def test_only_runs_the_checks_named_and_their_prerequisites() -> None:
     assert [o.check.id for o in report.outcomes] == ["BP1"] and Counting.updates == 0
     run_suite(as_implementation(Counting), only=["sgd"])  # after update-rule, which updates
     assert Counting.updates > 0
+
+
+def test_every_mutant_names_the_equation_of_the_check_that_kills_it() -> None:
+    equations = {c.id: c.equation for c in all_checks()}
+    assert all(m.equation == equations[m.check] for m in MUTANTS), [
+        (m.name, m.equation, equations[m.check]) for m in MUTANTS
+        if m.equation != equations[m.check]]
