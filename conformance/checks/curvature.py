@@ -74,7 +74,10 @@ def stable_eta(case: Case, theta: Params, eta: float) -> float:
     v = np.random.default_rng(0).standard_normal(x0.size)
     rho = 0.0
     for _ in range(POWER_STEPS):
-        v /= np.linalg.norm(v)
+        norm = float(np.linalg.norm(v))
+        if norm == 0.0:  # Hv = 0: no curvature along v (a softmax layer of one neuron: none)
+            break
+        v /= norm
         h = FD_STEP * max(1.0, float(np.max(np.abs(x0))))
         v = (gradient(x0 + h * v) - gradient(x0 - h * v)) / (2 * h * case.x.shape[1])
         rho = max(rho, float(np.linalg.norm(v)))
