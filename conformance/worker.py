@@ -48,7 +48,7 @@ from bpverify.conformance.adapters import (
     resolve,
 )
 from bpverify.conformance.conventions import CHOICES, Conventions
-from bpverify.conformance.runner import SuiteReport, rerun_command, run_suite
+from bpverify.conformance.runner import SuiteReport, run_suite
 from bpverify.conformance.sandbox import LAYERS, Policy, confine, python_readable
 
 VERDICTS = ("CONFORMS", "DOES NOT CONFORM", "ERROR")
@@ -567,10 +567,10 @@ def run_isolated(spec: str, placement: Placement, limits: Limits = Limits(), *,
             error = f"the implementation did not load: {failed}"
         finally:
             impl.close()
-        start = max(0, output.seek(0, os.SEEK_END) - OUTPUT_TAIL_BYTES)
-        output.seek(start)
+        offset = max(0, output.seek(0, os.SEEK_END) - OUTPUT_TAIL_BYTES)
+        output.seek(offset)
         tail = output.read().decode("utf-8", errors="replace")
-        if start:  # begin at a whole line, and say that earlier lines were left out
+        if offset:  # begin at a whole line, and say that earlier lines were left out
             tail = "[…]\n" + tail.partition("\n")[2]
     return Isolated(display_spec or spec, report, error, impl.protections, tail,
                     time.perf_counter() - start, impl.processes)
@@ -591,8 +591,7 @@ def report_to_data(report: SuiteReport) -> dict[str, Any]:
             "detail": text(o.detail), "seconds": float(getattr(o, "seconds", 0.0) or 0.0),
             "seed": int(getattr(o, "seed", report.seed)),
             "diagnosis": text(getattr(failure, "diagnosis", None)),
-            "rerun": (rerun_command(report.spec, int(getattr(o, "seed", report.seed)), check.id)
-                      if o.status in ("fail", "error") else None)}
+            "rerun": o.rerun(report.spec) if o.status in ("fail", "error") else None}
         for extra in ("case", "network"):
             if getattr(o, extra, None) is not None:
                 item[extra] = text(getattr(o, extra))
