@@ -121,10 +121,14 @@ def activation_name(declared: Any, owner: str) -> str:
 
 
 def probe_sizes(activation: str) -> list[int]:
-    """PROBE_SIZES at the depth a per-layer σ fixes (the widths repeat, never square)."""
+    """PROBE_SIZES at the depth a per-layer σ fixes (``probe_sizes_at``)."""
     from bpverify.conformance.battery import fixed_depth
 
-    depth = fixed_depth(activation) or len(PROBE_SIZES)
+    return probe_sizes_at(fixed_depth(activation) or len(PROBE_SIZES))
+
+
+def probe_sizes_at(depth: int) -> list[int]:
+    """PROBE_SIZES with ``depth`` layers: the hidden widths alternate 4, 5, never square."""
     return [PROBE_SIZES[0], *[PROBE_SIZES[1] + (i % 2) for i in range(depth - 2)],
             PROBE_SIZES[-1]]
 

@@ -159,6 +159,7 @@ def _draw_widths(rng: np.random.Generator, count: int, low: int, high: int) -> l
     return [int(k) for k in rng.integers(low, high + 1, size=count)]
 
 
+@functools.lru_cache(maxsize=64)  # asked for by every check of every run: built once a seed
 def battery(seed: int) -> tuple[NetworkSpec, ...]:
     """The networks of one seed, one per slot of ``SLOTS`` (module docstring)."""
     rng = np.random.default_rng([seed, 0xB9])
@@ -190,6 +191,7 @@ def _saturating_scale(sizes: tuple[int, ...], seed: int) -> float:
         scale *= 2
 
 
+@functools.lru_cache(maxsize=64)
 def saturation_specs(seed: int) -> tuple[NetworkSpec, ...]:
     """Networks with PLANTED_Z in a hidden layer of width 7–9 and in the output layer."""
     rng = np.random.default_rng([seed, 0x5A7])

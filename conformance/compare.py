@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TINY = np.finfo(np.float64).tiny
-
 UNDERFLOW_SCALE = 2.0 ** -969
 """2⁻¹⁰²² · 2⁵³ ≈ 2e-292: gradients this small are products that may pass through subnormal
 numbers, whose spacing 2⁻¹⁰⁷⁴ bounds their absolute, not relative, error; an error is never

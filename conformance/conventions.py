@@ -73,10 +73,6 @@ class Conventions:
         """Their name for the book's method or attribute."""
         return self.methods.get(book_name, book_name)
 
-    @property
-    def is_book(self) -> bool:
-        return self == Conventions()
-
     # -- the book's arrays → theirs ----------------------------------------------------------
 
     def weight_to_theirs(self, w: np.ndarray) -> np.ndarray:

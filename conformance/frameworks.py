@@ -27,7 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from bpverify.conformance.adapters import Capabilities, Gradient, Implementation, Params, Session
+from bpverify.conformance.adapters import (
+    Capabilities,
+    Gradient,
+    Implementation,
+    Params,
+    Session,
+    probe_sizes_at,
+)
 from bpverify.conformance.conventions import Conventions
 
 TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu", "Identity": "identity",
@@ -36,9 +43,9 @@ TORCH_LOSSES = {"MSELoss": ("quadratic", "full"), "BCELoss": ("cross-entropy", "
                 "CrossEntropyLoss": ("categorical-cross-entropy", "half")}
 """Loss → (C, quadratic). CrossEntropyLoss takes the last Linear's output as logits: the softmax
 is in the loss, so the network's output layer is a softmax layer."""
-TORCH_PROBE_SIZES = (3, 4, 5, 2)
-"""The module a build function is probed at for its σ: two hidden layers, so that σ per layer
-shows (a module whose hidden layers differ is then checked at this depth only)."""
+TORCH_PROBE_DEPTH = 4
+"""The module a build function is probed at for its σ has two hidden layers, so that σ per
+layer shows (a module whose hidden layers differ is then checked at this depth only)."""
 
 
 class TorchModule(Implementation):
@@ -51,7 +58,7 @@ class TorchModule(Implementation):
                  dtype: str = "float64", name: str | None = None) -> None:
         self.build, self.loss, self.optimizer = build, loss, optimizer
         self.name = name or f"torch module {getattr(build, '__name__', 'build')}"
-        probe = build(list(TORCH_PROBE_SIZES))
+        probe = build(probe_sizes_at(TORCH_PROBE_DEPTH))
         cost, quadratic = _torch_loss(loss)
         self.logits = cost == "categorical-cross-entropy"  # the softmax is inside the loss
         mean = "mean" if self.logits else "mean_all"  # CrossEntropyLoss averages over the batch

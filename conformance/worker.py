@@ -51,13 +51,12 @@ from bpverify.conformance.conventions import CHOICES, Conventions
 from bpverify.conformance.runner import SuiteReport, run_suite
 from bpverify.conformance.sandbox import LAYERS, Policy, confine, python_readable
 
-VERDICTS = ("CONFORMS", "DOES NOT CONFORM", "ERROR")
 FORWARDED = tuple(sorted(name for name, member in vars(Implementation).items()
                          if callable(member) and not name.startswith("_")
                          and name not in LOCAL_METHODS))
 """The adapter protocol's methods: the only calls the sandbox answers."""
-SESSION_METHODS = ("gradient", "kept_gradient", "recall", "feedforward", "update", "sgd",
-                   "assign", "parameters")
+SESSION_METHODS = tuple(sorted(name for name, member in vars(Session).items()
+                               if callable(member) and not name.startswith("_")))
 """What a session answers (``Session``)."""
 OUTPUT_TAIL_BYTES = 8192
 PR_SET_PDEATHSIG = 1

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from bpverify.conformance.adapters import Session
 from bpverify.conformance.battery import NetworkSpec
 from bpverify.conformance.bounds import UNIT_ROUNDOFF, allowance
 from bpverify.conformance.calls import (
@@ -47,7 +48,8 @@ def check_mini_batch(ctx: Context, spec: NetworkSpec) -> None:
         return
     factors = [_factor(got, expected, tol) for got, expected, tol in
                ((got_b, ref.nabla_b, allowed.nabla_b), (got_w, ref.nabla_w, allowed.nabla_w))]
-    raise CheckFailed(_with_diagnosis(failures[0], _averaging(factors, spec)))
+    averaging = _averaging(factors, spec)
+    raise CheckFailed(replace(failures[0], diagnosis=averaging or failures[0].diagnosis))
 
 
 def _first(got: Sequence[np.ndarray], expected: Sequence[np.ndarray],
@@ -92,13 +94,6 @@ def _averaging(factors: list[float | None], spec: NetworkSpec) -> str | None:
     return None
 
 
-def _with_diagnosis(failure: Failure, diagnosis: str | None) -> Failure:
-    if diagnosis is None:
-        return failure
-    return Failure(failure.equation, failure.message, failure.layer, failure.index,
-                   failure.expected, failure.actual, diagnosis, failure.network)
-
-
 # -- the update rule ------------------------------------------------------------------------------
 
 ETA = 0.75
@@ -138,12 +133,13 @@ class StepRule:
 
 
 def expected_step(case: Case, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
-                  columns: Sequence[int], rule: StepRule) -> tuple[list[np.ndarray],
-                                                                   list[np.ndarray]]:
-    """The reference's step (``StepRule``) from the given parameters on these examples."""
+                  columns: Sequence[int], rule: StepRule, size: int | None = None
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The reference's step (``StepRule``) from the given parameters on these examples
+    (``size``: the m it divides η by, when not their number)."""
     X, Y = case.x[:, list(columns)], case.y[:, list(columns)]
     g = backprop_matrix(list(weights), list(biases), X, Y, case.activations, case.cost)
-    step = rule.step(len(columns), Y.shape[0])
+    step = rule.step(size or len(columns), Y.shape[0])
     return ([rule.decay() * w - step * nw for w, nw in zip(weights, g.nabla_w, strict=True)],
             [b - step * nb for b, nb in zip(biases, g.nabla_b, strict=True)])
 
@@ -306,6 +302,18 @@ def as_parameters(value: Any, what: str, case: Case) -> tuple[list[np.ndarray],
             arrays.append(array.astype(np.float64))
         out.append(arrays)
     return out[0], out[1]
+
+
+def call_checked(ctx: Context, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """A call of the implementation (a session's method, too), named and time-limited."""
+    return call_with_limit(f"{ctx.impl.name}: {what}", fn, *args, seconds=ctx.seconds)
+
+
+def parameters_now(ctx: Context, session: Session, case: Case
+                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The session's parameters now, as float64 copies (an in-place update cannot reach them)."""
+    value = call_checked(ctx, "reading weights and biases", session.parameters)
+    return as_parameters(value, f"{ctx.impl.name} (its weights and biases)", case)
 
 
 def _own_gradient(ctx: Context, spec: NetworkSpec) -> tuple[list[np.ndarray],

@@ -33,7 +33,15 @@ from bpverify.conformance.battery import NetworkSpec
 from bpverify.conformance.bounds import UNIT_ROUNDOFF, allowance
 from bpverify.conformance.cases import Case
 from bpverify.conformance.checks.base import CheckFailed, Context, Failure, mismatch
-from bpverify.conformance.checks.batch import ETA, StepRule, judge_step, pairs
+from bpverify.conformance.checks.batch import (
+    ETA,
+    StepRule,
+    call_checked,
+    expected_step,
+    judge_step,
+    pairs,
+    parameters_now,
+)
 from bpverify.conformance.checks.curvature import (
     HESSIAN_SLACK,
     flat,
@@ -41,8 +49,6 @@ from bpverify.conformance.checks.curvature import (
     step_jacobian,
     unflat,
 )
-from bpverify.conformance.checks.state import call_checked, parameters_now
-from bpverify.reference.backpropagation import backprop_matrix
 
 Params = tuple[list[np.ndarray], list[np.ndarray]]
 Schedule = list[list[int]]
@@ -72,9 +78,11 @@ class SGDCall:
         return [[batch for epoch in combination for batch in epoch]
                 for combination in itertools.product(self.epoch_orders(), repeat=self.epochs)]
 
+    def call(self, eta: float) -> str:
+        return f"SGD(training_data, {self.epochs}, {self.mini_batch_size}, eta = {eta:.3g})"
+
     def describe(self, eta: float) -> str:
-        return (f"SGD(training_data, {self.epochs}, {self.mini_batch_size}, eta = {eta:.3g}) on "
-                f"{len(self.columns)} examples")
+        return f"{self.call(eta)} on {len(self.columns)} examples"
 
 
 CALLS = (SGDCall((0, 1, 2), 1, 5), SGDCall((3, 4, 5, 6), 1, 4), SGDCall((7, 8, 9), 2, 2))
@@ -98,7 +106,7 @@ def check_sgd(ctx: Context, spec: NetworkSpec) -> None:
     for number, call in enumerate(CALLS, start=1):
         rule = StepRule(eta, SGD_LAMBDA if l2 else 0.0, len(call.columns), ctx.impl.step_scale)
         what = call.describe(eta) + (f", {l2} = {SGD_LAMBDA:g}" if l2 else "")
-        call_checked(ctx, ctx.impl.call_name(what.split(" on ")[0]), session.sgd,
+        call_checked(ctx, ctx.impl.call_name(call.call(eta)), session.sgd,
                      pairs(ctx, big, call.columns), call.epochs, call.mini_batch_size, eta,
                      *((rule.lmbda,) if l2 else ()))
         after = parameters_now(ctx, session, big)
@@ -165,16 +173,6 @@ def _distance(a: Params, b: Params) -> float:
                for x, y in zip([*a[0], *a[1]], [*b[0], *b[1]], strict=True))
 
 
-def step(case: Case, theta: Params, batch: Sequence[int], rule: StepRule,
-         size: int | None = None) -> Params:
-    """One SGD step on the examples ``batch`` (``StepRule``); ``size``: the m it divides by."""
-    X, Y = case.x[:, list(batch)], case.y[:, list(batch)]
-    g = backprop_matrix(list(theta[0]), list(theta[1]), X, Y, case.activations, case.cost)
-    s = rule.step(size or len(batch), Y.shape[0])
-    return ([rule.decay() * w - s * nw for w, nw in zip(theta[0], g.nabla_w, strict=True)],
-            [b - s * nb for b, nb in zip(theta[1], g.nabla_b, strict=True)])
-
-
 def trajectory(case: Case, old: Params, schedule: Sequence[Sequence[int]], rule: StepRule,
                size: Callable[[Sequence[int]], int] = len,
                n: Callable[[Sequence[int]], int] | None = None) -> list[Params]:
@@ -183,7 +181,8 @@ def trajectory(case: Case, old: Params, schedule: Sequence[Sequence[int]], rule:
     states = [old]
     for batch in schedule:
         this = rule if n is None else replace(rule, n=n(batch))
-        states.append(step(case, states[-1], batch, this, size(batch)))
+        states.append(expected_step(case, states[-1][0], states[-1][1], batch, this,
+                                    size(batch)))
     return states
 
 

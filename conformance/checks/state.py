@@ -16,9 +16,8 @@ training loop does; it runs once the gradient and the update rule are right on f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
@@ -34,7 +33,14 @@ from bpverify.conformance.checks.base import (
     check_shapes,
     compare,
 )
-from bpverify.conformance.checks.batch import StepRule, as_parameters, judge_step, pairs
+from bpverify.conformance.checks.batch import (
+    StepRule,
+    as_parameters,
+    call_checked,
+    judge_step,
+    pairs,
+    parameters_now,
+)
 from bpverify.conformance.checks.curvature import stable_eta
 from bpverify.reference.backpropagation import backprop_matrix
 
@@ -83,7 +89,6 @@ def check_state(ctx: Context, spec: NetworkSpec) -> None:
         except CheckFailed:
             if not _fresh_step_agrees(ctx, big, before, after, columns, rule):
                 raise  # a fresh network steps right from there: the kept one remembers
-        _probe(ctx, spec, session, after[0], after[1], big, f"after update step {step}")
         _probe(ctx, spec, session, after[0], after[1], big, f"after update step {step}")
 
 
@@ -140,7 +145,7 @@ def _probe(ctx: Context, spec: NetworkSpec, session: Session, weights: Sequence[
         compare([a], [ref.activations[-1]], [tol], "state", f"aᴸ of feedforward {when}",
                 [spec.L], ctx.float32_hint)
     except CheckFailed as failed:
-        raise CheckFailed(_hinted(failed.failure, hint)) from None
+        raise CheckFailed(replace(failed.failure, diagnosis=failed.failure.diagnosis or hint)) from None
 
 
 def _against(ctx: Context, spec: NetworkSpec, big: Case, weights: Sequence[np.ndarray],
@@ -163,7 +168,7 @@ def _against(ctx: Context, spec: NetworkSpec, big: Case, weights: Sequence[np.nd
     except CheckFailed as failed:
         if _fresh_gradient_agrees(ctx, probe, got):
             return  # a fresh network is as wrong here: gradient-vs-reference's to say
-        raise CheckFailed(_hinted(failed.failure, hint)) from None
+        raise CheckFailed(replace(failed.failure, diagnosis=failed.failure.diagnosis or hint)) from None
 
 
 def _fresh_gradient_agrees(ctx: Context, probe: Case,
@@ -176,25 +181,9 @@ def _fresh_gradient_agrees(ctx: Context, probe: Case,
         fresh[0] + fresh[1], got[0] + got[1], strict=True))
 
 
-def _hinted(failure: Failure, hint: str) -> Failure:
-    return Failure(failure.equation, failure.message, failure.layer, failure.index,
-                   failure.expected, failure.actual, failure.diagnosis or hint, failure.network)
-
-
 def _columns(ctx: Context, case: Case, j: int) -> tuple[np.ndarray, np.ndarray]:
     _, _, X, Y = ctx.arrays(case)
     return X[:, j:j + 1].copy(), Y[:, j:j + 1].copy()
-
-
-def call_checked(ctx: Context, what: str, fn: Callable[..., Any], *args: Any) -> Any:
-    return call_with_limit(f"{ctx.impl.name}: {what}", fn, *args, seconds=ctx.seconds)
-
-
-def parameters_now(ctx: Context, session: Session, case: Case
-                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The session's parameters now, as float64 copies (an in-place update cannot reach them)."""
-    value = call_checked(ctx, "reading weights and biases", session.parameters)
-    return as_parameters(value, f"{ctx.impl.name} (its weights and biases)", case)
 
 
 # -- purity and determinism -----------------------------------------------------------------------
