@@ -118,12 +118,13 @@ def run_check(check: Check, ctx: Context, seeds: Sequence[int], *, case: str | N
         if outcome.status != "pass":
             break
     assert outcome is not None
-    if search and case is None and check.source == "battery" and not (
-            outcome.status == "error" and outcome.hang):  # no search after a hang: it would hang
-        outcome = _search(check, ctx, search, seeds[0]) or outcome
+    searched = search if case is None and check.source == "battery" and not (
+        outcome.status == "error" and outcome.hang) else 0  # no search after a hang: it would hang
+    if searched:
+        outcome = _search(check, ctx, searched, seeds[0]) or outcome
     seconds = time.perf_counter() - start
     if outcome.status == "pass":
-        return replace(outcome, seconds=seconds, networks=len(specs) + search)
+        return replace(outcome, seconds=seconds, networks=len(specs) + searched)
     return replace(outcome, seconds=seconds, networks=len(specs))
 
 

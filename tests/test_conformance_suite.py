@@ -246,3 +246,13 @@ def test_every_mutant_names_the_equation_of_the_check_that_kills_it() -> None:
     assert all(m.equation == equations[m.check] for m in MUTANTS), [
         (m.name, m.equation, equations[m.check]) for m in MUTANTS
         if m.equation != equations[m.check]]
+
+
+def test_a_pass_counts_only_the_networks_it_ran_on() -> None:
+    """The Hypothesis draws count only where a search ran (not for the planted saturation)."""
+    from bpverify.conformance.battery import battery, saturation_specs
+    from bpverify.conformance.runner import SEARCH_EXAMPLES, THOROUGH_SEEDS
+    report = run_suite(as_implementation(BookNetwork), only=["BP1", "saturation"], thorough=True)
+    counts = {o.check.id: o.networks for o in report.outcomes}
+    assert counts["saturation"] == THOROUGH_SEEDS * len(saturation_specs(0))
+    assert counts["BP1"] == THOROUGH_SEEDS * len(battery(0)) + SEARCH_EXAMPLES
