@@ -84,30 +84,30 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "verify":
-        from bpverify.verify import main as verify_main
+        from bpverify.commands.verify import main as verify_main
         return verify_main(args.seed, args.json)
     if args.command == "check":
-        from bpverify.check import main as check_main
+        from bpverify.commands.check import main as check_main
         return check_main(args.spec, seed=args.seed, only=args.only, strict=args.strict,
                           seconds=args.timeout, seeds=args.seeds, thorough=args.thorough,
                           case=args.case, memory_gib=args.memory)
     if args.command == "grade":
-        from bpverify.grade import main as grade_main
+        from bpverify.commands.grade import main as grade_main
         return grade_main(args.submissions, args.out, spec=args.spec, jobs=args.jobs,
                           seed=args.seed, only=args.only, strict=args.strict,
                           seeds=10 if args.thorough else 1, seconds=args.timeout,
                           submission_seconds=args.submission_timeout, memory_gib=args.memory,
                           bench=args.bench)
     if args.command == "derive":
-        from bpverify.derive import main as derive_main
+        from bpverify.commands.derive import main as derive_main
         return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,
                            write=args.write_docs, bound=tuple(args.bound) if args.bound else None,
                            formula=args.formula)
     if args.command == "bench":
         if args.checkers:
-            from bpverify.bench_checkers import main as checkers_main
+            from bpverify.commands.bench_peers import main as checkers_main
             return checkers_main(args.out)
-        from bpverify.bench import main as bench_main
+        from bpverify.commands.bench import main as bench_main
         return bench_main(args.quick, args.out)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects others first
 

@@ -80,8 +80,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(("bp_submission", "bp_check"), [pytest.param(
             None, None, marks=pytest.mark.skip(reason="no class to grade: pass --bp-grade"))])
         return
-    from bpverify.conformance.checks import all_checks
-    from bpverify.grade import discover
+    from bpverify.commands.grade import discover
+    from bpverify.conformance.suite.checks import all_checks
 
     try:
         submissions = discover(Path(root).resolve())
@@ -96,9 +96,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def bp_grader(request: pytest.FixtureRequest) -> Iterator[Callable[[Any, str], dict[str, Any]]]:
     """Runs one check of one submission in a sandbox; returns the worker's verdict data."""
-    from bpverify.conformance.template import Template, job
-    from bpverify.conformance.worker import Limits, Placement
-    from bpverify.grade import DEFAULT_SUBMISSION_SECONDS, private_copy
+    from bpverify.commands.grade import DEFAULT_SUBMISSION_SECONDS, private_copy
+    from bpverify.conformance.isolation.template import Template, job
+    from bpverify.conformance.isolation.worker import Limits, Placement
 
     config = request.config
     root = str(Path(config.getoption("bp_grade")).resolve())
@@ -131,7 +131,7 @@ def bp_impl(request: pytest.FixtureRequest) -> Any:
     if not spec:
         pytest.skip("no implementation to check: pass --bp-impl=module:attribute or override "
                     "the bp_impl fixture")
-    from bpverify.conformance.adapters import resolve
+    from bpverify.conformance.protocol.adapters import resolve
     try:
         return resolve(spec)
     except ValueError as error:

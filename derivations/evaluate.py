@@ -16,11 +16,11 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from bpverify.conformance import oracles
-from bpverify.conformance.cases import Case, random_case
-from bpverify.conformance.compare import Discrepancy, worst_discrepancy
 from bpverify.derivations.core import Derivation
 from bpverify.derivations.notation import QUANTITIES, Apply, Diag, L, Outer, Q, eta, l, m
+from bpverify.oracles import methods as oracles
+from bpverify.oracles.cases import Case, random_case
+from bpverify.oracles.discrepancy import Discrepancy, worst_discrepancy
 from bpverify.reference import costs
 from bpverify.reference.activations import identity, sigmoid
 from bpverify.reference.equations import feedforward_layers
@@ -32,7 +32,7 @@ LEARNING_RATE = 0.5
 METHODS = ("reference", "JAX autodiff", "complex step", "central diff.")
 TOLERANCE_KEYS = {"reference": "algebraic", "JAX autodiff": "autodiff", "complex step": "complex",
                   "central diff.": "central"}
-"""Each method's tolerance (conformance/tolerances.py): the lambdified right side adds a few
+"""Each method's tolerance (oracles/tolerances.py): the lambdified right side adds a few
 roundings to the method's own, so the method's named tolerance applies unchanged."""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from bpverify.conformance.cases import Case, mixed_layer, named_activation, random_case
+from bpverify.oracles.cases import Case, mixed_layer, named_activation, random_case
 from bpverify.reference import cross_entropy, quadratic, sigmoid
 from bpverify.reference.activations import softmax
 from bpverify.reference.costs import categorical_cross_entropy

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpverify.conformance.cases import cubic_activation
+from bpverify.oracles.cases import cubic_activation
 from bpverify.reference import activations as A
 
 mpmath.mp.dps = 50

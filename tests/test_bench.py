@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpverify import bench
-from bpverify import bench_checkers as checkers
-from bpverify.conformance import zoo
-from bpverify.conformance.book_network import BookNetwork
-from bpverify.conformance.cases import random_case
+from bpverify.commands import bench
+from bpverify.commands import bench_peers as checkers
+from bpverify.conformance.specimens import zoo
+from bpverify.conformance.specimens.book_network import BookNetwork
+from bpverify.oracles.cases import random_case
 from bpverify.reference import backprop_matrix
 
 

@@ -9,18 +9,18 @@ import textwrap
 import numpy as np
 import pytest
 
-from bpverify.check import main as check_main
-from bpverify.conformance.adapters import as_implementation, resolve
-from bpverify.conformance.book_network import BookNetwork
-from bpverify.conformance.checks import all_checks
-from bpverify.conformance.runner import SuiteReport, run_suite
-from bpverify.conformance.zoo import CORRECT, MUTANTS, Mutant
+from bpverify.commands.check import main as check_main
+from bpverify.conformance.protocol.adapters import as_implementation, resolve
+from bpverify.conformance.specimens.book_network import BookNetwork
+from bpverify.conformance.specimens.zoo import CORRECT, MUTANTS, Mutant
+from bpverify.conformance.suite.checks import all_checks
+from bpverify.conformance.suite.runner import SuiteReport, run_suite
 
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
 SEEDS = 20 if THOROUGH else 2
 """Seeds of the battery the correct implementations must pass: 20 in ``tox -e thorough``."""
 
-BUILTINS = [f"bpverify.conformance.builtin:{name}" for name in (
+BUILTINS = [f"bpverify.conformance.specimens.builtin:{name}" for name in (
     "reference_matrix", "reference_loop", "reference_sigma_prime", "jax_autodiff")]
 
 
@@ -69,7 +69,7 @@ def test_a_correct_float32_implementation_passes_with_float32_tolerances() -> No
 @pytest.mark.skipif(not THOROUGH, reason="JAX compiles once per shape of the battery (~10 s): "
                     "tox -e thorough")
 def test_jax_in_float32_conforms_as_float32() -> None:
-    report = run_suite(resolve("bpverify.conformance.builtin:jax_autodiff_float32"), seeds=3)
+    report = run_suite(resolve("bpverify.conformance.specimens.builtin:jax_autodiff_float32"), seeds=3)
     assert report.passed, _problems(report)
 
 
@@ -126,18 +126,19 @@ def test_kill_rate(capsys: pytest.CaptureFixture[str], zoo_reports: dict[str, Su
 
 def test_a_failure_report_names_the_network_and_reruns_exactly_it(
         capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_main("bpverify.conformance.zoo:MUTANTS", seed=0) == 2  # not an implementation
+    assert check_main("bpverify.conformance.specimens.zoo:MUTANTS", seed=0) == 2  # not an implementation
     assert "expected a class with the book's backprop" in capsys.readouterr().err
-    import bpverify.conformance.zoo as zoo
+    import bpverify.conformance.specimens.zoo as zoo
     zoo.SingleOutput = next(m.cls for m in MUTANTS  # type: ignore[attr-defined]
                             if m.name == "SingleOutputWithoutSigmaPrimeBP1")
-    assert check_main("bpverify.conformance.zoo:SingleOutput", seed=4) == 1
+    assert check_main("bpverify.conformance.specimens.zoo:SingleOutput", seed=4) == 1
     out = capsys.readouterr().out
     line = next(ln for ln in out.splitlines() if ln.startswith("FAIL    BP1"))
     assert "δᴸ at layer 4" in line and "worst entry (" in line
     assert "network: sizes [" in line and "m = 1" in line and "battery case width-one" in line
     assert "likely: missing σ′" in out
-    rerun = "bpverify check bpverify.conformance.zoo:SingleOutput --seed 4 --case width-one --only BP1"
+    rerun = ("bpverify check bpverify.conformance.specimens.zoo:SingleOutput --seed 4 --case width-one"
+             " --only BP1")
     assert f"rerun: {rerun}" in out
     _assert_reruns(rerun, line, capsys)
 
@@ -162,14 +163,14 @@ def test_thorough_shrinks_a_failure_to_the_smallest_network(
     outcome = report.outcomes[0]
     assert outcome.status == "fail" and outcome.shrunk and outcome.network is not None
     assert outcome.network.sizes == (1, 1) and outcome.network.m == 1
-    from bpverify.conformance.runner import format_report
+    from bpverify.conformance.suite.runner import format_report
     text = format_report(report)
     assert "shrunk: fails at sizes [1, 1], m = 1" in text
     assert "--case 1,1/m=1/scale=1" in text
-    import bpverify.conformance.zoo as zoo
+    import bpverify.conformance.specimens.zoo as zoo
     zoo.SingleOutput = cls  # type: ignore[attr-defined]
     line = next(ln for ln in text.splitlines() if ln.startswith("FAIL"))
-    _assert_reruns(outcome.rerun("bpverify.conformance.zoo:SingleOutput"), line, capsys)
+    _assert_reruns(outcome.rerun("bpverify.conformance.specimens.zoo:SingleOutput"), line, capsys)
 
 
 def test_a_broken_prerequisite_is_reported_once() -> None:
@@ -182,7 +183,7 @@ def test_a_broken_prerequisite_is_reported_once() -> None:
 
 
 def test_the_pytest_plugin_runs_the_suite(pytester: pytest.Pytester) -> None:
-    spec = "--bp-impl=bpverify.conformance.book_network:BookNetwork"
+    spec = "--bp-impl=bpverify.conformance.specimens.book_network:BookNetwork"
     result = pytester.runpytest_inprocess(spec, "-p", "no:cacheprovider")
     result.assert_outcomes(passed=14, skipped=6)
     strict = pytester.runpytest_inprocess(spec, "--bp-strict", "-p", "no:cacheprovider")
@@ -195,7 +196,7 @@ def test_the_pytest_plugin_runs_the_suite(pytester: pytest.Pytester) -> None:
 def test_a_conftest_can_override_the_implementation_fixture(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(textwrap.dedent("""
         import pytest
-        from bpverify.conformance.zoo import MUTANTS
+        from bpverify.conformance.specimens.zoo import MUTANTS
 
         @pytest.fixture
         def bp_impl():
@@ -222,8 +223,9 @@ def test_inputs_are_never_shared_with_the_implementation() -> None:
 
 
 def test_the_suite_runs_under_xdist(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--bp-impl=bpverify.conformance.builtin:reference_matrix",
-                                           "-n", "2", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--bp-impl=bpverify.conformance.specimens.builtin:reference_matrix", "-n", "2",
+        "-p", "no:cacheprovider")
     result.assert_outcomes(passed=19, skipped=1)  # sgd: an Implementation has no SGD method
 
 
@@ -250,8 +252,8 @@ def test_every_mutant_names_the_equation_of_the_check_that_kills_it() -> None:
 
 def test_a_pass_counts_only_the_networks_it_ran_on() -> None:
     """The Hypothesis draws count only where a search ran (not for the planted saturation)."""
-    from bpverify.conformance.battery import battery, saturation_specs
-    from bpverify.conformance.runner import SEARCH_EXAMPLES, THOROUGH_SEEDS
+    from bpverify.conformance.suite.battery import battery, saturation_specs
+    from bpverify.conformance.suite.runner import SEARCH_EXAMPLES, THOROUGH_SEEDS
     report = run_suite(as_implementation(BookNetwork), only=["BP1", "saturation"], thorough=True)
     counts = {o.check.id: o.networks for o in report.outcomes}
     assert counts["saturation"] == THOROUGH_SEEDS * len(saturation_specs(0))

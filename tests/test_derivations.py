@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from bpverify import verify
-from bpverify.conformance import oracles
-from bpverify.conformance.cases import cubic_activation, mixed_layer, random_case
-from bpverify.conformance.compare import worst_discrepancy
-from bpverify.conformance.tolerances import TOLERANCES
+from bpverify.commands import verify
+from bpverify.commands.derive import index
 from bpverify.derivations import models
 from bpverify.derivations.catalog import DERIVATIONS, SECTIONS, by_name
 from bpverify.derivations.core import Result, check, check_step, latex_document, render
@@ -24,7 +21,10 @@ from bpverify.derivations.notation import L, T, comp, delta, grad_a_C, hadamard,
 from bpverify.derivations.notebooks import notebook_text
 from bpverify.derivations.printing import equation_latex, equation_text, latex, python, text
 from bpverify.derivations.trying import BadFormula, parse
-from bpverify.derive import index
+from bpverify.oracles import methods as oracles
+from bpverify.oracles.cases import cubic_activation, mixed_layer, random_case
+from bpverify.oracles.discrepancy import worst_discrepancy
+from bpverify.oracles.tolerances import TOLERANCES
 from bpverify.reference import cross_entropy, identity, sigmoid, tanh
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +147,7 @@ def test_an_exception_in_one_step_is_its_failure_and_the_rest_run(monkeypatch: p
 
 def test_derive_check_goes_on_after_a_failing_derivation(monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    from bpverify import derive
+    from bpverify.commands import derive
     broken = by_name("prop2").with_rhs(by_name("prop2").steps[0].wrong)
     monkeypatch.setattr(derive, "DERIVATIONS", (broken, by_name("prop1")))
     assert derive.main(None, list_all=False, run_check=True, fmt="text", write=False) == 1

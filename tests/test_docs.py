@@ -42,6 +42,8 @@ def test_every_package_folder_is_installed() -> None:
     listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
         "packages"])
     folders = {"bpverify." + str(path.parent.relative_to(root)).replace("/", ".")
-               for top in ("reference", "derivations", "conformance")
+               for top in ("reference", "oracles", "derivations", "conformance")
                for path in (root / top).rglob("__init__.py")}
-    assert folders | {"bpverify"} <= listed, sorted(folders - listed)
+    commands = {str(path.parent.relative_to(root)).replace("/", ".")
+                for path in (root / "bpverify").rglob("__init__.py")}
+    assert folders | commands == listed, sorted(folders ^ listed)

@@ -18,9 +18,9 @@ from hypothesis import given
 from strategies import cases
 
 import bpverify.reference as R
-from bpverify.conformance.cases import Case, cubic_activation, random_case
-from bpverify.conformance.compare import worst_discrepancy
-from bpverify.conformance.tolerances import tolerance_for
+from bpverify.oracles.cases import Case, cubic_activation, random_case
+from bpverify.oracles.discrepancy import worst_discrepancy
+from bpverify.oracles.tolerances import tolerance_for
 from bpverify.reference import activations as A
 from bpverify.reference import backpropagation as B
 from bpverify.reference import validation as V

@@ -21,17 +21,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-import bpverify.conformance.zoo as zoo
-from bpverify.check import main as check_main
-from bpverify.conformance import sandbox, wire
-from bpverify.conformance.adapters import as_implementation
-from bpverify.conformance.book_network import BookNetwork
-from bpverify.conformance.checks import all_checks
-from bpverify.conformance.runner import run_suite
-from bpverify.conformance.template import Template, job
-from bpverify.conformance.worker import Limits, Placement, run_isolated
-from bpverify.grade import book_source, discover, grade, mutant_source
-from bpverify.gradebook import page_names, spreadsheet_safe
+import bpverify.conformance.specimens.zoo as zoo
+from bpverify.commands.check import main as check_main
+from bpverify.commands.grade import book_source, discover, grade, mutant_source
+from bpverify.conformance.isolation import sandbox, wire
+from bpverify.conformance.isolation.gradebook import page_names, spreadsheet_safe
+from bpverify.conformance.isolation.template import Template, job
+from bpverify.conformance.isolation.worker import Limits, Placement, run_isolated
+from bpverify.conformance.protocol.adapters import as_implementation
+from bpverify.conformance.specimens.book_network import BookNetwork
+from bpverify.conformance.suite.checks import all_checks
+from bpverify.conformance.suite.runner import run_suite
 
 # JAX (imported by other tests in the same worker) warns at every fork; the forks here never
 # call into JAX: the sandboxes run numpy and the book's network only.
@@ -439,7 +439,7 @@ def test_the_worker_gives_every_zoo_mutant_the_in_process_verdicts(tmp_path: Pat
     for mutant in chosen:
         setattr(zoo, mutant.name, mutant.cls)  # the fork sees it, as the existing tests do
         try:
-            isolated = run_isolated(f"bpverify.conformance.zoo:{mutant.name}", placement,
+            isolated = run_isolated(f"bpverify.conformance.specimens.zoo:{mutant.name}", placement,
                                     Limits(call_seconds=0.5))
         finally:
             delattr(zoo, mutant.name)

@@ -11,8 +11,8 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from bpverify.conformance.worker import Limits
-from bpverify.grade import book_source, grade, mutant_source
+from bpverify.commands.grade import book_source, grade, mutant_source
+from bpverify.conformance.isolation.worker import Limits
 
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the browser test needs Playwright: run `tox -e browser`")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bpverify.conformance import book_network
-from bpverify.conformance.adapters import BookClassAdapter, resolve
-from bpverify.conformance.loading import SpecError, load
+from bpverify.conformance.protocol.adapters import BookClassAdapter, resolve
+from bpverify.conformance.protocol.loading import SpecError, load
+from bpverify.conformance.specimens import book_network
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The reference against every independent oracle, on networks Hypothesis draws.
 
 Each drawn Case (one network description) runs through every method; tolerances
-come from ``bpverify.conformance.tolerances``, where each is justified.
+come from ``bpverify.oracles.tolerances``, where each is justified.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, reject
 from strategies import cases
 
-from bpverify.conformance import oracles
-from bpverify.conformance.bounds import allowance
-from bpverify.conformance.cases import Case, random_case
-from bpverify.conformance.compare import batch_scales, worst_discrepancy
-from bpverify.conformance.tolerances import tolerance_for
+from bpverify.conformance.suite.allowances import allowance
+from bpverify.oracles import methods as oracles
+from bpverify.oracles.cases import Case, random_case
+from bpverify.oracles.discrepancy import batch_scales, worst_discrepancy
+from bpverify.oracles.tolerances import tolerance_for
 from bpverify.reference.backpropagation import backprop_matrix
 
 

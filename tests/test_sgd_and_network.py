@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import bpverify.reference as R
-from bpverify.conformance.cases import random_case
+from bpverify.oracles.cases import random_case
 from bpverify.reference.numerical import numerical_network_gradient
 
 UPDATE_RTOL = 1e-13  # one multiply-add per entry on top of the gradient (see tolerances.py)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bpverify.conformance.adapters import resolve
-from bpverify.conformance.runner import SuiteReport, run_suite
+from bpverify.conformance.protocol.adapters import resolve
+from bpverify.conformance.suite.runner import SuiteReport, run_suite
 
 STYLES = Path(__file__).resolve().parent / "styles"
 
@@ -91,7 +91,7 @@ def test_a_cost_that_is_neither_quadratic_nor_cross_entropy_must_be_declared() -
         def __init__(self, sizes):  # type: ignore[no-untyped-def]
             super().__init__(sizes, cost=Quartic)
 
-    from bpverify.conformance.adapters import as_implementation
+    from bpverify.conformance.protocol.adapters import as_implementation
     with pytest.raises(ValueError, match="neither the quadratic nor the cross-entropy.*declare"):
         as_implementation(QuarticNetwork)
 
@@ -99,7 +99,7 @@ def test_a_cost_that_is_neither_quadratic_nor_cross_entropy_must_be_declared() -
 def test_a_custom_cost_is_declared_as_a_cost_and_checked_with_it() -> None:
     from styles.network2_style import Network  # type: ignore[import-not-found]
 
-    from bpverify.conformance.adapters import as_implementation
+    from bpverify.conformance.protocol.adapters import as_implementation
     from bpverify.reference import costs
 
     quartic = costs.custom(lambda a, y: 0.25 * ((a - y) ** 4).sum(), lambda a, y: (a - y) ** 3,
@@ -146,7 +146,7 @@ def test_an_activation_per_layer_fixes_the_depth_of_every_network_checked() -> N
 def test_a_list_of_one_activation_fixes_one_weight_layer() -> None:
     from styles.per_layer_mlp import Network  # type: ignore[import-not-found]
 
-    from bpverify.conformance.adapters import as_implementation
+    from bpverify.conformance.protocol.adapters import as_implementation
 
     class OneLayer(Network):
         bpverify_capabilities = {"activation": ["tanh"]}
@@ -169,7 +169,7 @@ def test_a_bad_activation_declaration_names_the_declaration(declared: object,
                                                              message: str) -> None:
     from styles.per_layer_mlp import Network  # type: ignore[import-not-found]
 
-    from bpverify.conformance.adapters import as_implementation
+    from bpverify.conformance.protocol.adapters import as_implementation
 
     class Declared(Network):
         bpverify_capabilities = {"activation": declared}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bpverify.conformance.adapters import resolve
-from bpverify.conformance.runner import run_suite
+from bpverify.conformance.protocol.adapters import resolve
+from bpverify.conformance.suite.runner import run_suite
 
 pytest.importorskip("torch", reason="PyTorch is optional: run `tox -e torch`")
 
@@ -20,7 +20,7 @@ def _problems(report):  # type: ignore[no-untyped-def]
 
 
 def test_pytorch_autograd_conforms() -> None:
-    report = run_suite(resolve("bpverify.conformance.builtin:torch_autograd"), seeds=3)
+    report = run_suite(resolve("bpverify.conformance.specimens.builtin:torch_autograd"), seeds=3)
     assert report.passed, _problems(report)
     skipped = [o.check.id for o in report.outcomes if o.status == "skip"]
     assert skipped == ["sgd"]  # BP3 too: δ read from ∂C/∂w; no SGD method of a class

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from bpverify import verify
 from bpverify.cli import main
+from bpverify.commands import verify
 
 
 @pytest.fixture(scope="module")

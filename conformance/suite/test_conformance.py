@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from bpverify.conformance.adapters import as_implementation
-from bpverify.conformance.checks import Check, Context, all_checks, by_id
-from bpverify.conformance.runner import SEARCH_EXAMPLES, THOROUGH_SEEDS, run_check
+from bpverify.conformance.protocol.adapters import as_implementation
+from bpverify.conformance.suite.checks import Check, Context, all_checks, by_id
+from bpverify.conformance.suite.runner import SEARCH_EXAMPLES, THOROUGH_SEEDS, run_check
 
 
 @pytest.mark.parametrize("bp_check", all_checks(), ids=lambda check: check.id)

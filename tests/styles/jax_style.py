@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from bpverify.conformance.frameworks import JaxFunction
+from bpverify.conformance.protocol.frameworks import JaxFunction
 
 
 def predict(params, X):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from bpverify.conformance.frameworks import TorchModule
+from bpverify.conformance.protocol.frameworks import TorchModule
 
 
 def build(sizes):

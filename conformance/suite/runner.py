@@ -1,0 +1,251 @@
+"""Running the checks against one implementation and reporting, without pytest.
+
+``bpverify check SPEC`` and the pytest plugin both run a check through ``run_check``, so a
+verdict reads the same in both. A check runs on every network of the battery of each seed
+that it applies to; its verdict is its first failure, which names the network and a command
+that reruns exactly it. With ``search`` (``--thorough``), Hypothesis then draws many more
+networks and shrinks a failure to the smallest network and batch that still fails.
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import shlex
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from bpverify.conformance.protocol.adapters import Implementation
+from bpverify.conformance.protocol.calls import Hang, ImplementationFault
+from bpverify.conformance.suite.battery import NetworkSpec, drawn_specs, parse_case, specs_for
+from bpverify.conformance.suite.checks import Check, CheckFailed, Context, Failure, all_checks
+
+DEFAULT_SECONDS = 10.0
+"""Time limit for one call into the implementation."""
+
+THOROUGH_SEEDS = 10
+"""``--thorough``: the batteries of this many seeds, then the Hypothesis search."""
+
+SEARCH_EXAMPLES = 40
+"""``--thorough``: networks Hypothesis draws per check (before shrinking a failure)."""
+
+STATUSES = ("pass", "fail", "error", "blocked", "skip")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A check's verdict: pass, fail (with the equation), error (crash, hang, junk), blocked (a
+    check it depends on failed), or skip (a capability not declared, with the reason)."""
+
+    check: Check
+    status: str
+    detail: str
+    failure: Failure | None
+    seconds: float
+    seed: int = 0
+    network: NetworkSpec | None = None
+    networks: int = 0
+    shrunk: bool = False
+    hang: bool = False
+
+    def rerun(self, spec: str) -> str:
+        """The command that reruns exactly this check on exactly this network."""
+        if self.network is None:
+            return rerun_command(spec, self.seed, self.check.id)
+        return rerun_command(spec, self.network.seed, self.check.id, self.network.token())
+
+
+def rerun_command(spec: str, seed: int, check_id: str, case: str | None = None) -> str:
+    where = f" --case {shlex.quote(case)}" if case is not None else ""
+    return f"bpverify check {shlex.quote(spec)} --seed {seed}{where} --only {check_id}"
+
+
+def _one(check: Check, ctx: Context, spec: NetworkSpec) -> Outcome:
+    """The check on one network: pass, fail or error, the network named in the failure."""
+    start = time.perf_counter()
+    try:
+        check.run(ctx, spec)
+    except CheckFailed as failed:
+        failure = replace(failed.failure, network=spec)
+        return Outcome(check, "fail", failure.describe(), failure, time.perf_counter() - start,
+                       spec.seed, spec)
+    except ImplementationFault as fault:
+        failure = Failure(check.equation, str(fault), network=spec)
+        return Outcome(check, "error", failure.describe(), failure, time.perf_counter() - start,
+                       spec.seed, spec, hang=isinstance(fault, Hang))
+    except Exception as unexpected:  # noqa: BLE001 - an answer the checks did not foresee
+        failure = Failure(check.equation, f"the suite could not judge this answer "
+                          f"({type(unexpected).__name__}: {unexpected}); if the answer is "
+                          "well-formed, this is a bug in bpverify: please report it",
+                          network=spec)
+        return Outcome(check, "error", failure.describe(), failure, time.perf_counter() - start,
+                       spec.seed, spec)
+    return Outcome(check, "pass", check.title, None, time.perf_counter() - start, spec.seed, spec)
+
+
+def networks_of(check: Check, native: tuple[str, str], seeds: Sequence[int],
+                case: str | None = None) -> list[NetworkSpec]:
+    """The networks ``check`` runs on: its battery networks of each seed, or the one ``case``,
+    with the implementation's ``native`` σ and C where the check sets none."""
+    if case is not None:
+        return [spec for seed in seeds
+                for spec in check.networks([parse_case(case, seed)], native)]
+    return [spec for seed in seeds
+            for spec in check.networks(specs_for(check.source, seed), native)]
+
+
+def run_check(check: Check, ctx: Context, seeds: Sequence[int], *, case: str | None = None,
+              search: int = 0, blocked_by: Outcome | None = None) -> Outcome:
+    """The verdict of one check over the networks of ``seeds`` (or the one ``case``), then, with
+    ``search`` > 0, over that many networks drawn by Hypothesis, shrunk if one fails."""
+    reason = check.requires(ctx.impl.capabilities)
+    if reason is not None:
+        return Outcome(check, "skip", reason, None, 0.0, ctx.seed)
+    if blocked_by is not None:
+        return Outcome(check, "blocked", f"blocked by {blocked_by.check.id} (it {blocked_by.status}"
+                       f"s: fix it first)", None, 0.0, ctx.seed)
+    native = ctx.impl.capabilities.native
+    specs = networks_of(check, native, seeds, case)
+    if not specs:
+        where = f"the network --case {case}" if case else (
+            f"any network with σ = {native[0]}, C = {native[1]}")
+        return Outcome(check, "skip", f"does not apply to {where}", None, 0.0, ctx.seed)
+    start = time.perf_counter()
+    outcome = None
+    for spec in specs:
+        outcome = _one(check, ctx, spec)
+        if outcome.status != "pass":
+            break
+    assert outcome is not None
+    searched = search if case is None and check.source == "battery" and not (
+        outcome.status == "error" and outcome.hang) else 0  # no search after a hang: it would hang
+    if searched:
+        outcome = _search(check, ctx, searched, seeds[0]) or outcome
+    seconds = time.perf_counter() - start
+    if outcome.status == "pass":
+        return replace(outcome, seconds=seconds, networks=len(specs) + searched)
+    return replace(outcome, seconds=seconds, networks=len(specs))
+
+
+def _search(check: Check, ctx: Context, examples: int, seed: int) -> Outcome | None:
+    """Hypothesis draws ``examples`` networks; a failing one is shrunk to the smallest network,
+    batch and scale that still fail (``hypothesis.find``). None when none fails."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import HypothesisException, NoSuchExample
+
+    native = ctx.impl.capabilities.native
+
+    def fails(spec: NetworkSpec) -> bool:
+        chosen = check.networks([spec], native)
+        return bool(chosen) and _one(check, ctx, chosen[0]).status in ("fail", "error")
+
+    config = settings(max_examples=examples, database=None, deadline=None,
+                      phases=(Phase.generate, Phase.shrink),
+                      suppress_health_check=list(HealthCheck))
+    try:
+        smallest = find(drawn_specs(), fails, settings=config, random=random.Random(seed))
+    except NoSuchExample:
+        return None
+    except HypothesisException:  # flaky (the implementation answers differently each time)
+        return None
+    chosen = check.networks([smallest], native)[0]
+    found = _one(check, ctx, chosen)
+    return replace(found, shrunk=True) if found.status != "pass" else None
+
+
+def check_selection(only: Sequence[str] | None, case: str | None, seed: int) -> None:
+    """A usage error (ValueError) for unknown check ids or a bad --case, before anything runs."""
+    ids = [c.id for c in all_checks()]
+    unknown = sorted(set(only or ()) - set(ids))
+    if unknown:
+        raise ValueError(f"unknown check id(s) {unknown}, expected some of {ids}")
+    if case is not None:
+        parse_case(case, seed)
+
+
+@dataclass(frozen=True)
+class SuiteReport:
+    implementation: str
+    capabilities: str
+    spec: str
+    seed: int
+    outcomes: list[Outcome]
+    strict: bool
+    thorough: bool = False
+    seeds: int = 1
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def passed(self) -> bool:
+        bad = self.count("fail") + self.count("error") + self.count("blocked")
+        return bad == 0 and (not self.strict or self.count("skip") == 0)
+
+
+def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
+              only: Sequence[str] | None = None, strict: bool = False,
+              seconds: float = DEFAULT_SECONDS, seeds: int = 1, thorough: bool = False,
+              case: str | None = None) -> SuiteReport:
+    """Every check (or ``only`` these) on the batteries of ``seeds`` consecutive seeds (or the
+    one network ``case``); ``thorough`` is THOROUGH_SEEDS seeds and the Hypothesis search."""
+    check_selection(only, case, seed)
+    checks = all_checks()
+    ctx = Context(impl, seed, seconds)
+    seed_list = list(range(seed, seed + (max(seeds, THOROUGH_SEEDS) if thorough else seeds)))
+    done: dict[str, Outcome] = {}
+    for check in checks:
+        if only is not None and check.id not in only:
+            continue  # nor its prerequisites: nothing of it runs
+        needed = [c for c in checks if c.id in check.after]
+        for prerequisite in needed:
+            if prerequisite.id not in done:  # on the battery even for --case: blocked is general
+                done[prerequisite.id] = run_check(prerequisite, ctx, seed_list,
+                                                  case=case if only is None else None)
+        blocker = next((done[c.id] for c in needed if done[c.id].status in ("fail", "error")),
+                       None)
+        done[check.id] = run_check(check, ctx, seed_list, case=case,
+                                   search=SEARCH_EXAMPLES if thorough else 0, blocked_by=blocker)
+    outcomes = [done[c.id] for c in checks if only is None or c.id in only]
+    return SuiteReport(impl.name, impl.capabilities.describe(), spec or impl.name, seed, outcomes,
+                       strict, thorough, len(seed_list))
+
+
+MARKS = {"pass": "PASS   ", "fail": "FAIL   ", "skip": "SKIP   ", "error": "ERROR  ",
+         "blocked": "BLOCKED"}
+
+
+def format_report(report: SuiteReport) -> str:
+    import numpy as np
+
+    batteries = "battery of one seed" if report.seeds == 1 else (
+        f"batteries of {report.seeds} seeds")
+    mode = f"thorough: {batteries} + Hypothesis" if report.thorough else batteries
+    lines = [f"bpverify check  implementation: {report.implementation}",
+             f"capabilities: {report.capabilities}",
+             f"seed {report.seed} ({mode})  python {platform.python_version()}  "
+             f"numpy {np.__version__}", ""]
+    width = max(len(o.check.id) for o in report.outcomes)
+    pad = " " * (len(MARKS["pass"]) + 1 + width + 2)
+    for o in report.outcomes:
+        detail = o.detail
+        if o.status == "pass":
+            detail += f"  ({o.networks} networks)"
+        lines.append(f"{MARKS[o.status]} {o.check.id:<{width}}  {detail}")
+        if o.failure is not None:
+            if o.shrunk and o.network is not None and o.status == "fail":
+                lines.append(f"{pad}shrunk: fails at sizes {list(o.network.sizes)}, m = "
+                             f"{o.network.m} (the smallest failing network Hypothesis found)")
+            if o.failure.diagnosis:
+                lines.append(f"{pad}likely: {o.failure.diagnosis}")
+            lines.append(f"{pad}rerun: {o.rerun(report.spec)}")
+    lines.append("")
+    skips = report.count("skip")
+    verdict = "CONFORMS" if report.passed else "DOES NOT CONFORM"
+    blocked = report.count("blocked")
+    lines.append(f"{verdict}: {report.count('pass')} passed, {report.count('fail')} failed, "
+                 f"{report.count('error')} errors, "
+                 + (f"{blocked} blocked, " if blocked else "") + f"{skips} skipped"
+                 + (" (skips count as failures: --strict)" if report.strict and skips else ""))
+    return "\n".join(lines)
