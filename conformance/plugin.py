@@ -80,7 +80,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(("bp_submission", "bp_check"), [pytest.param(
             None, None, marks=pytest.mark.skip(reason="no class to grade: pass --bp-grade"))])
         return
-    from bpverify.commands.grade import discover
+    from bpverify.conformance.isolation.submissions import discover
     from bpverify.conformance.suite.checks import all_checks
 
     try:
@@ -96,7 +96,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def bp_grader(request: pytest.FixtureRequest) -> Iterator[Callable[[Any, str], dict[str, Any]]]:
     """Runs one check of one submission in a sandbox; returns the worker's verdict data."""
-    from bpverify.commands.grade import DEFAULT_SUBMISSION_SECONDS, private_copy
+    from bpverify.conformance.isolation.submissions import DEFAULT_SUBMISSION_SECONDS, private_copy
     from bpverify.conformance.isolation.template import Template, job
     from bpverify.conformance.isolation.worker import Limits, Placement
 

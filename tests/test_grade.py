@@ -23,13 +23,15 @@ import pytest
 
 import bpverify.conformance.specimens.zoo as zoo
 from bpverify.commands.check import main as check_main
-from bpverify.commands.grade import book_source, discover, grade, mutant_source
 from bpverify.conformance.isolation import sandbox, wire
 from bpverify.conformance.isolation.gradebook import page_names, spreadsheet_safe
+from bpverify.conformance.isolation.grading import grade
+from bpverify.conformance.isolation.submissions import discover
 from bpverify.conformance.isolation.template import Template, job
 from bpverify.conformance.isolation.worker import Limits, Placement, run_isolated
 from bpverify.conformance.protocol.adapters import as_implementation
 from bpverify.conformance.specimens.book_network import BookNetwork
+from bpverify.conformance.specimens.sources import book_source, mutant_source
 from bpverify.conformance.suite.checks import all_checks
 from bpverify.conformance.suite.runner import run_suite
 

@@ -11,8 +11,9 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from bpverify.commands.grade import book_source, grade, mutant_source
+from bpverify.conformance.isolation.grading import grade
 from bpverify.conformance.isolation.worker import Limits
+from bpverify.conformance.specimens.sources import book_source, mutant_source
 
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the browser test needs Playwright: run `tox -e browser`")

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, reject
 from strategies import cases
 
-from bpverify.conformance.suite.allowances import allowance
 from bpverify.oracles import methods as oracles
 from bpverify.oracles.cases import Case, random_case
 from bpverify.oracles.discrepancy import batch_scales, worst_discrepancy
+from bpverify.oracles.rounding import allowance
 from bpverify.oracles.tolerances import tolerance_for
 from bpverify.reference.backpropagation import backprop_matrix
 

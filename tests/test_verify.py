@@ -9,6 +9,7 @@ import pytest
 
 from bpverify.cli import main
 from bpverify.commands import verify
+from bpverify.oracles import claims
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +73,11 @@ def test_a_missing_sigma_prime_in_bp2_fails_bp2_bp3_bp4(monkeypatch: pytest.Monk
 
 @pytest.mark.usefixtures("exact_methods_only")
 def test_eta_instead_of_eta_over_m_fails_the_sgd_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_step = verify.sgd_step
+    real_step = claims.sgd_step
 
     def step_by_eta(w, b, X, Y, eta, *args):  # type: ignore[no-untyped-def]
         return real_step(w, b, X, Y, eta * X.shape[1], *args)
-    monkeypatch.setattr(verify, "sgd_step", step_by_eta)
+    monkeypatch.setattr(claims, "sgd_step", step_by_eta)
     broken = verify.run_verification(seed=0)
     sgd_row = next(r for r in broken.rows if r.claim == "SGD rule")
     assert sgd_row.cells["complex step"].status == "fail"
@@ -99,8 +100,8 @@ def test_cli_exit_status_and_json(capsys: pytest.CaptureFixture[str],
 def test_update_discrepancy_ignores_rounding_of_a_tiny_step() -> None:
     old = [np.array([[1.0]])]
     step = [np.array([[1e-30]])]
-    assert verify.update_discrepancy(old, [old[0] - step[0]], step, "w").relative == 0.0
-    doubled = verify.update_discrepancy(old, [old[0] - 2e-3], [np.array([[1e-3]])], "w")
+    assert claims.update_discrepancy(old, [old[0] - step[0]], step, "w").relative == 0.0
+    doubled = claims.update_discrepancy(old, [old[0] - 2e-3], [np.array([[1e-3]])], "w")
     assert doubled.relative == pytest.approx(1.0)
 
 

@@ -17,8 +17,8 @@ import numpy as np
 from bpverify.conformance.protocol.adapters import BookClassAdapter
 from bpverify.conformance.protocol.calls import ImplementationFault, as_gradient, call_with_limit
 from bpverify.conformance.protocol.conventions import Conventions
-from bpverify.conformance.suite.allowances import allowance
 from bpverify.oracles.cases import Case, named_cost, random_case
+from bpverify.oracles.rounding import allowance
 from bpverify.reference.backpropagation import backprop_matrix
 
 TRIED = {"layout": ("columns", "rows"), "weights": ("out_in", "in_out"),

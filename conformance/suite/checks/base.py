@@ -16,9 +16,9 @@ import numpy as np
 from bpverify.conformance.protocol.adapters import Capabilities, Implementation
 from bpverify.conformance.protocol.calls import as_gradient, call_with_limit, check_finite
 from bpverify.conformance.protocol.conventions import declaration_hint
-from bpverify.conformance.suite.allowances import UNIT_ROUNDOFF, Allowance, allowance, relative_factor
 from bpverify.conformance.suite.battery import NetworkSpec
 from bpverify.oracles.cases import Case
+from bpverify.oracles.rounding import UNIT_ROUNDOFF, Allowance, allowance, relative_factor
 from bpverify.reference.backpropagation import BackpropResult, backprop_matrix
 
 Gradient = tuple[list[np.ndarray], list[np.ndarray]]

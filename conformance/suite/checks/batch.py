@@ -15,7 +15,6 @@ from bpverify.conformance.protocol.calls import (
     call_with_limit,
     check_finite,
 )
-from bpverify.conformance.suite.allowances import UNIT_ROUNDOFF, allowance
 from bpverify.conformance.suite.battery import NetworkSpec
 from bpverify.conformance.suite.checks.base import (
     CheckFailed,
@@ -26,6 +25,7 @@ from bpverify.conformance.suite.checks.base import (
 )
 from bpverify.conformance.suite.checks.gradients import factor_hint
 from bpverify.oracles.cases import Case
+from bpverify.oracles.rounding import UNIT_ROUNDOFF, allowance
 from bpverify.reference.backpropagation import backprop_matrix
 
 

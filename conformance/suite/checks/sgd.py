@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bpverify.conformance.suite.allowances import UNIT_ROUNDOFF, allowance
 from bpverify.conformance.suite.battery import NetworkSpec
 from bpverify.conformance.suite.checks.base import CheckFailed, Context, Failure, mismatch
 from bpverify.conformance.suite.checks.batch import (
@@ -49,6 +48,7 @@ from bpverify.conformance.suite.checks.curvature import (
     unflat,
 )
 from bpverify.oracles.cases import Case
+from bpverify.oracles.rounding import UNIT_ROUNDOFF, allowance
 
 Params = tuple[list[np.ndarray], list[np.ndarray]]
 Schedule = list[list[int]]

@@ -23,7 +23,6 @@ import numpy as np
 
 from bpverify.conformance.protocol.adapters import Session
 from bpverify.conformance.protocol.calls import as_gradient, call_with_limit, check_finite
-from bpverify.conformance.suite.allowances import allowance, relative_factor
 from bpverify.conformance.suite.battery import NetworkSpec
 from bpverify.conformance.suite.checks.base import (
     CheckFailed,
@@ -42,6 +41,7 @@ from bpverify.conformance.suite.checks.batch import (
 )
 from bpverify.conformance.suite.checks.curvature import stable_eta
 from bpverify.oracles.cases import Case
+from bpverify.oracles.rounding import allowance, relative_factor
 from bpverify.reference.backpropagation import backprop_matrix
 
 STEPS = 4
