@@ -18,22 +18,22 @@ from sympy.printing.numpy import NumPyPrinter
 
 from bpverify.derivations.core import Derivation
 from bpverify.derivations.notation import QUANTITIES, Apply, Diag, L, Outer, Q, eta, l, m
+from bpverify.oracles import jax_gradient
 from bpverify.oracles import methods as oracles
 from bpverify.oracles.cases import Case, random_case
+from bpverify.oracles.claims import LEARNING_RATE
 from bpverify.oracles.discrepancy import Discrepancy, worst_discrepancy
 from bpverify.reference import costs
 from bpverify.reference.activations import identity, sigmoid
 from bpverify.reference.equations import feedforward_layers
 from bpverify.reference.numerical import adaptive_central_gradient, numerical_gradient
 
-LEARNING_RATE = 0.5
-"""η where a statement has one (the mini-batch rule)."""
-
-METHODS = ("reference", "JAX autodiff", "complex step", "central diff.")
-TOLERANCE_KEYS = {"reference": "algebraic", "JAX autodiff": "autodiff", "complex step": "complex",
-                  "central diff.": "central"}
-"""Each method's tolerance (oracles/tolerances.py): the lambdified right side adds a few
-roundings to the method's own, so the method's named tolerance applies unchanged."""
+ORACLES = {o.column: o for o in (oracles.MATRIX, oracles.JAX_AUTODIFF, oracles.COMPLEX_STEP,
+                                 oracles.CENTRAL)}
+METHODS = tuple(ORACLES)
+"""The columns ("reference", "JAX autodiff", "complex step", "central diff."): each method's
+tolerance is its oracle's (the lambdified right side adds a few roundings to the method's own,
+so the method's named tolerance applies unchanged)."""
 
 
 class NotEvaluated(Exception):
@@ -89,10 +89,7 @@ def _d_cost_d_a_all(case: Case, method: str) -> list[np.ndarray]:
     f = _cost_of_activation_offsets(case)
     zero = np.zeros(sum(case.sizes))
     if method == "JAX autodiff":
-        import jax
-        import jax.numpy as jnp
-        jax.config.update("jax_enable_x64", True)
-        flat = np.asarray(jax.jit(jax.grad(f))(jnp.asarray(zero)))
+        flat = jax_gradient.gradient(f, zero)
     elif method == "complex step":
         flat = numerical_gradient(f, zero, "complex").value
     else:
@@ -112,10 +109,6 @@ def _d_cost_d_a(case: Case, layer: int, method: str) -> np.ndarray:
     if key not in _DC_DA:
         _DC_DA[key] = _d_cost_d_a_all(case, method)
     return _DC_DA[key][layer - 1]
-
-
-ORACLES = {"reference": oracles.MATRIX, "JAX autodiff": oracles.JAX_AUTODIFF,
-           "complex step": oracles.COMPLEX_STEP, "central diff.": oracles.CENTRAL}
 
 
 _DERIVATIVES: dict[tuple[str, int], oracles.Derivatives] = {}
@@ -235,23 +228,13 @@ def _uses(d: Derivation, name: str) -> bool:
 _DC_DA: dict[tuple[str, int], list[np.ndarray]] = {}
 
 
-def _jax_float64() -> Any:
-    """JAX in float64, imported when a JAX column is first computed."""
-    import jax
-    import jax.numpy  # noqa: F401  (jax.numpy as an attribute)
-
-    jax.config.update("jax_enable_x64", True)
-    return jax
-
-
 def _jacobian(method: str, F: Callable[[Any], Any], at: np.ndarray,
               exact: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Row i is ∂Fᵢ/∂at by the method (JAX: one jacfwd, so one compilation)."""
     if method == "reference":
         return exact(at)
     if method == "JAX autodiff":
-        jax = _jax_float64()
-        return np.asarray(jax.jit(jax.jacfwd(F))(jax.numpy.asarray(at)))
+        return jax_gradient.jacobian(F, at)
     rows = len(np.asarray(F(at)))
 
     def component(i: int) -> Callable[[Any], Any]:
@@ -268,8 +251,7 @@ def _derivative(method: str, f: Callable[[Any], Any], at: np.ndarray,
     if method == "reference":
         return exact(at)
     if method == "JAX autodiff":
-        jax = _jax_float64()
-        return np.asarray(jax.jit(jax.grad(f))(jax.numpy.asarray(at)))
+        return jax_gradient.gradient(f, at)
     if method == "complex step":
         return numerical_gradient(f, at, "complex").value
     return adaptive_central_gradient(f, at).value
@@ -344,7 +326,7 @@ def _check_sigmoid_prime(d: Derivation, method: str, seed: int) -> Discrepancy:
 
 
 def tolerance_key(method: str) -> str:
-    return TOLERANCE_KEYS[method]
+    return ORACLES[method].tolerance
 
 
 __all__ = ["METHODS", "NotEvaluated", "QUANTITIES", "Sequence", "evaluate", "lambdify_template",

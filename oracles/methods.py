@@ -52,10 +52,14 @@ class Derivatives:
 
 @dataclass(frozen=True)
 class Oracle:
-    """A named method; ``compute`` raises Declined, with the reason, where it does not apply."""
+    """A named method; ``compute`` raises Declined, with the reason, where it does not apply.
+    ``tolerance`` keys its agreement in ``tolerances.TOLERANCES`` (the one table: ``verify``
+    and the derivations' numbers both read it here); ``column`` is its title in a report."""
 
     name: str
     compute: Callable[[Case], Derivatives]
+    tolerance: str
+    column: str
 
 
 # -- the extended parameter vector φ = (θ, u): parameters, then one offset per zˡⱼ per example --
@@ -106,7 +110,7 @@ def _sum_layers(per_example: Sequence[Sequence[np.ndarray]]) -> list[np.ndarray]
 
 
 def _reference_form(name: str, per_example: Callable[[Case], Any] | None = None,
-                    batch: Callable[[Case], Any] | None = None) -> Oracle:
+                    batch: Callable[[Case], Any] | None = None, column: str = "") -> Oracle:
     """A form of the reference: a batch function, or a per-example one summed over columns."""
     def compute(case: Case) -> Derivatives:
         if batch is not None:
@@ -118,7 +122,7 @@ def _reference_form(name: str, per_example: Callable[[Case], Any] | None = None,
                            _sum_layers([r.nabla_w for r in results]),
                            [np.hstack(d) for d in zip(*(r.deltas for r in results),
                                                        strict=True)])
-    return Oracle(name, compute)
+    return Oracle(name, compute, "algebraic", column or name)
 
 
 def _backprop_one(case: Case) -> Any:
@@ -153,8 +157,8 @@ def _path_sum(case: Case) -> Derivatives:
 
 
 def _jax(case: Case) -> Derivatives:
-    from bpverify.oracles.jax_gradient import jax_grad
-    return split_extended(jax_grad(extended_cost(case), extended_point(case)), case)
+    from bpverify.oracles.jax_gradient import gradient
+    return split_extended(gradient(extended_cost(case), extended_point(case)), case)
 
 
 def _complex_step(case: Case) -> Derivatives:
@@ -204,14 +208,14 @@ def _symbolic(case: Case) -> Derivatives:
     return split_extended(gradient, case)
 
 
-MATRIX = _reference_form("matrix mini-batch", batch=_backprop_one)
-PER_EXAMPLE_LOOP = Oracle("per-example loop", _loop)
+MATRIX = _reference_form("matrix mini-batch", batch=_backprop_one, column="reference")
+PER_EXAMPLE_LOOP = Oracle("per-example loop", _loop, "algebraic", "per-example loop")
 SIGMA_PRIME = _reference_form("Σ′ recursion", per_example=_sigma_prime_one(False))
 SIGMA_PRIME_PRODUCT = _reference_form("Σ′ closed product", per_example=_sigma_prime_one(True))
-PATH_SUM = Oracle("path sum (eq. 53)", _path_sum)
-JAX_AUTODIFF = Oracle("JAX autodiff", _jax)
-COMPLEX_STEP = Oracle("complex step", _complex_step)
-CENTRAL = Oracle("central differences", _central_differences)
-SYMBOLIC = Oracle("SymPy, lambdified", _symbolic)
+PATH_SUM = Oracle("path sum (eq. 53)", _path_sum, "algebraic", "path sum")
+JAX_AUTODIFF = Oracle("JAX autodiff", _jax, "autodiff", "JAX autodiff")
+COMPLEX_STEP = Oracle("complex step", _complex_step, "complex", "complex step")
+CENTRAL = Oracle("central differences", _central_differences, "central", "central diff.")
+SYMBOLIC = Oracle("SymPy, lambdified", _symbolic, "symbolic", "symbolic")
 
 REFERENCE_FORMS = (MATRIX, PER_EXAMPLE_LOOP, SIGMA_PRIME, SIGMA_PRIME_PRODUCT)

@@ -36,7 +36,7 @@ def test_every_claim_is_measured_by_jax_and_the_complex_step(report: verify.Repo
 def test_json_has_every_row_and_column(report: verify.Report) -> None:
     data = json.loads(verify.to_json(report))
     assert data["seed"] == 0 and data["passed"] is True
-    assert {m.name for m in verify.METHODS} == set(data["rows"][0]["cells"])
+    assert {m.column for m in verify.METHODS} == set(data["rows"][0]["cells"])
     assert "symbolic" in data["rows"][0]["cells"]
     statuses = {cell["status"] for r in data["rows"] for cell in r["cells"].values()}
     assert statuses <= {"pass", "fail", "n/a"}

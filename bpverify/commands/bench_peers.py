@@ -169,17 +169,11 @@ def check_torch(cls: type, p: Problem, *, fast: bool) -> None:
 
 def check_jax(cls: type, p: Problem) -> None:
     """jax.test_util.check_grads, reverse mode, order 1, its default tolerances; raises on failure."""
-    import jax
+    from bpverify.oracles.jax_gradient import precision
 
     cost, gradient = numpy_cost_and_gradient(cls, p)
-    # float64 for the whole check: the thread-local ``jax.enable_x64`` context does not reach the
-    # thread XLA runs a callback on, which would then see float32 (restored afterwards)
-    before = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    try:
+    with precision("float64"):  # for the whole check: it reaches XLA's callback thread too
         _check_grads_float64(cost, gradient, p)
-    finally:
-        jax.config.update("jax_enable_x64", before)
 
 
 def _check_grads_float64(cost: Callable[..., float], gradient: Callable[..., list],

@@ -21,23 +21,9 @@ from bpverify.oracles.claims import claims as all_claims
 from bpverify.oracles.discrepancy import Discrepancy
 from bpverify.oracles.tolerances import TOLERANCES, tolerance_for
 
-
-@dataclass(frozen=True)
-class Method:
-    """A column: an oracle and the tolerance its agreement is judged by."""
-
-    name: str
-    oracle: oracles.Oracle
-    tolerance_key: str
-
-
-METHODS: tuple[Method, ...] = (
-    Method("JAX autodiff", oracles.JAX_AUTODIFF, "autodiff"),
-    Method("complex step", oracles.COMPLEX_STEP, "complex"),
-    Method("central diff.", oracles.CENTRAL, "central"),
-    Method("path sum", oracles.PATH_SUM, "algebraic"),
-    Method("symbolic", oracles.SYMBOLIC, "symbolic"),
-)
+METHODS: tuple[oracles.Oracle, ...] = (oracles.JAX_AUTODIFF, oracles.COMPLEX_STEP, oracles.CENTRAL,
+                                        oracles.PATH_SUM, oracles.SYMBOLIC)
+"""The columns of the claims: each oracle, judged by its own tolerance."""
 
 
 @dataclass
@@ -134,27 +120,27 @@ def run_verification(seed: int = 0, derivations: bool = True) -> Report:
     then one row per derivation (``derivations=False`` leaves those out)."""
     tagged = verification_cases(seed)
     claims = all_claims()
-    rows = [Row(name, eq, {m.name: Cell(m.tolerance_key) for m in METHODS})
+    rows = [Row(name, eq, {m.column: Cell(m.tolerance) for m in METHODS})
             for name, eq, _ in claims]
     tag_rows = {tag: Row(tag, "∂C/∂b, ∂C/∂w of networks using it",
-                         {m.name: Cell(m.tolerance_key) for m in METHODS})
+                         {m.column: Cell(m.tolerance) for m in METHODS})
                 for tag in TAG_ROWS}
     for t in tagged:
         for method in METHODS:
             try:
-                derivs = method.oracle.compute(t.case)
+                derivs = method.compute(t.case)
             except oracles.Declined as why:
                 for row in [*rows, *(tag_rows[g] for g in t.tags)]:
-                    row.cells[method.name].declined.append(f"case {t.case.label}: {why}")
+                    row.cells[method.column].declined.append(f"case {t.case.label}: {why}")
                 continue
             for row, (_, _, measure) in zip(rows, claims, strict=True):
-                if method.oracle is oracles.PATH_SUM and row.claim == "path sum":
+                if method is oracles.PATH_SUM and row.claim == "path sum":
                     continue  # the path sum is not its own witness
                 for found in measure(t, derivs):
-                    row.cells[method.name].add(found, t.case)
+                    row.cells[method.column].add(found, t.case)
             for tag in t.tags:
                 for found in claims[2][2](t, derivs) + claims[3][2](t, derivs):
-                    tag_rows[tag].cells[method.name].add(found, t.case)
+                    tag_rows[tag].cells[method.column].add(found, t.case)
     extra = derivation_rows(seed) if derivations else []
     return Report(seed, rows + [tag_rows[t] for t in TAG_ROWS] + extra, _versions())
 
@@ -173,7 +159,7 @@ def _versions() -> dict[str, str]:
 
 def format_table(report: Report) -> str:
     """The report as a table a person reads at a glance."""
-    names = [m.name for m in METHODS]
+    names = [m.column for m in METHODS]
     first = max(len(r.claim) for r in report.rows)
     width = 14
     lines = [f"bpverify verify  seed={report.seed}  (repeat: bpverify verify --seed {report.seed})",
@@ -210,7 +196,7 @@ def format_table(report: Report) -> str:
                      "(random smooth functions for Props. 1, 2, 2E) with each method's derivatives; "
                      "tolerances as above, reference 1e-13.")
     lines += ["", "Cells: worst normwise relative error over the cases the claim covers. "
-              "Tolerances: " + ", ".join(f"{m.name} {TOLERANCES[m.tolerance_key]:g}"
+              "Tolerances: " + ", ".join(f"{m.column} {TOLERANCES[m.tolerance]:g}"
                                           for m in METHODS) + ".",
               "–: the method does not apply to any of the row's cases."]
     failures = [(r, n, c) for r in report.rows for n, c in r.cells.items() if c.status == "fail"]

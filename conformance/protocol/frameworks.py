@@ -36,6 +36,7 @@ from bpverify.conformance.protocol.adapters import (
     probe_sizes_at,
 )
 from bpverify.conformance.protocol.conventions import Conventions
+from bpverify.oracles.jax_gradient import compiled_gradient, precision
 
 TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu", "Identity": "identity",
                      "Softplus": "softplus"}
@@ -246,13 +247,11 @@ class JaxFunction(Implementation):
 
     def _grad(self, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.ndarray,
               Y: np.ndarray) -> Any:
-        import jax
-        import jax.numpy as jnp
-
         c = self.conventions
         if self._compiled is None:
-            self._compiled = jax.jit(jax.grad(self.loss))
-        with jax.enable_x64(self.capabilities.dtype == "float64"):
+            self._compiled = compiled_gradient(self.loss)
+        with precision(self.capabilities.dtype) as jax:
+            jnp = jax.numpy
             grads = self._compiled(self._params(weights, biases),
                                    jnp.asarray(c.examples_to_theirs(X)),
                                    jnp.asarray(c.examples_to_theirs(Y)))
@@ -267,11 +266,9 @@ class JaxFunction(Implementation):
         return self.conventions.gradient_from_theirs(value, X.shape[1], Y.shape[0])
 
     def feedforward(self, weights, biases, x):
-        import jax
-        import jax.numpy as jnp
-
         assert self.predict is not None
-        with jax.enable_x64(self.capabilities.dtype == "float64"):
+        with precision(self.capabilities.dtype) as jax:
+            jnp = jax.numpy
             out = self.predict(self._params(weights, biases),
                                jnp.asarray(self.conventions.examples_to_theirs(x)))
             return self.conventions.examples_from_theirs(np.asarray(out))

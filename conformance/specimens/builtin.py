@@ -13,6 +13,7 @@ import numpy as np
 
 from bpverify.conformance.protocol.adapters import Capabilities, Gradient, Implementation, Params
 from bpverify.oracles.cases import named_activation
+from bpverify.oracles.jax_gradient import compiled_gradient, precision
 from bpverify.reference import backpropagation, gradient_descent, sigma_prime
 from bpverify.reference.costs import BUILTIN_COSTS
 from bpverify.reference.equations import feedforward_layers
@@ -89,11 +90,9 @@ class JaxImplementation(AutodiffImplementation):
                                          costs=EVERYTHING.costs, dtype=dtype)
 
     def gradient_batch(self, weights, biases, X, Y, activation="sigmoid", cost="quadratic") -> Gradient:
-        import jax
-        import jax.numpy as jnp
-
         dtype = self.capabilities.dtype
-        with jax.enable_x64(dtype == "float64"):
+        with precision(dtype) as jax:
+            jnp = jax.numpy
             params = ([jnp.asarray(w, dtype) for w in weights], [jnp.asarray(b, dtype) for b in biases])
             gw, gb = jitted_gradient(activation, cost)(params, jnp.asarray(X, dtype),
                                                         jnp.asarray(Y, dtype))
@@ -103,8 +102,6 @@ class JaxImplementation(AutodiffImplementation):
 @functools.cache
 def jitted_gradient(activation: str, cost: str):
     """One jitted ∂C/∂(w, b) per activation and cost, so JAX compiles once per shape."""
-    import jax
-
     act, c = named_activation(activation), BUILTIN_COSTS[cost]
 
     def loss(params, X, Y):
@@ -112,7 +109,7 @@ def jitted_gradient(activation: str, cost: str):
         _, acts = feedforward_layers(ws, bs, X, [act] * len(ws))
         return c.value(acts[-1], Y)
 
-    return jax.jit(jax.grad(loss))
+    return compiled_gradient(loss)
 
 
 def reference_matrix() -> Implementation:
