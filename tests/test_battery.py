@@ -76,7 +76,7 @@ def test_sigma_per_layer_puts_every_network_at_its_depth(names: list[str]) -> No
 
 
 def test_sigma_per_layer_of_another_depth_is_refused() -> None:
-    from bpverify.conformance.suite.battery import layer_functions
+    from bpverify.oracles.cases import layer_functions
     with pytest.raises(ValueError, match="one per layer 2..4, but the network has L = 3"):
         layer_functions("tanh,relu,sigmoid", 3)
 

@@ -65,19 +65,13 @@ def python_readable() -> tuple[str, ...]:
     import site
 
     import bpverify
-    import bpverify.conformance
-    import bpverify.derivations
-    import bpverify.oracles
-    import bpverify.reference
 
     found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     found.update(p for key, p in sysconfig.get_paths().items() if key in (
         "stdlib", "platstdlib", "purelib", "platlib"))
     found.update(site.getsitepackages())
     found.add(site.getusersitepackages())
-    for package in (bpverify, bpverify.reference, bpverify.oracles, bpverify.derivations,
-                    bpverify.conformance):
-        found.update(package.__path__)
+    found.update(bpverify.folders())
     return tuple(sorted(str(Path(p).resolve()) for p in found if p and Path(p).exists()))
 
 

@@ -31,7 +31,8 @@ import numpy as np
 
 from bpverify.conformance.protocol.conventions import CHOICES, Conventions
 from bpverify.conformance.protocol.loading import load
-from bpverify.oracles.cases import declare_cost
+from bpverify.conformance.protocol.probing import declaration, fitting_conventions
+from bpverify.oracles.cases import declare_cost, fixed_depth, layer_functions
 from bpverify.reference.activations import layer_activations
 from bpverify.reference.costs import BUILTIN_COSTS, quadratic
 
@@ -99,8 +100,6 @@ class Capabilities:
 def activation_name(declared: Any, owner: str) -> str:
     """A declared σ as the battery names it: ``"tanh"``, ``"relu/sigmoid"`` (hidden/output),
     or a list, one per layer 2..L (``["tanh", "relu", "sigmoid"]``, which fixes the depth)."""
-    from bpverify.conformance.suite.battery import layer_functions
-
     if isinstance(declared, list | tuple):
         if len(declared) == 0 or not all(isinstance(n, str) and n for n in declared):
             raise ValueError(f"{owner}.bpverify_capabilities['activation'] is {declared!r}, "
@@ -122,8 +121,6 @@ def activation_name(declared: Any, owner: str) -> str:
 
 def probe_sizes(activation: str) -> list[int]:
     """PROBE_SIZES at the depth a per-layer σ fixes (``probe_sizes_at``)."""
-    from bpverify.conformance.suite.battery import fixed_depth
-
     return probe_sizes_at(fixed_depth(activation) or len(PROBE_SIZES))
 
 
@@ -378,8 +375,6 @@ class BookClassAdapter(Implementation):
         return self._parameters(net)
 
     def declarations_that_fit(self, seconds: float) -> str | None:
-        from bpverify.conformance.protocol.probing import declaration, fitting_conventions
-
         found = fitting_conventions(self, seconds)
         return None if found is None else declaration(found, self.conventions)
 

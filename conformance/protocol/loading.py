@@ -72,12 +72,7 @@ def user_location_of_frame(frame: FrameType) -> str | None:
 def _our_folders() -> tuple[Path, ...]:
     """The folders of bpverify's own packages, installed or in a source checkout."""
     import bpverify
-    import bpverify.conformance
-    import bpverify.derivations
-    import bpverify.oracles
-    import bpverify.reference
-    return tuple(Path(str(m.__file__)).resolve().parent for m in (
-        bpverify, bpverify.reference, bpverify.oracles, bpverify.derivations, bpverify.conformance))
+    return tuple(Path(p).resolve() for p in bpverify.folders())
 
 
 def _short(path: Path) -> str:

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 
-from bpverify.conformance.protocol.adapters import BookClassAdapter
 from bpverify.conformance.protocol.calls import ImplementationFault, as_gradient, call_with_limit
 from bpverify.conformance.protocol.conventions import Conventions
-from bpverify.oracles.cases import Case, named_cost, random_case
+from bpverify.oracles.cases import Case, layer_functions, named_cost, random_case
 from bpverify.oracles.rounding import allowance
 from bpverify.reference.backpropagation import backprop_matrix
+
+
+class Probed(Protocol):
+    """What probing needs of an adapter (``adapters.BookClassAdapter`` has it)."""
+
+    conventions: Conventions
+    capabilities: Any
+    probe_sizes: list[int]
+
+    def with_conventions(self, conventions: Conventions) -> Any: ...
+
 
 TRIED = {"layout": ("columns", "rows"), "weights": ("out_in", "in_out"),
          "biases": ("column", "flat", "row"), "gradient_order": ("bw", "wb"),
@@ -27,7 +37,7 @@ TRIED = {"layout": ("columns", "rows"), "weights": ("out_in", "in_out"),
 """One example per call: a mean over the batch is a sum there, so "mean" is told by mini-batch."""
 
 
-def fitting_conventions(adapter: BookClassAdapter, seconds: float,
+def fitting_conventions(adapter: Probed, seconds: float,
                         case: Case | None = None) -> Conventions | None:
     """The first conventions (fewest changes from the declared ones) under which backprop(x, y)
     agrees with the reference on a small network; None if none does."""
@@ -47,13 +57,11 @@ def fitting_conventions(adapter: BookClassAdapter, seconds: float,
     return None if found == declared else found  # right as declared: the trouble is elsewhere
 
 
-def _activations(adapter: BookClassAdapter) -> Any:
-    from bpverify.conformance.suite.battery import layer_functions
-
+def _activations(adapter: Probed) -> Any:
     return layer_functions(adapter.capabilities.activations[0], len(adapter.probe_sizes))
 
 
-def _agrees(adapter: BookClassAdapter, conventions: Conventions, case: Case, reference: Any,
+def _agrees(adapter: Probed, conventions: Conventions, case: Case, reference: Any,
             allowed_b: list[np.ndarray], allowed_w: list[np.ndarray], seconds: float) -> bool:
     trial = adapter.with_conventions(conventions)
     try:

@@ -27,8 +27,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bpverify.oracles.cases import Case, named_activation, named_cost, random_case
-from bpverify.reference.activations import LayerActivation
+from bpverify.oracles.cases import (
+    Case,
+    fixed_depth,
+    layer_functions,
+    named_cost,
+    random_case,
+)
 from bpverify.reference.equations import feedforward_layers
 
 if TYPE_CHECKING:
@@ -98,31 +103,6 @@ def _build(spec: NetworkSpec) -> Case:
     if spec.name in SATURATION_SLOTS:
         case = _plant(case, layer=2 if spec.name == "saturated-hidden" else spec.L)
     return case
-
-
-def layer_names(activation: str, L: int) -> list[str]:
-    """The names of σ for layers 2..L: one name (every layer), ``hidden/output`` (e.g.
-    ``relu/sigmoid``) or one per layer, comma-separated (``tanh,relu,sigmoid``: a network of
-    that depth only, see ``fixed_depth``)."""
-    if "," in activation:
-        names = activation.rstrip(",").split(",")
-        if len(names) != L - 1:
-            raise ValueError(f"activation is {activation!r}, one per layer 2..{len(names) + 1}, "
-                             f"but the network has L = {L} layers")
-        return names
-    hidden, _, output = activation.partition("/")
-    return [hidden] * (L - 2) + [output or hidden]
-
-
-def layer_functions(activation: str, L: int) -> list[LayerActivation]:
-    """σ for layers 2..L (``layer_names``)."""
-    return [named_activation(name) for name in layer_names(activation, L)]
-
-
-def fixed_depth(activation: str) -> int | None:
-    """L when σ is named per layer (``tanh,relu,sigmoid`` has L = 4; a list of one name is
-    written ``tanh,``: L = 2), else None (any depth)."""
-    return len(activation.rstrip(",").split(",")) + 1 if "," in activation else None
 
 
 def at_depth(sizes: tuple[int, ...], L: int) -> tuple[int, ...]:

@@ -8,8 +8,9 @@ from collections.abc import Callable
 import numpy as np
 
 from bpverify.conformance.protocol.calls import NonFinite
-from bpverify.conformance.suite.battery import NetworkSpec, layer_names
+from bpverify.conformance.suite.battery import NetworkSpec
 from bpverify.conformance.suite.checks.base import CheckFailed, Context, Failure, compare, constant_factor
+from bpverify.oracles.cases import layer_names
 from bpverify.reference.numerical import numerical_network_gradient
 
 COMPLEX_STEP_MAX_PARAMETERS = 400
