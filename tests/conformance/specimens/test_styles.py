@@ -8,9 +8,10 @@ import inspect
 from pathlib import Path
 
 import pytest
+from reports import problems as _problems
 
 from bpverify.conformance.protocol.adapters import resolve
-from bpverify.conformance.suite.runner import SuiteReport, run_suite
+from bpverify.conformance.suite.runner import run_suite
 
 STYLES = Path(__file__).resolve().parent / "styles"
 
@@ -19,9 +20,6 @@ def spec(name: str) -> str:
     module, attribute = name.split(":")
     return f"{STYLES / module}.py:{attribute}"
 
-
-def _problems(report: SuiteReport) -> list[tuple[str, str]]:
-    return [(o.check.id, o.detail) for o in report.outcomes if o.status not in ("pass", "skip")]
 
 
 @pytest.mark.parametrize("name", ["network2_style:Network", "network2_style:QuadraticNetwork",

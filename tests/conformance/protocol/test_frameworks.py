@@ -6,17 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from reports import problems as _problems
 
 from bpverify.conformance.protocol.adapters import resolve
 from bpverify.conformance.suite.runner import run_suite
 
 pytest.importorskip("torch", reason="PyTorch is optional: run `tox -e torch`")
 
-STYLES = Path(__file__).resolve().parent / "styles"
+STYLES = Path(__file__).resolve().parent.parent / "specimens" / "styles"
 
-
-def _problems(report):  # type: ignore[no-untyped-def]
-    return [(o.check.id, o.detail) for o in report.outcomes if o.status not in ("pass", "skip")]
 
 
 def test_pytorch_autograd_conforms() -> None:

@@ -1,4 +1,4 @@
-"""The SGD rule as §2.5 states it, and the book's Network class on top of it."""
+"""The mini-batch SGD step, update_mini_batch and sgd (reference/gradient_descent.py)."""
 
 from __future__ import annotations
 
@@ -59,35 +59,9 @@ def test_sgd_repeats_with_a_seed_and_lowers_the_cost() -> None:
     assert cost(*first) < cost(list(c.weights), list(c.biases))
 
 
-def test_network_has_the_books_interface() -> None:
-    net = R.Network([2, 3, 2], seed=0)
-    x, y = np.array([[0.2], [-0.4]]), np.array([[1.0], [0.0]])
-    nabla_b, nabla_w = net.backprop(x, y)
-    assert [g.shape for g in nabla_w] == [(3, 2), (2, 3)] and [g.shape for g in nabla_b] == [(3, 1), (2, 1)]
-    X, Y = np.hstack([x, -x]), np.hstack([y, y[::-1]])
-    mb, mw = net.backprop_matrix(X, Y)
-    lb, lw = R.backprop_loop(net.weights, net.biases, X, Y)
-    for p, q in zip(mb + mw, lb + lw, strict=True):
-        np.testing.assert_allclose(p, q, rtol=1e-13)
-    test_data = [(x, 0), (-x, 1)]
-    scores = net.SGD([(x, y), (-x, y[::-1])], 3, 2, 1.0, test_data=test_data, verbose=False)
-    assert len(scores) == 3 and all(0 <= s <= 2 for s in scores)
-    assert net.evaluate(test_data) == scores[-1]
-
-
-def test_network_learns_xor_like_data() -> None:
-    """A smoke test of training end to end: a separable toy problem gets classified."""
-    rng = np.random.default_rng(0)
-    xs = rng.standard_normal((2, 200))
-    labels = (xs[0] > 0).astype(int)
-    data = [(xs[:, j:j + 1], np.eye(2)[:, labels[j]:labels[j] + 1]) for j in range(200)]
-    net = R.Network([2, 4, 2], seed=3)
-    net.SGD(data, 20, 10, 3.0, verbose=False)
-    assert net.evaluate([(xs[:, j:j + 1], labels[j]) for j in range(200)]) >= 190
-
-
 @pytest.mark.parametrize("epochs, size", [(0, 1), (1, 0), (1.5, 1)])
 def test_sgd_rejects_bad_counts(epochs, size) -> None:  # type: ignore[no-untyped-def]
     c = _case()
     with pytest.raises(ValueError, match="expected a positive integer"):
         R.sgd(list(c.weights), list(c.biases), [(c.x[:, :1], c.y[:, :1])], epochs, size, 0.1)
+

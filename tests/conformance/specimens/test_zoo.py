@@ -1,0 +1,47 @@
+"""Every mutant of the bug zoo (specimens/zoo.py) is rejected by its check, which names its
+equation."""
+
+from __future__ import annotations
+
+import pytest
+from reports import problems as _problems
+
+from bpverify.conformance.protocol.adapters import as_implementation
+from bpverify.conformance.specimens.zoo import MUTANTS, Mutant
+from bpverify.conformance.suite.checks import all_checks
+from bpverify.conformance.suite.runner import SuiteReport, run_suite
+
+
+@pytest.fixture(scope="module")
+def zoo_reports() -> dict[str, SuiteReport]:
+    """Each mutant through the whole suite once (0.5 s limit per call: one of them hangs)."""
+    return {m.name: run_suite(as_implementation(m.cls), seconds=0.5) for m in MUTANTS}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_every_mutant_is_rejected_by_its_check(mutant: Mutant,
+                                               zoo_reports: dict[str, SuiteReport]) -> None:
+    report = zoo_reports[mutant.name]
+    assert not report.passed
+    outcome = next(o for o in report.outcomes if o.check.id == mutant.check)
+    assert outcome.status == mutant.status, (mutant.name, outcome.status, outcome.detail,
+                                             _problems(report))
+    if mutant.diagnosis:
+        text = outcome.detail + " " + ((outcome.failure.diagnosis or "") if outcome.failure
+                                       else "")
+        assert mutant.diagnosis in text, (mutant.name, text)
+
+
+def test_kill_rate(capsys: pytest.CaptureFixture[str], zoo_reports: dict[str, SuiteReport]) -> None:
+    killed = sum(not report.passed for report in zoo_reports.values())
+    with capsys.disabled():
+        print(f"\nbug zoo kill rate: {killed}/{len(MUTANTS)}")
+    assert len(MUTANTS) >= 60 and killed == len(MUTANTS)
+
+
+def test_every_mutant_names_the_equation_of_the_check_that_kills_it() -> None:
+    equations = {c.id: c.equation for c in all_checks()}
+    assert all(m.equation == equations[m.check] for m in MUTANTS), [
+        (m.name, m.equation, equations[m.check]) for m in MUTANTS
+        if m.equation != equations[m.check]]
+

@@ -1,0 +1,95 @@
+"""Running checks over the battery and reporting (suite/runner.py): failures name their network and
+rerun exactly it, Hypothesis shrinks them, prerequisites block once."""
+
+from __future__ import annotations
+
+import pytest
+
+from bpverify.commands.check import main as check_main
+from bpverify.conformance.protocol.adapters import as_implementation
+from bpverify.conformance.specimens.book_network import BookNetwork
+from bpverify.conformance.specimens.zoo import MUTANTS
+from bpverify.conformance.suite.runner import run_suite
+
+
+def test_a_failure_report_names_the_network_and_reruns_exactly_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_main("bpverify.conformance.specimens.zoo:MUTANTS", seed=0) == 2  # not an implementation
+    assert "expected a class with the book's backprop" in capsys.readouterr().err
+    import bpverify.conformance.specimens.zoo as zoo
+    zoo.SingleOutput = next(m.cls for m in MUTANTS  # type: ignore[attr-defined]
+                            if m.name == "SingleOutputWithoutSigmaPrimeBP1")
+    assert check_main("bpverify.conformance.specimens.zoo:SingleOutput", seed=4) == 1
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("FAIL    BP1"))
+    assert "δᴸ at layer 4" in line and "worst entry (" in line
+    assert "network: sizes [" in line and "m = 1" in line and "battery case width-one" in line
+    assert "likely: missing σ′" in out
+    rerun = ("bpverify check bpverify.conformance.specimens.zoo:SingleOutput --seed 4 --case width-one"
+             " --only BP1")
+    assert f"rerun: {rerun}" in out
+    _assert_reruns(rerun, line, capsys)
+
+
+def _assert_reruns(rerun: str, line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The printed rerun line, run as printed, reproduces the very same failure line."""
+    import shlex
+
+    from bpverify.cli import main
+    words = shlex.split(rerun)
+    assert words[:2] == ["bpverify", "check"]
+    assert main(words[1:]) == 1
+    same = " ".join(line.split())  # the column width follows the ids shown
+    assert same in [" ".join(ln.split()) for ln in capsys.readouterr().out.splitlines()]
+
+
+def test_thorough_shrinks_a_failure_to_the_smallest_network(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """σ′ missing in BP1 only for a one-neuron output: Hypothesis shrinks to L = 2, n = [1, 1]."""
+    cls = next(m.cls for m in MUTANTS if m.name == "SingleOutputWithoutSigmaPrimeBP1")
+    report = run_suite(as_implementation(cls), only=["BP1"], thorough=True, spec="x:Y")
+    outcome = report.outcomes[0]
+    assert outcome.status == "fail" and outcome.shrunk and outcome.network is not None
+    assert outcome.network.sizes == (1, 1) and outcome.network.m == 1
+    from bpverify.conformance.suite.runner import format_report
+    text = format_report(report)
+    assert "shrunk: fails at sizes [1, 1], m = 1" in text
+    assert "--case 1,1/m=1/scale=1" in text
+    import bpverify.conformance.specimens.zoo as zoo
+    zoo.SingleOutput = cls  # type: ignore[attr-defined]
+    line = next(ln for ln in text.splitlines() if ln.startswith("FAIL"))
+    _assert_reruns(outcome.rerun("bpverify.conformance.specimens.zoo:SingleOutput"), line, capsys)
+
+
+def test_a_broken_prerequisite_is_reported_once() -> None:
+    cls = next(m.cls for m in MUTANTS if m.name == "TransposedWeightGradientBP4")
+    report = run_suite(as_implementation(cls))
+    statuses = {o.check.id: o.status for o in report.outcomes}
+    assert statuses["shapes"] == "fail"
+    assert statuses["BP1"] == statuses["gradient-vs-reference"] == "blocked"
+    assert statuses["update-rule"] != "blocked"  # it does not call backprop(x, y) itself
+
+
+def test_only_runs_the_checks_named_and_their_prerequisites() -> None:
+    class Counting(BookNetwork):
+        updates = 0
+
+        def update_mini_batch(self, mini_batch, eta):  # type: ignore[no-untyped-def]
+            type(self).updates += 1
+            super().update_mini_batch(mini_batch, eta)
+
+    report = run_suite(as_implementation(Counting), only=["BP1"])
+    assert [o.check.id for o in report.outcomes] == ["BP1"] and Counting.updates == 0
+    run_suite(as_implementation(Counting), only=["sgd"])  # after update-rule, which updates
+    assert Counting.updates > 0
+
+
+def test_a_pass_counts_only_the_networks_it_ran_on() -> None:
+    """The Hypothesis draws count only where a search ran (not for the planted saturation)."""
+    from bpverify.conformance.suite.battery import battery, saturation_specs
+    from bpverify.conformance.suite.runner import SEARCH_EXAMPLES, THOROUGH_SEEDS
+    report = run_suite(as_implementation(BookNetwork), only=["BP1", "saturation"], thorough=True)
+    counts = {o.check.id: o.networks for o in report.outcomes}
+    assert counts["saturation"] == THOROUGH_SEEDS * len(saturation_specs(0))
+    assert counts["BP1"] == THOROUGH_SEEDS * len(battery(0)) + SEARCH_EXAMPLES
+
