@@ -4,7 +4,7 @@ wire them up."""
 from __future__ import annotations
 
 import json
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -63,15 +63,20 @@ def test_an_update_rule_bug_is_not_visible_to_a_gradient_checker() -> None:
 
 
 def test_a_call_past_the_limit_is_a_rejection_and_marks_the_worker() -> None:
-    class Sleeps(BookNetwork):
+    released = threading.Event()
+
+    class Waits(BookNetwork):
         def backprop(self, x, y):  # type: ignore[no-untyped-def]
-            time.sleep(1.0)  # sleeps rather than spins: the abandoned thread costs no CPU
-            return super().backprop(x, y)
-    subject = checkers.Subject("Sleeps", Sleeps, False, "BP1")
-    verdict = checkers.check_subject(subject, _peer("np.allclose vs central differences"), SMALL,
-                                     checkers.Limits(peer_seconds=0.2))
-    assert verdict.rejected and verdict.abandoned and "did not return" in verdict.detail
-    assert checkers._abandoned_calls()  # the worker would now be replaced
+            released.wait(60.0)  # waits rather than spins: the abandoned thread costs no CPU,
+            return super().backprop(x, y)  # and it is still running when asked, at any load
+    subject = checkers.Subject("Waits", Waits, False, "BP1")
+    try:
+        verdict = checkers.check_subject(subject, _peer("np.allclose vs central differences"),
+                                         SMALL, checkers.Limits(peer_seconds=0.2))
+        assert verdict.rejected and verdict.abandoned and "did not return" in verdict.detail
+        assert checkers._abandoned_calls()  # the worker would now be replaced
+    finally:
+        released.set()
 
 
 def test_the_checker_benchmark_writes_its_tables(tmp_path: Path,

@@ -1,0 +1,46 @@
+"""Network descriptions (oracles/cases.py): reproducible from a seed, validated, σ and C by name
+and per layer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpverify.oracles.cases import (
+    fixed_depth,
+    layer_functions,
+    layer_names,
+    named_activation,
+    named_cost,
+    random_case,
+)
+
+
+def test_a_seed_repeats_its_case_and_another_seed_does_not() -> None:
+    a, b, c = random_case(7, [3, 4, 2], batch_size=3), random_case(7, [3, 4, 2], batch_size=3), \
+        random_case(8, [3, 4, 2], batch_size=3)
+    assert all(np.array_equal(p, q) for p, q in zip(a.weights, b.weights, strict=True))
+    assert not np.array_equal(a.weights[0], c.weights[0])
+    assert a.x.shape == (3, 3) and a.y.shape == (2, 3) and a.sizes == (3, 4, 2)
+
+
+@pytest.mark.parametrize(("declared", "L", "expected"), [
+    ("tanh", 4, ["tanh", "tanh", "tanh"]), ("relu/sigmoid", 3, ["relu", "sigmoid"]),
+    ("tanh,relu,sigmoid", 4, ["tanh", "relu", "sigmoid"]), ("tanh,", 2, ["tanh"])])
+def test_sigma_is_named_per_layer(declared: str, L: int, expected: list[str]) -> None:
+    assert layer_names(declared, L) == expected
+    assert [f.name for f in layer_functions(declared, L)] == expected
+
+
+def test_a_list_per_layer_fixes_the_depth_and_refuses_another() -> None:
+    assert fixed_depth("tanh,relu,sigmoid") == 4 and fixed_depth("tanh,") == 2
+    assert fixed_depth("relu/sigmoid") is None
+    with pytest.raises(ValueError, match="L = 3"):
+        layer_names("tanh,relu,sigmoid", 3)
+
+
+def test_unknown_names_say_what_is_known() -> None:
+    with pytest.raises(ValueError, match="sigmoid"):
+        named_activation("sigmod")
+    with pytest.raises(ValueError, match="quadratic"):
+        named_cost("quadradic")
