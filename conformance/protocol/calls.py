@@ -40,7 +40,8 @@ def call_with_limit(what: str, fn: Callable[..., Any], *args: Any, seconds: floa
     A call past its limit is stopped by raising ``_Stopped`` inside it (this stops Python code,
     such as an endless loop, at its next bytecode); a call stuck inside C code cannot be stopped
     from Python, and its thread is abandoned (a daemon: it does not keep the process alive).
-    The fault says where in their code the call was when it was stopped.
+    The fault says where in their code the call was when it was stopped. (Under a tracer such
+    as coverage or a debugger, CPython holds the caller until such a C call returns.)
     """
     box: dict[str, Any] = {}
 

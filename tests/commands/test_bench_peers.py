@@ -4,6 +4,7 @@ wire them up."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from pathlib import Path
 
@@ -62,6 +63,9 @@ def test_an_update_rule_bug_is_not_visible_to_a_gradient_checker() -> None:
     assert own.rejected and own.names_equation, own
 
 
+@pytest.mark.skipif(sys.gettrace() is not None, reason=(
+    "under a tracer (coverage, a debugger) CPython delivers the stop to a thread blocked in C "
+    "only when its wait ends, and the caller waits with it"))
 def test_a_call_past_the_limit_is_a_rejection_and_marks_the_worker() -> None:
     released = threading.Event()
 
