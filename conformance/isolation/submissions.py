@@ -6,15 +6,14 @@ Every entry of SUBMISSIONS (a folder, or a single .py file) is one submission.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shlex
-import shutil
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bpverify.conformance.isolation.copying import copy_capped
+from bpverify.conformance.isolation.sandbox import DISK_BYTES
 from bpverify.conformance.isolation.worker import Limits
 
 DEFAULT_SPEC = "network:Network"
@@ -63,17 +62,11 @@ def discover(root: Path, exclude: Sequence[Path] = ()) -> list[Submission]:
 
 def private_copy(submission: Submission, workspace: Path) -> Path:
     """A fresh folder with a copy of the submission (regular files, folders and symbolic links
-    as links; nothing else, no caches), under an unguessable name."""
+    as links; nothing else, no caches; within DISK_BYTES), under an unguessable name."""
     dest = workspace / secrets.token_hex(8)
     if submission.is_file:
         dest.mkdir()
-        shutil.copy2(submission.path, dest / submission.path.name)
+        copy_capped(submission.path, dest / submission.path.name, DISK_BYTES)
     else:
-        shutil.copytree(submission.path, dest, symlinks=True, ignore=_ignored)
+        copy_capped(submission.path, dest, DISK_BYTES, skip_names=("__pycache__",))
     return dest
-
-
-def _ignored(folder: str, names: list[str]) -> set[str]:
-    kept = (stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK)
-    return {n for n in names if n == "__pycache__"
-            or not any(k(os.lstat(os.path.join(folder, n)).st_mode) for k in kept)}

@@ -133,3 +133,29 @@ def test_rlimits_and_capabilities_hold_the_memory_limit(folders: dict[str, Path]
     assert report["rlimits"].startswith("active")
     assert result == "['kept', 'MemoryError']"
 
+
+
+def test_the_memory_budget_does_not_shrink_with_what_the_checker_maps(
+        folders: dict[str, Path]) -> None:
+    """A checker that maps 3 GiB it never touches (JAX imported does) leaves the implementation
+    its whole budget (here 256 MiB: 128 MiB allocate), and the budget still holds (512 MiB do
+    not)."""
+    import mmap
+
+    reserved = mmap.mmap(-1, 3 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(
+        mmap, "MAP_NORESERVE", 0))
+    try:
+        policy = dataclasses.replace(_policy(folders), memory_bytes=256 << 20)
+        probe = textwrap.dedent("""
+            result = []
+            for size in (128 << 20, 512 << 20):
+                try:
+                    bytearray(size)
+                    result.append("allocated")
+                except MemoryError:
+                    result.append("MemoryError")
+            """)
+        _, result = _in_confined_child(policy, ("namespaces", "rlimits"), probe)  # /proc hidden
+    finally:
+        reserved.close()
+    assert result == "['allocated', 'MemoryError']"
