@@ -107,9 +107,11 @@ class Assignment:
     def asked(self, caps: Capabilities) -> Capabilities:
         """``caps`` with every method the assignment requires present: what a submission that
         did as asked would have, to tell which checks the assignment requires."""
-        present = {flag: True for method, flag in METHOD_CAPABILITIES.items()
-                   if flag is not None and method in self.methods}
-        return replace(caps, **present)
+        asked = set(self.methods)
+        return replace(caps, feedforward=caps.feedforward or "feedforward" in asked,
+                       update=caps.update or "update_mini_batch" in asked,
+                       mini_batch=caps.mini_batch or "backprop_matrix" in asked,
+                       sgd=caps.sgd or "SGD" in asked)
 
     def requires(self, check: Check, caps: Capabilities, applies: bool) -> bool:
         """Does the assignment require ``check`` of a submission with (effective) ``caps``?
@@ -257,10 +259,7 @@ class Assigned(Implementation):
         self.inner = inner
         self.name = inner.name
         self.capabilities = capabilities
-
-    @property  # type: ignore[override]
-    def conventions(self) -> Conventions:
-        return self.inner.conventions
+        self.conventions = inner.conventions
 
     def gradient(self, *args: Any, **kwargs: Any) -> Any:
         return self.inner.gradient(*args, **kwargs)
