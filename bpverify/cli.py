@@ -73,6 +73,17 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--bench", type=int, metavar="N",
                        help="instead: grade a generated class of N (correct and mutants) and "
                             "report the time and peak memory")
+    autograder = sub.add_parser("autograder", help="bpverify inside a teacher's engine: a "
+                                "Gradescope autograder zip, or a GitHub Actions workflow")
+    engine = autograder.add_mutually_exclusive_group(required=True)
+    engine.add_argument("--gradescope", metavar="OUT.zip",
+                        help="write a Gradescope autograder (setup.sh, run_autograder, this "
+                             "bpverify as a wheel, the assignment)")
+    engine.add_argument("--github", metavar="REPO", nargs="?", const=".",
+                        help="write .github/workflows/bpverify.yml (and this bpverify as a wheel) "
+                             "into a student repository template (default: the current folder)")
+    autograder.add_argument("--assignment", metavar="FILE",
+                            help="the assignment to grade by (default: the book's network.py)")
     derive = sub.add_parser("derive", help="the SymPy derivations: list, show, check")
     derive.add_argument("name", nargs="?", help="the derivation to show (see --list)")
     derive.add_argument("--list", action="store_true", help="list the derivations")
@@ -118,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                           seeds=10 if args.thorough else 1, seconds=args.timeout,
                           submission_seconds=args.submission_timeout, memory_gib=args.memory,
                           bench=args.bench, assignment=args.assignment, regrade=args.regrade)
+    if args.command == "autograder":
+        from bpverify.commands.autograder import main as autograder_main
+        return autograder_main(gradescope=args.gradescope, github=args.github,
+                               assignment=args.assignment)
     if args.command == "derive":
         from bpverify.commands.derive import main as derive_main
         return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,
