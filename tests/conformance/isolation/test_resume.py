@@ -213,6 +213,18 @@ def test_a_death_that_is_ours_is_retried_once(
         assert "SIGKILL" in recorded[0]["reason"]
 
 
+def test_a_sandbox_killed_by_a_signal_is_retried_once_then_named(tmp_path: Path) -> None:
+    from handed_in import backprop_runs_first
+    (tmp_path / "class" / "self-kill").mkdir(parents=True)
+    (tmp_path / "class" / "self-kill" / "network.py").write_text(
+        backprop_runs_first("os.kill(os.getpid(), 9)"))
+    run = grade(tmp_path / "class", tmp_path / "out", limits=LIMITS, only=["BP1"])
+    entry = run.entries[0]
+    assert entry["verdict"] == "ERROR" and entry["attempts"] == 2
+    assert "was ended by SIGKILL (sent by the system, another process or itself; not a limit " \
+        "of its own: its memory peaked at" in entry["reason"]
+
+
 def test_a_signal_is_named_and_memory_blamed_only_at_its_limit() -> None:
     killed = signal.SIGKILL  # a wait status: killed by signal N is N
     assert describe_exit(killed, 70 << 20, 2 << 30) == (
