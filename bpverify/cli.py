@@ -6,6 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+FORMATS = ("text", "json", "junit", "github", "gradescope")
+"""``bpverify check --format``: the report's forms (``conformance/isolation/formats.py``)."""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bpverify", description=(
@@ -32,14 +35,30 @@ def _parser() -> argparse.ArgumentParser:
                        help="seconds one call into the implementation may take (default 10)")
     check.add_argument("--memory", type=float, default=2.0, metavar="GIB",
                        help="address space of the implementation's process (default 2; 0: none)")
+    check.add_argument("--format", choices=FORMATS, default="text",
+                       help="the report for a reader: text (default), json (docs/schemas), junit "
+                            "(XML, one testcase per check), github (workflow commands annotating "
+                            "your file), gradescope (results.json); the same verdicts and exit "
+                            "status in every format")
+    check.add_argument("--output", metavar="FILE",
+                       help="write the report to FILE instead of standard output")
+    check.add_argument("--assignment", metavar="FILE",
+                       help="check what this assignment requires (a TOML file, or 'book': the "
+                            "book's network.py), whatever the implementation declares")
     grade = sub.add_parser("grade", help="a class of submissions, each in its own sandbox, "
                                          "into a gradebook (CSV, JSON, HTML)")
     grade.add_argument("submissions", nargs="?", metavar="SUBMISSIONS",
                        help="a folder whose every entry (a folder or a .py file) is a submission")
     grade.add_argument("--out", metavar="OUT", help="folder for gradebook.csv, .json, index.html")
-    grade.add_argument("--spec", default="network:Network",
-                       help="module:attribute within each submission (default network:Network; "
-                            "a .py file submission is its own module)")
+    grade.add_argument("--spec", default=None,
+                       help="module:attribute within each submission (default: the assignment's, "
+                            "network:Network; a .py file submission is its own module)")
+    grade.add_argument("--assignment", metavar="FILE",
+                       help="what the class must implement (a TOML file; default 'book': the "
+                            "book's network.py, see docs/assignment.example.toml)")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade every submission again, even those unchanged since their last "
+                            "verdict in OUT")
     grade.add_argument("-j", "--jobs", type=int, default=2, help="submissions at once (default 2)")
     grade.add_argument("--seed", type=int, default=0, help="seed of the networks (default 0)")
     grade.add_argument("--only", nargs="+", metavar="CHECK", help="run only these check ids")
@@ -54,6 +73,17 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--bench", type=int, metavar="N",
                        help="instead: grade a generated class of N (correct and mutants) and "
                             "report the time and peak memory")
+    autograder = sub.add_parser("autograder", help="bpverify inside a teacher's engine: a "
+                                "Gradescope autograder zip, or a GitHub Actions workflow")
+    engine = autograder.add_mutually_exclusive_group(required=True)
+    engine.add_argument("--gradescope", metavar="OUT.zip",
+                        help="write a Gradescope autograder (setup.sh, run_autograder, this "
+                             "bpverify as a wheel, the assignment)")
+    engine.add_argument("--github", metavar="REPO", nargs="?", const=".",
+                        help="write .github/workflows/bpverify.yml (and this bpverify as a wheel) "
+                             "into a student repository template (default: the current folder)")
+    autograder.add_argument("--assignment", metavar="FILE",
+                            help="the assignment to grade by (default: the book's network.py)")
     derive = sub.add_parser("derive", help="the SymPy derivations: list, show, check")
     derive.add_argument("name", nargs="?", help="the derivation to show (see --list)")
     derive.add_argument("--list", action="store_true", help="list the derivations")
@@ -90,14 +120,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bpverify.commands.check import main as check_main
         return check_main(args.spec, seed=args.seed, only=args.only, strict=args.strict,
                           seconds=args.timeout, seeds=args.seeds, thorough=args.thorough,
-                          case=args.case, memory_gib=args.memory)
+                          case=args.case, memory_gib=args.memory, fmt=args.format,
+                          output=args.output, assignment=args.assignment)
     if args.command == "grade":
         from bpverify.commands.grade import main as grade_main
         return grade_main(args.submissions, args.out, spec=args.spec, jobs=args.jobs,
                           seed=args.seed, only=args.only, strict=args.strict,
                           seeds=10 if args.thorough else 1, seconds=args.timeout,
                           submission_seconds=args.submission_timeout, memory_gib=args.memory,
-                          bench=args.bench)
+                          bench=args.bench, assignment=args.assignment, regrade=args.regrade)
+    if args.command == "autograder":
+        from bpverify.commands.autograder import main as autograder_main
+        return autograder_main(gradescope=args.gradescope, github=args.github,
+                               assignment=args.assignment)
     if args.command == "derive":
         from bpverify.commands.derive import main as derive_main
         return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,

@@ -36,8 +36,10 @@ from bpverify.conformance.isolation.worker import (
     describe_exit,
     isolated_to_data,
     run_isolated,
+    wait_described,
 )
 from bpverify.conformance.protocol.adapters import as_implementation
+from bpverify.conformance.suite.assignment import Assignment
 from bpverify.conformance.suite.runner import run_suite
 
 
@@ -88,7 +90,8 @@ class Template:
             message = self._sock.recv(8 << 20)
             if not message:
                 self._process.wait()
-                raise TemplateStopped(f"the grading template process ended ({self._process.returncode})")
+                how = describe_exit(_wait_status(self._process.returncode))
+                raise TemplateStopped(f"the grading template process {how}")
             data = json.loads(message)
             job = int(data["id"])
             if "result" in data:
@@ -98,7 +101,7 @@ class Template:
                 result = self._results.pop(job, None)
                 done.append((job, result if result is not None else {
                     "verdict": "ERROR", "report": None, "protections": {}, "output": "",
-                    "seconds": float(data.get("seconds", 0.0)), "processes": 0,
+                    "seconds": float(data.get("seconds", 0.0)), "processes": 0, "ours": True,
                     "reason": f"its checker process {data['exit']} before the verdicts were "
                               "complete"}))
         return done
@@ -119,15 +122,21 @@ class Template:
             self._process.wait()
 
 
+def _wait_status(returncode: int) -> int:
+    """A wait status from a Popen return code (−N: killed by signal N)."""
+    return -returncode if returncode < 0 else returncode << 8
+
+
 def job(spec: str, placement: Placement, limits: Limits, *, display_spec: str | None = None,
-        seed: int = 0, only: Sequence[str] | None = None, strict: bool = False, seeds: int = 1
-        ) -> dict[str, Any]:
+        seed: int = 0, only: Sequence[str] | None = None, strict: bool = False, seeds: int = 1,
+        assignment: Assignment | None = None) -> dict[str, Any]:
     """A template job: everything ``run_isolated`` needs, as JSON."""
     backstop = 2 * limits.total_seconds + 4 * limits.call_seconds + 60 if limits.total_seconds \
         else None
     return {"spec": spec, "placement": dataclasses.asdict(placement),
             "limits": dataclasses.asdict(limits), "display_spec": display_spec, "seed": seed,
             "only": list(only) if only is not None else None, "strict": strict, "seeds": seeds,
+            "assignment": None if assignment is None else assignment.to_data(),
             "backstop": backstop}
 
 
@@ -186,7 +195,7 @@ def _reap(sock: socket.socket, poller: select.poll,
           ) -> None:
     """Report every checker that has ended: its verdicts were sent, or it ended without them."""
     while children:
-        pid, status = os.waitpid(-1, os.WNOHANG)
+        pid, how = wait_described(-1, os.WNOHANG)
         if pid == 0:
             return
         number, _, start, pidfd = children.pop(pid)
@@ -195,7 +204,7 @@ def _reap(sock: socket.socket, poller: select.poll,
             os.close(pidfd)
         seconds = time.monotonic() - start
         how = (f"was stopped after {seconds:.0f} s (the backstop)" if pid in stopped
-               else describe_exit(status))
+               else str(how))
         stopped.discard(pid)
         sock.send(json.dumps({"id": number, "exit": how, "seconds": seconds}).encode())
 
@@ -217,14 +226,17 @@ def _checker(sock: socket.socket, request: dict[str, Any]) -> NoReturn:
         fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
                                   for k, v in request["placement"].items()}
         placement = Placement(**fields)
+        assignment = request.get("assignment")
         run = run_isolated(request["spec"], placement, Limits(**request["limits"]),
                            display_spec=request.get("display_spec"), seed=request["seed"],
-                           only=request["only"], strict=request["strict"], seeds=request["seeds"])
+                           only=request["only"], strict=request["strict"], seeds=request["seeds"],
+                           assignment=None if assignment is None else Assignment.from_data(
+                               assignment))
         data = isolated_to_data(run)
     except BaseException as error:  # noqa: BLE001 - whatever it is, the run is an ERROR
         data = {"verdict": "ERROR", "reason": f"the checker failed: {type(error).__name__}: "
                 f"{error}", "report": None, "protections": {}, "output": traceback.format_exc(),
-                "seconds": 0.0, "processes": 0}
+                "seconds": 0.0, "processes": 0, "ours": True}
     _send_result(sock, int(request["id"]), data)
     os._exit(0)
 

@@ -49,6 +49,7 @@ from bpverify.conformance.protocol.adapters import (
     resolve,
 )
 from bpverify.conformance.protocol.conventions import CHOICES, Conventions
+from bpverify.conformance.suite.assignment import Assignment
 from bpverify.conformance.suite.runner import SuiteReport, run_suite
 
 FORWARDED = tuple(sorted(name for name, member in vars(Implementation).items()
@@ -374,20 +375,21 @@ class SandboxedImplementation(Implementation):
             pidfd = os.pidfd_open(pid)
         except OSError:  # a kernel before 5.3: look every 5 ms
             while time.monotonic() < deadline:
-                done, status = os.waitpid(pid, os.WNOHANG)
+                done, how = wait_described(pid, os.WNOHANG, self.limits.memory_bytes)
                 if done:
-                    return describe_exit(status)
+                    return str(how)
                 time.sleep(0.005)
         else:
             exited = select.poll()
             exited.register(pidfd, select.POLLIN)
             exited.poll(100)
             os.close(pidfd)
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if not done:
+        done, how = wait_described(pid, os.WNOHANG, self.limits.memory_bytes)
+        if not done:  # still running: the checker ends it
             os.kill(pid, signal.SIGKILL)
-            status = os.waitpid(pid, 0)[1]
-        return describe_exit(status)
+            os.waitpid(pid, 0)
+            return "stopped answering and was killed by the checker"
+        return str(how)
 
     # the adapter protocol
     def _call(self, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -513,14 +515,37 @@ def _capabilities(data: Any) -> Capabilities:
     return Capabilities(**values)
 
 
-def describe_exit(status: int) -> str:
+MEMORY_REACHED = 0.9
+"""A peak resident size of this fraction of the memory limit counts as having reached it."""
+
+
+def describe_exit(status: int, peak_bytes: int | None = None, limit_bytes: int | None = None
+                  ) -> str:
+    """How a process ended: its exit status, or the signal by name; memory is blamed only when
+    its peak resident size (``peak_bytes``, from wait4) reached ``limit_bytes`` (RLIMIT_AS makes
+    an allocation past the limit fail with ENOMEM, a MemoryError, so a signal is rarely it)."""
     code = os.waitstatus_to_exitcode(status)
     if code >= 0:
         return f"exited with status {code}"
     name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
-    why = {"SIGXCPU": " (its CPU time limit)", "SIGKILL": " (killed: memory, or stopped)",
-           "SIGXFSZ": " (its file size limit)"}.get(name, "")
+    peak = f"{peak_bytes / 2**20:.0f} MiB" if peak_bytes is not None else None
+    if peak_bytes and limit_bytes and peak_bytes >= MEMORY_REACHED * limit_bytes:
+        why = f" (at its memory limit: {peak} of {limit_bytes / 2**20:.0f} MiB)"
+    else:
+        why = {"SIGXCPU": " (its CPU time limit)", "SIGXFSZ": " (its file size limit)",
+               "SIGKILL": " (sent by the system, another process or itself; not a limit of its "
+                          "own" + (f": its memory peaked at {peak}" if peak else "") + ")"
+               }.get(name, f" (its memory peaked at {peak})" if peak else "")
     return f"was ended by {name}{why}"
+
+
+def wait_described(pid: int, options: int, limit_bytes: int | None = None
+                   ) -> tuple[int, str | None]:
+    """``os.wait4``: the pid that ended (0: none yet) and how (``describe_exit``)."""
+    done, status, usage = os.wait4(pid, options)
+    if not done:
+        return 0, None
+    return done, describe_exit(status, usage.ru_maxrss * 1024, limit_bytes)
 
 
 # -- one run, and its verdicts as data ------------------------------------------------------------
@@ -549,9 +574,10 @@ class Isolated:
 def run_isolated(spec: str, placement: Placement, limits: Limits = Limits(), *,
                  display_spec: str | None = None, seed: int = 0, only: Sequence[str] | None = None,
                  strict: bool = False, seeds: int = 1, thorough: bool = False,
-                 case: str | None = None) -> Isolated:
+                 case: str | None = None, assignment: Assignment | None = None) -> Isolated:
     """The suite against ``spec`` imported and run in a sandbox process (forked from this one,
-    which must not be running other threads). ``display_spec`` names it in rerun commands."""
+    which must not be running other threads). ``display_spec`` names it in rerun commands;
+    under an ``assignment``, what it requires is checked (``suite/assignment.py``)."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as output:
         impl = SandboxedImplementation(spec, placement, limits, output)
@@ -560,7 +586,7 @@ def run_isolated(spec: str, placement: Placement, limits: Limits = Limits(), *,
             impl.start()
             report = run_suite(impl, spec=display_spec or spec, seed=seed, only=only,
                                strict=strict, seconds=2 * limits.call_seconds + 5.0, seeds=seeds,
-                               thorough=thorough, case=case)
+                               thorough=thorough, case=case, assignment=assignment)
             error = impl.fatal
         except LoadError as failed:
             error = f"the implementation did not load: {failed}"
@@ -602,6 +628,7 @@ def report_to_data(report: SuiteReport) -> dict[str, Any]:
         outcomes.append(item)
     return {"implementation": text(report.implementation), "capabilities": text(report.capabilities),
             "spec": text(report.spec), "seed": int(report.seed), "strict": bool(report.strict),
+            "assignment": text(getattr(report, "assignment", None)),
             "passed": bool(report.passed),
             "counts": {s: int(report.count(s)) for s in ("pass", "fail", "skip", "error")},
             "outcomes": outcomes}

@@ -16,8 +16,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bpverify.conformance.protocol.adapters import Implementation
+from bpverify.conformance.protocol.adapters import Capabilities, Implementation
 from bpverify.conformance.protocol.calls import Hang, ImplementationFault
+from bpverify.conformance.suite.assignment import ASSIGNMENT_CHECK, Assigned, Assignment
 from bpverify.conformance.suite.battery import NetworkSpec, drawn_specs, parse_case, specs_for
 from bpverify.conformance.suite.checks import Check, CheckFailed, Context, Failure, all_checks
 
@@ -48,17 +49,22 @@ class Outcome:
     networks: int = 0
     shrunk: bool = False
     hang: bool = False
+    assignment: str | None = None
+    """The assignment it was judged under, as ``--assignment`` names it (None: none)."""
 
     def rerun(self, spec: str) -> str:
         """The command that reruns exactly this check on exactly this network."""
         if self.network is None:
-            return rerun_command(spec, self.seed, self.check.id)
-        return rerun_command(spec, self.network.seed, self.check.id, self.network.token())
+            return rerun_command(spec, self.seed, self.check.id, assignment=self.assignment)
+        return rerun_command(spec, self.network.seed, self.check.id, self.network.token(),
+                             self.assignment)
 
 
-def rerun_command(spec: str, seed: int, check_id: str, case: str | None = None) -> str:
+def rerun_command(spec: str, seed: int, check_id: str, case: str | None = None,
+                  assignment: str | None = None) -> str:
     where = f" --case {shlex.quote(case)}" if case is not None else ""
-    return f"bpverify check {shlex.quote(spec)} --seed {seed}{where} --only {check_id}"
+    under = f" --assignment {shlex.quote(assignment)}" if assignment is not None else ""
+    return f"bpverify check {shlex.quote(spec)}{under} --seed {seed}{where} --only {check_id}"
 
 
 def _one(check: Check, ctx: Context, spec: NetworkSpec) -> Outcome:
@@ -154,9 +160,11 @@ def _search(check: Check, ctx: Context, examples: int, seed: int) -> Outcome | N
     return replace(found, shrunk=True) if found.status != "pass" else None
 
 
-def check_selection(only: Sequence[str] | None, case: str | None, seed: int) -> None:
+def check_selection(only: Sequence[str] | None, case: str | None, seed: int,
+                    assignment: Assignment | None = None) -> None:
     """A usage error (ValueError) for unknown check ids or a bad --case, before anything runs."""
-    ids = [c.id for c in all_checks()]
+    ids = [*([ASSIGNMENT_CHECK.id] if assignment is not None else []),
+           *(c.id for c in all_checks())]
     unknown = sorted(set(only or ()) - set(ids))
     if unknown:
         raise ValueError(f"unknown check id(s) {unknown}, expected some of {ids}")
@@ -174,6 +182,8 @@ class SuiteReport:
     strict: bool
     thorough: bool = False
     seeds: int = 1
+    assignment: str | None = None
+    """The assignment it was judged under (``Assignment.describe``), None if none."""
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -187,12 +197,16 @@ class SuiteReport:
 def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
               only: Sequence[str] | None = None, strict: bool = False,
               seconds: float = DEFAULT_SECONDS, seeds: int = 1, thorough: bool = False,
-              case: str | None = None) -> SuiteReport:
+              case: str | None = None, assignment: Assignment | None = None) -> SuiteReport:
     """Every check (or ``only`` these) on the batteries of ``seeds`` consecutive seeds (or the
-    one network ``case``); ``thorough`` is THOROUGH_SEEDS seeds and the Hypothesis search."""
-    check_selection(only, case, seed)
+    one network ``case``); ``thorough`` is THOROUGH_SEEDS seeds and the Hypothesis search.
+    Under an ``assignment`` the checks use its σ, C and depth, a check it requires cannot be
+    skipped, and the check ``assignment`` comes first (``suite/assignment.py``)."""
+    check_selection(only, case, seed, assignment)
     checks = all_checks()
-    ctx = Context(impl, seed, seconds)
+    target = impl if assignment is None else Assigned(
+        impl, assignment.capabilities_for(impl.capabilities))
+    ctx = Context(target, seed, seconds)
     seed_list = list(range(seed, seed + (max(seeds, THOROUGH_SEEDS) if thorough else seeds)))
     done: dict[str, Outcome] = {}
     for check in checks:
@@ -208,8 +222,38 @@ def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
         done[check.id] = run_check(check, ctx, seed_list, case=case,
                                    search=SEARCH_EXAMPLES if thorough else 0, blocked_by=blocker)
     outcomes = [done[c.id] for c in checks if only is None or c.id in only]
-    return SuiteReport(impl.name, impl.capabilities.describe(), spec or impl.name, seed, outcomes,
-                       strict, thorough, len(seed_list))
+    if assignment is not None:
+        outcomes = _judged(assignment, impl, target.capabilities, outcomes, seed_list, only)
+    return SuiteReport(impl.name, target.capabilities.describe(), spec or impl.name, seed,
+                       outcomes, strict, thorough, len(seed_list),
+                       None if assignment is None else assignment.describe())
+
+
+def _judged(assignment: Assignment, impl: Implementation, used: Capabilities,
+            outcomes: list[Outcome], seeds: Sequence[int], only: Sequence[str] | None
+            ) -> list[Outcome]:
+    """The outcomes under ``assignment``: the check ``assignment`` first (the declaration
+    against what the assignment asks), and every check it requires that was skipped failed."""
+    judged = []
+    if only is None or ASSIGNMENT_CHECK.id in only:
+        found = assignment.violations(impl.capabilities, impl.conventions)
+        failure = Failure("assignment", "; ".join(found), diagnosis=(
+            "a declaration may say how the code is written (layout, names), not change what "
+            "the assignment asks")) if found else None
+        judged.append(Outcome(ASSIGNMENT_CHECK, "fail" if found else "pass",
+                              failure.describe() if failure else ASSIGNMENT_CHECK.title,
+                              failure, 0.0, seeds[0], assignment=assignment.name))
+    native = used.native
+    for o in outcomes:
+        if o.status == "skip" and assignment.requires(o.check, used,
+                                                      bool(networks_of(o.check, native, seeds))):
+            failure = Failure(o.check.equation, f"required by the assignment: {o.detail}",
+                              diagnosis="the assignment requires this check: a declaration "
+                              "cannot skip it (implement what it needs under the book's name, "
+                              "or give your name in bpverify_capabilities['methods'])")
+            o = replace(o, status="fail", detail=failure.describe(), failure=failure)
+        judged.append(replace(o, assignment=assignment.name))
+    return judged
 
 
 MARKS = {"pass": "PASS   ", "fail": "FAIL   ", "skip": "SKIP   ", "error": "ERROR  ",
@@ -223,6 +267,7 @@ def format_report(report: SuiteReport) -> str:
         f"batteries of {report.seeds} seeds")
     mode = f"thorough: {batteries} + Hypothesis" if report.thorough else batteries
     lines = [f"bpverify check  implementation: {report.implementation}",
+             *([f"assignment: {report.assignment}"] if report.assignment else []),
              f"capabilities: {report.capabilities}",
              f"seed {report.seed} ({mode})  python {platform.python_version()}  "
              f"numpy {np.__version__}", ""]
@@ -230,7 +275,7 @@ def format_report(report: SuiteReport) -> str:
     pad = " " * (len(MARKS["pass"]) + 1 + width + 2)
     for o in report.outcomes:
         detail = o.detail
-        if o.status == "pass":
+        if o.status == "pass" and o.networks:
             detail += f"  ({o.networks} networks)"
         lines.append(f"{MARKS[o.status]} {o.check.id:<{width}}  {detail}")
         if o.failure is not None:

@@ -36,7 +36,7 @@ def gradebook(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for name, text in sources.items():
         (root / name).mkdir(parents=True)
         (root / name / "network.py").write_text(text)
-    entries = grade(root, base / "out", limits=Limits(call_seconds=2.0, total_seconds=10.0))
+    entries = grade(root, base / "out", limits=Limits(call_seconds=2.0, total_seconds=10.0)).entries
     return {"out": base / "out", "names": [e["submission"] for e in entries]}
 
 

@@ -21,6 +21,7 @@ import pytest
 from handed_in import FAKE, backprop_runs_first
 
 from bpverify.conformance.isolation import sandbox
+from bpverify.conformance.isolation.display import one_line
 from bpverify.conformance.isolation.gradebook import page_names, spreadsheet_safe
 from bpverify.conformance.isolation.grading import grade
 from bpverify.conformance.isolation.worker import Limits, Placement, run_isolated
@@ -36,6 +37,8 @@ MUTANTS = {"MissingSigmaPrimeBP2": "BP2", "TransposedWeightGradientBP4": "BP4",
 
 
 HOSTILE_NAME = "=1+1<img src=x onerror=alert(1)>"
+NOT_UTF8 = os.fsdecode(b"jos\xe9")
+"""A folder name an old zip tool writes: not UTF-8 (its byte kept as a lone surrogate)."""
 
 
 LIMITS = Limits(call_seconds=1.0, total_seconds=2.0)
@@ -115,6 +118,8 @@ def _class(root: Path, out: Path, port: int, probe: Path) -> dict[str, str]:
         "syntax-error": "class Network:\n    def backprop(self, x, y)\n        return x\n",
         "attacker": _attacker(root, out, port, probe),
         HOSTILE_NAME: book_source(),
+        NOT_UTF8: book_source(),
+        "surrogate-message": backprop_runs_first('raise ValueError("\\udcff\\x1b[2J")'),
         **{f"zoo-{name}": mutant_source(name) for name in MUTANTS},
     }
     for name, text in sources.items():
@@ -124,6 +129,7 @@ def _class(root: Path, out: Path, port: int, probe: Path) -> dict[str, str]:
     (root / "no-network-py").mkdir()
     expected = {name: "DOES NOT CONFORM" for name in sources}
     expected.update({"correct": "CONFORMS", "attacker": "CONFORMS", HOSTILE_NAME: "CONFORMS",
+                     NOT_UTF8: "CONFORMS",
                      "single-file.py": "CONFORMS", "endless-loop": "ERROR", "os-exit": "ERROR",
                      "syntax-error": "ERROR", "no-network-py": "ERROR"})
     return expected
@@ -132,7 +138,7 @@ def _class(root: Path, out: Path, port: int, probe: Path) -> dict[str, str]:
 def _tree_hash(root: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
+        digest.update(os.fsencode(path.relative_to(root)))
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -147,7 +153,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     expected = _class(root, out, listener.getsockname()[1], probe)
     before = _tree_hash(root)
     try:
-        entries = grade(root, out, jobs=2, limits=LIMITS)
+        entries = grade(root, out, jobs=2, limits=LIMITS).entries
     finally:
         listener.close()
         planted = probe.exists()
@@ -182,8 +188,8 @@ def test_the_verdicts_say_why(graded: dict[str, Any]) -> None:
     for name, equation in MUTANTS.items():
         failing = [o for o in entries[f"zoo-{name}"]["outcomes"] if o["status"] in ("fail", "error")]
         assert any(equation in (o["equation"] or "") for o in failing), (name, failing)
-        assert all(o["rerun"].startswith("cd ") and "bpverify check network:Network" in o["rerun"]
-                   for o in failing)
+        assert all(o["rerun"].startswith("bpverify check network:Network --assignment book")
+                   for o in failing)  # what the student types in their own folder
 
 
 def test_printed_verdicts_are_shown_never_believed(graded: dict[str, Any]) -> None:
@@ -200,9 +206,13 @@ def test_no_submission_can_touch_the_others_the_results_or_the_run(graded: dict[
     assert not graded["planted"]
     assert _tree_hash(graded["root"]) == graded["before"]
     out = graded["out"]
-    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
+                     and p.parent.parent.name != "history")
     pages = {f"submissions/{p}" for p in page_names(list(graded["entries"]))}
-    assert set(written) == {"gradebook.csv", "gradebook.json", "index.html"} | pages
+    assert set(written) == {"gradebook.csv", "gradebook.json", "index.html", "verdicts.jsonl",
+                            ".lock"} | pages
+    assert {p.name for p in (out / "history").glob("*/*")} == {"gradebook.json",
+                                                             "gradebook.csv"}
 
 
 def test_the_attacker_succeeds_without_the_sandbox(tmp_path: Path) -> None:
@@ -253,22 +263,31 @@ def test_without_the_kernel_layers_the_run_still_works_and_says_so(
 
 
 def test_the_csv_and_json_gradebooks(graded: dict[str, Any]) -> None:
-    ids = [c.id for c in all_checks()]
+    ids = ["assignment", *(c.id for c in all_checks())]  # under the book's assignment
     with (graded["out"] / "gradebook.csv").open() as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["submission", "verdict", *ids, "failed", "seconds"]
+    assert rows[0] == ["submission", "verdict", *ids, "failed", "reason", "seconds"]
     by_name = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
-    assert set(by_name) == {spreadsheet_safe(n) for n in graded["expected"]}
+    assert set(by_name) == {spreadsheet_safe(one_line(n)) for n in graded["expected"]}
+    assert "jos\\xe9" in by_name  # a name that is not UTF-8, shown escaped
     assert "'" + HOSTILE_NAME in by_name  # a formula no spreadsheet runs
     row = by_name["zoo-MissingSigmaPrimeBP2"]
     assert row["verdict"] == "DOES NOT CONFORM" and row["BP2"] == "fail"
     assert "BP2" in row["failed"].split()
     assert all(by_name["syntax-error"][c] == "error" for c in ids)
+    assert "SyntaxError" in by_name["syntax-error"]["reason"]  # why, in the CSV itself
+    assert "network.py:2" in by_name["syntax-error"]["reason"]
+    assert "time limit of 2 s" in by_name["endless-loop"]["reason"]
+    assert by_name["correct"]["reason"] == ""
     assert all(row[c] in ("pass", "fail", "skip", "error", "blocked") for row in by_name.values()
                for c in ids)
     book = json.loads((graded["out"] / "gradebook.json").read_text())
     assert book["checks"] == ids
-    assert {e["submission"]: e["verdict"] for e in book["submissions"]} == graded["expected"]
+    assert {e["submission"]: e["verdict"] for e in book["submissions"]} == {
+        one_line(n): v for n, v in graded["expected"].items()}
+    message = next(o["detail"] for e in book["submissions"] if e["submission"] ==
+                   "surrogate-message" for o in e["outcomes"] if o["status"] == "error")
+    assert message.partition("raised ValueError: ")[2].startswith("\\xff —")  # escaped, no ESC
 
 
 class _Links(HTMLParser):
@@ -304,9 +323,13 @@ def test_the_html_report_links_resolve_and_every_submission_has_a_page(graded: d
     names = list(graded["entries"])
     for name, page_name in zip(names, page_names(names), strict=True):
         text = "".join(_parse(out / "submissions" / page_name).text)
-        assert name in text and graded["entries"][name]["verdict"] in text
+        assert one_line(name) in text and graded["entries"][name]["verdict"] in text
     assert HOSTILE_NAME in "".join(index.text)  # shown as text …
     assert "<img" not in (out / "index.html").read_text()  # … never as markup
     failing = (out / "submissions" / "zoo-MissingSigmaPrimeBP2.html").read_text()
-    assert "likely: missing σ′" in failing and "rerun: <code>cd " in failing
+    assert "likely: missing σ′" in failing
+    assert "rerun: <code>bpverify check network:Network --assignment book" in failing
+    assert str(graded["root"]) not in failing.split("rerun:")[1]  # never the teacher's path
+    index_text = (out / "index.html").read_text()
+    assert "reason (ERROR)" in index_text and "SyntaxError" in index_text
 

@@ -711,7 +711,7 @@ def test_grading_survives_a_disk_filler_and_a_sparse_file(
         f.truncate(1 << 30)
     (root / "c-oversized" / "weights.bin").write_bytes(bytes(2 << 20))
     entries = {e["submission"]: e for e in grade(root, tmp_path / "out", jobs=2, limits=LIMITS,
-                                                 only=["BP1"])}
+                                                 only=["BP1"]).entries}
     verdicts = {name: e["verdict"] for name, e in entries.items()}
     assert verdicts == {"a-filler": "CONFORMS", "b-sparse": "CONFORMS", "c-oversized": "ERROR",
                         "d-correct": "CONFORMS"}, entries
