@@ -66,7 +66,7 @@ OUTPUT_TAIL_BYTES = 8192
 PR_SET_PDEATHSIG = 1
 WHERE_SIGNAL = signal.SIGUSR1
 """Sent to a sandbox whose call ran out of time: it answers with where its main thread is."""
-WHERE_GRACE = 1.0
+WHERE_GRACE = 3.0
 """Seconds a stopped sandbox has to say where it was before it is killed."""
 IMPORT_FLAGS = "--import-timeout SECONDS (pytest: --bp-import-timeout)"
 TOTAL_FLAGS = "--submission-timeout SECONDS"

@@ -98,7 +98,7 @@ def printable(text: str, limit: int = MAX_TEXT) -> str:
     would start a line of its own) or unencodable surrogates, at most ``limit`` characters."""
     cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") else c
                       for c in text[:4 * limit])
-    cleaned = " ".join(cleaned.split())
+    cleaned = cleaned.strip()
     return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
 
 

@@ -93,12 +93,16 @@ def attribute_hints(module: Any, attribute: str, spec: str) -> list[str]:
     return hints
 
 
-def method_hints(cls: type, book_name: str, signature: str) -> str:
-    """A class lacks the book's method ``book_name``: the methods that look like it, and the
-    declaration that maps one of them, or the list of what it has."""
+def method_hints(cls: type, wanted: str, book_name: str, signature: str) -> str:
+    """A class lacks the method ``wanted`` (the book's ``book_name``, called as ``signature``):
+    the methods that look like it, with the ``methods`` declaration that maps one of them, or
+    the list of what it has."""
     methods = sorted(n for n in dir(cls) if callable(getattr(cls, n, None))
                      and not n.startswith("__"))
-    close = _similar(book_name, methods)
+    close = _similar(wanted, methods)
+    if book_name != wanted:  # a declared name that is not there: the book's own name may be
+        own = [book_name] if book_name in methods else []
+        close = list(dict.fromkeys(own + close + _similar(book_name, methods)))[:3]
     if close:
         return (f"it has {_listed(close)}: if {close[0]} is the book's {signature}, declare "
                 f"bpverify_capabilities = {{'methods': {{'{book_name}': '{close[0]}'}}}}")
