@@ -24,6 +24,7 @@ import ctypes
 import dataclasses
 import math
 import os
+import re
 import select
 import signal
 import socket
@@ -63,6 +64,12 @@ SESSION_METHODS = tuple(sorted(name for name, member in vars(Session).items()
                                if callable(member) and not name.startswith("_")))
 """What a session answers (``Session``)."""
 OUTPUT_TAIL_BYTES = 8192
+SANDBOX_NOISE = (
+    re.compile(r"^(\[[A-Z]\d{4} [^\]]*\] )?Error in cpuinfo: .*$"),
+)
+"""Lines libraries print because the sandbox hides /proc and /sys (PyTorch's cpuinfo cannot read
+the processor list): not the implementation's output, and left out of it unless the run is an
+ERROR (then everything it printed is shown)."""
 PR_SET_PDEATHSIG = 1
 WHERE_SIGNAL = signal.SIGUSR1
 """Sent to a sandbox whose call ran out of time: it answers with where its main thread is."""
@@ -668,7 +675,8 @@ def describe_exit(status: int) -> str:
 class Isolated:
     """One implementation's run in its sandbox: the report (None if it never loaded), why its
     verdicts are incomplete (None if they are complete), the protections that were active,
-    the tail of what it printed (never parsed) and the wall time."""
+    the tail of what it printed (never parsed; SANDBOX_NOISE left out, in ``noise``, unless the
+    run is an ERROR) and the wall time."""
 
     spec: str
     report: SuiteReport | None
@@ -677,6 +685,7 @@ class Isolated:
     output: str
     seconds: float
     processes: int
+    noise: str = ""
 
     @property
     def verdict(self) -> str:
@@ -710,8 +719,19 @@ def run_isolated(spec: str, placement: Placement, limits: Limits = Limits(), *,
         tail = output.read().decode("utf-8", errors="replace")
         if offset:  # begin at a whole line, and say that earlier lines were left out
             tail = "[…]\n" + tail.partition("\n")[2]
+    noise = ""
+    if error is None and report is not None:
+        tail, noise = split_noise(tail)
     return Isolated(display_spec or spec, report, error, impl.protections, tail,
-                    time.perf_counter() - start, impl.processes)
+                    time.perf_counter() - start, impl.processes, noise)
+
+
+def split_noise(output: str) -> tuple[str, str]:
+    """(what the implementation printed, the SANDBOX_NOISE lines among it)."""
+    kept, noise = [], []
+    for line in output.splitlines(keepends=True):
+        (noise if any(p.match(line.rstrip("\r\n")) for p in SANDBOX_NOISE) else kept).append(line)
+    return "".join(kept), "".join(noise)
 
 
 def report_to_data(report: SuiteReport) -> dict[str, Any]:

@@ -148,3 +148,21 @@ def test_thorough_leaves_no_hypothesis_folder(
     assert check_main("network:Network", thorough=True, only=["BP1"]) == 0
     assert "Hypothesis" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["network.py"]
+
+
+def test_noise_the_sandbox_causes_in_libraries_is_not_shown_unless_the_run_errs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    """PyTorch's cpuinfo complains that it cannot read /proc (the sandbox hides it): not the
+    implementation's output when it conforms; everything is shown when it does not load."""
+    monkeypatch.chdir(tmp_path)
+    printed = ("import sys\nprint('Error in cpuinfo: failed to parse processor information "
+               "from /proc/cpuinfo', file=sys.stderr)\nprint('loading my data')\n")
+    (tmp_path / "network.py").write_text(book_source(printed))
+    assert check_main("network:Network", **FAST) == 0  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert "loading my data" in err and "cpuinfo" not in err
+    (tmp_path / "network.py").write_text(book_source(printed + "raise RuntimeError('no data')\n"))
+    assert check_main("network:Network", **FAST) == 2  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert "Error in cpuinfo" in err and "no data" in err
