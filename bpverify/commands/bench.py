@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from bpverify.commands.extras import missing
 from bpverify.conformance.specimens.book_network import BookNetwork
 from bpverify.conformance.specimens.builtin import jitted_gradient
 from bpverify.oracles.cases import random_case
@@ -544,7 +545,10 @@ def main(quick: bool, out: str, config: Config | None = None) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     results = run(config)
     (directory / "bench.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
-    paths = plot(results, directory)
+    no_plots = missing("matplotlib", "bench", "plots not written")
+    paths = plot(results, directory) if no_plots is None else []
     print(table(results))
     print("\nwrote " + ", ".join(str(p) for p in [directory / "bench.json", *paths]))
+    if no_plots:
+        print(no_plots)
     return 0
