@@ -204,18 +204,18 @@ def compilation_cache() -> str | None:
     entry by the program, its compile options, the JAX and XLA versions and the machine, so a
     cached program is the one a compilation would give; a second run skips the compilations
     (about 2 s of CPU). Set before JAX is imported (it reads these variables then)."""
-    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
-        return os.environ["JAX_COMPILATION_CACHE_DIR"]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "bpverify" / "jax"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return None
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
+    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        folder = base / "bpverify" / "jax"
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            return None
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
+    # each program compiles in about 0.2 s, below JAX's default threshold for caching (1 s)
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
-    return str(folder)
+    return os.environ["JAX_COMPILATION_CACHE_DIR"]
 
 
 def _versions() -> dict[str, str]:
