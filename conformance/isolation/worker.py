@@ -181,34 +181,35 @@ def _run_sandbox(channel_fd: int, output_fd: int, spec: str, policy: Policy) -> 
 
 
 def _locked_sender(channel: socket.socket) -> Any:
-    """``wire.send`` on the channel, one frame at a time: the thread that says where a hung call
-    is and the main thread's replies never interleave."""
+    """``wire.send`` on the channel, one frame at a time; ``send.busy()`` says whether a frame is
+    being sent (the signal handler that says where a hung call is must not cut into it)."""
     lock = threading.Lock()
 
     def send(header: dict[str, Any], buffers: list[memoryview] | None = None) -> None:
         with lock:
             wire.send(channel, header, buffers)
+
+    send.busy = lock.locked  # type: ignore[attr-defined]
     return send
 
 
 def _answer_where_on_signal(send: Any) -> None:
-    """A thread that waits for WHERE_SIGNAL (blocked in every other thread, so only it receives
-    it) and sends the user's frames of the main thread: where a call or an import that ran out of
-    time is. It runs whenever the main thread lets go of the GIL (Python code does, every few
-    ms); what it sends is display text the checker never parses as a verdict."""
-    main = threading.main_thread().ident
-    signal.pthread_sigmask(signal.SIG_BLOCK, {WHERE_SIGNAL})
+    """On WHERE_SIGNAL, send the user's frames of the main thread: where a call or an import
+    that ran out of time is. A handler of the main thread, which runs their code: it answers as
+    soon as that thread runs Python again (at once for a Python loop, after a numpy call returns);
+    no thread of ours (one started before the confinement would not be confined, and after it
+    may not get the memory to start). What it sends is display text the checker never parses as
+    a verdict."""
 
-    def answer() -> None:
-        while True:
-            signal.sigwait({WHERE_SIGNAL})
-            frame = sys._current_frames().get(main or -1)
-            try:
-                send({"stopped_at": locations.frames_to_data(locations.stack_frames(frame))})
-            except OSError:
-                return
+    def answer(signum: int, frame: Any) -> None:
+        if send.busy():  # interrupted while sending a reply: that reply is the answer
+            return
+        try:
+            send({"stopped_at": locations.frames_to_data(locations.stack_frames(frame))})
+        except Exception:  # noqa: BLE001 - the checker waits WHERE_GRACE and goes on without it
+            pass
 
-    threading.Thread(target=answer, daemon=True, name="bpverify: where").start()
+    signal.signal(WHERE_SIGNAL, answer)
 
 
 def _flush() -> None:
@@ -728,7 +729,8 @@ def run_isolated(spec: str, placement: Placement, limits: Limits = Limits(), *,
 
 def split_noise(output: str) -> tuple[str, str]:
     """(what the implementation printed, the SANDBOX_NOISE lines among it)."""
-    kept, noise = [], []
+    kept: list[str] = []
+    noise: list[str] = []
     for line in output.splitlines(keepends=True):
         (noise if any(p.match(line.rstrip("\r\n")) for p in SANDBOX_NOISE) else kept).append(line)
     return "".join(kept), "".join(noise)

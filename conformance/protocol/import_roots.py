@@ -54,7 +54,7 @@ def where_python_finds(module: str, first: Path, path: Sequence[str] | None = No
             if finder is importlib.machinery.PathFinder:
                 spec = finder.find_spec(top, [str(first), *(sys.path if path is None else path)])
             else:
-                spec = finder.find_spec(top, None)  # type: ignore[call-arg]
+                spec = finder.find_spec(top, None)
         except Exception:  # noqa: BLE001 - a finder of the environment's that fails: not there
             continue
         if spec is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,12 +39,13 @@ def test_check_exits_non_zero_when_the_implementation_fakes_its_verdict(
 
 
 @pytest.fixture
-def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A project folder, and the current folder another one; ``sys.path`` and the meta path
-    restored afterwards (what PYTHONPATH, a .pth file or an editable finder adds to them)."""
+    restored afterwards (what PYTHONPATH, a .pth file or an editable finder adds to them), and
+    the modules of the project forgotten (``sys.modules`` itself is kept: bpverify's modules
+    first imported during the test must stay the ones the next test sees)."""
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
-    monkeypatch.setattr(sys, "modules", dict(sys.modules))
     (tmp_path / "run").mkdir()
     monkeypatch.chdir(tmp_path / "run")
     project = tmp_path / "studentproj"
@@ -53,7 +55,9 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (project / "studentnet" / "network.py").write_text(
         book_source("\nfrom .helpers import BACKPROP  # a relative import\n"))
     (project / "solo.py").write_text(book_source())
-    return project
+    yield project
+    for name in [n for n in sys.modules if n.startswith(("studentnet", "solo", "__editable__"))]:
+        del sys.modules[name]
 
 
 def _conforms(spec: str, capsys: pytest.CaptureFixture[str], **options: object) -> None:

@@ -15,6 +15,7 @@ import bpverify.conformance.specimens.zoo as zoo
 from bpverify.conformance.isolation.grading import grade
 from bpverify.conformance.isolation.worker import Limits, Placement, run_isolated
 from bpverify.conformance.protocol.adapters import as_implementation
+from bpverify.conformance.specimens.sources import book_source
 from bpverify.conformance.suite.runner import run_suite
 
 # JAX (imported by other tests in the same worker) warns at every fork; the forks here never
@@ -103,3 +104,17 @@ def test_a_location_sent_by_the_implementation_is_display_text_only(tmp_path: Pa
     (shapes,) = run.report.outcomes
     assert shapes.status == "error" and run.verdict == "DOES NOT CONFORM", (run.error, shapes.detail)
     assert "\n" not in shapes.detail and "\x1b" not in shapes.detail
+
+
+def test_a_sandbox_short_of_memory_fails_to_load_and_does_not_hang(tmp_path: Path) -> None:
+    """Its address space limit a few MB above what it inherits from the checker: the import
+    fails with the error of the allocation that failed (nothing of ours waits for a thread that
+    could not get its stack)."""
+    inherited = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+                     if line.startswith("VmSize"))
+    (tmp_path / "network.py").write_text(book_source())
+    run = run_isolated("network:Network", Placement(cwd=str(tmp_path), writable=(str(tmp_path),)),
+                       Limits(import_seconds=30.0, memory_bytes=inherited + (5 << 20)),
+                       only=["shapes"])
+    assert run.verdict == "ERROR" and run.error is not None
+    assert "did not finish importing" not in run.error, run.error

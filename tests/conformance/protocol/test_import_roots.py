@@ -14,7 +14,6 @@ from bpverify.conformance.protocol.import_roots import import_roots, where_pytho
 @pytest.fixture
 def paths(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setattr(sys, "modules", dict(sys.modules))
 
 
 def test_the_roots_are_where_python_finds_the_module_and_nothing_is_imported(
