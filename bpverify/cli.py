@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
                             "sizes/m/scale (e.g. 2,1,1/m=1/scale=1), as a rerun line prints it")
     check.add_argument("--timeout", type=float, default=10.0,
                        help="seconds one call into the implementation may take (default 10)")
+    check.add_argument("--import-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="seconds importing the implementation may take (default 60)")
+    check.add_argument("--read", action="append", default=[], metavar="PATH",
+                       help="a folder the implementation may also read (besides the current "
+                            "folder, the spec's and its imports' folders); repeatable")
     check.add_argument("--memory", type=float, default=2.0, metavar="GIB",
                        help="address space of the implementation's process (default 2; 0: none)")
     check.add_argument("--format", choices=FORMATS, default="text",
@@ -65,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--strict", action="store_true", help="skips count as failures")
     grade.add_argument("--thorough", action="store_true", help="the networks of 10 seeds")
     grade.add_argument("--timeout", type=float, default=10.0,
-                       help="seconds one call (or the import) may take (default 10)")
+                       help="seconds one call may take (default 10)")
+    grade.add_argument("--import-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="seconds importing a submission may take (default 60)")
     grade.add_argument("--submission-timeout", type=float, default=120.0,
                        help="seconds all calls of one submission may take (default 120)")
     grade.add_argument("--memory", type=float, default=2.0, metavar="GIB",
@@ -119,14 +126,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from bpverify.commands.check import main as check_main
         return check_main(args.spec, seed=args.seed, only=args.only, strict=args.strict,
-                          seconds=args.timeout, seeds=args.seeds, thorough=args.thorough,
-                          case=args.case, memory_gib=args.memory, fmt=args.format,
+                          seconds=args.timeout, import_seconds=args.import_timeout,
+                          seeds=args.seeds, thorough=args.thorough, case=args.case,
+                          memory_gib=args.memory, read=args.read, fmt=args.format,
                           output=args.output, assignment=args.assignment)
     if args.command == "grade":
         from bpverify.commands.grade import main as grade_main
         return grade_main(args.submissions, args.out, spec=args.spec, jobs=args.jobs,
                           seed=args.seed, only=args.only, strict=args.strict,
                           seeds=10 if args.thorough else 1, seconds=args.timeout,
+                          import_seconds=args.import_timeout,
                           submission_seconds=args.submission_timeout, memory_gib=args.memory,
                           bench=args.bench, assignment=args.assignment, regrade=args.regrade)
     if args.command == "autograder":

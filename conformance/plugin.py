@@ -53,6 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a check skipped for an undeclared capability fails instead")
     group.addoption("--bp-timeout", type=float, default=10.0,
                     help="seconds one call into the implementation may take")
+    group.addoption("--bp-import-timeout", type=float, default=60.0,
+                    help="seconds importing a submission may take (--bp-grade; --bp-impl "
+                         "imports in pytest's own process, with no limit)")
     group.addoption("--bp-grade", metavar="SUBMISSIONS", default=None,
                     help="grade a class: one test per submission (each entry of this folder) "
                          "and check, each in a sandboxed worker process")
@@ -104,6 +107,7 @@ def bp_grader(request: pytest.FixtureRequest) -> Iterator[Callable[[Any, str], d
     root = str(Path(config.getoption("bp_grade")).resolve())
     spec = config.getoption("bp_grade_spec")
     limits = Limits(call_seconds=config.getoption("bp_timeout"),
+                    import_seconds=config.getoption("bp_import_timeout"),
                     total_seconds=DEFAULT_SUBMISSION_SECONDS)
     workspace = Path(tempfile.mkdtemp(prefix="bpverify-grade-"))
     template = Template()

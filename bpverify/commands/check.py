@@ -12,46 +12,55 @@ implementation prints or raises cannot move the cursor or draw over the report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from bpverify.conformance.isolation.display import shown
 from bpverify.conformance.isolation.formats import CheckRun, as_github, render, step_summary
 from bpverify.conformance.isolation.worker import Limits, Placement, isolated_to_data, run_isolated
+from bpverify.conformance.protocol.display import shown
+from bpverify.conformance.protocol.import_roots import import_roots
 from bpverify.conformance.protocol.loading import parse
 from bpverify.conformance.suite import assignment as assignments
 from bpverify.conformance.suite.checks import all_checks
 from bpverify.conformance.suite.runner import check_selection, format_report
 
 DEFAULT_MEMORY_GIB = 2.0
+READ_OPTION = "--read"
 
 
 def main(spec: str, *, seed: int = 0, only: Sequence[str] | None = None, strict: bool = False,
-         seconds: float = 10.0, seeds: int = 1, memory_gib: float = DEFAULT_MEMORY_GIB,
-         thorough: bool = False, case: str | None = None, fmt: str = "text",
-         output: str | None = None, assignment: str | None = None) -> int:
+         seconds: float = 10.0, import_seconds: float = 60.0, seeds: int = 1,
+         memory_gib: float = DEFAULT_MEMORY_GIB, thorough: bool = False, case: str | None = None,
+         read: Sequence[str] = (), fmt: str = "text", output: str | None = None,
+         assignment: str | None = None) -> int:
+    """The report of ``spec`` run in a sandbox that may read what Python would import it from
+    (``import_roots``) and the folders ``read`` names."""
     cwd = Path(os.getcwd())
     assigned = None
     try:
         assigned = None if assignment is None else assignments.load(assignment)
-        folder = parse(spec)[1]
+        parse(spec)
         check_selection(only, case, seed, assigned)
-    except ValueError as error:  # a bad spec, check id, --case or assignment: nothing has run
+        extra = _readable(read)
+    except ValueError as error:  # a bad spec, check id, --case, --read or assignment: nothing ran
         print(f"bpverify check: {shown(error)}", file=sys.stderr)
         return _emit(fmt, output, CheckRun(spec, cwd, {"verdict": "ERROR", "reason": str(error),
                                                        "report": None}, 2, assigned,
                                            _check_ids(assigned)), None)
     private = tempfile.mkdtemp(prefix="bpverify-check-")  # its HOME and TMPDIR, nothing else
-    placement = Placement(cwd=str(cwd), readable=(str(cwd), *([str(folder)] if folder else [])),
-                          writable=(private,))
-    limits = Limits(call_seconds=seconds, memory_bytes=int(memory_gib * 2**30))
+    placement = Placement(cwd=str(cwd), readable=(*import_roots(spec, cwd), *extra),
+                          writable=(private,), read_option=READ_OPTION)
+    limits = Limits(call_seconds=seconds, import_seconds=import_seconds,
+                    memory_bytes=int(memory_gib * 2**30))
     try:
-        run = run_isolated(spec, placement, limits, seed=seed, only=only, strict=strict,
-                           seeds=seeds, thorough=thorough, case=case, assignment=assigned)
+        with _hypothesis_home(private):  # its caches, not a .hypothesis/ in the user's folder
+            run = run_isolated(spec, placement, limits, seed=seed, only=only, strict=strict,
+                               seeds=seeds, thorough=thorough, case=case, assignment=assigned)
     finally:
         shutil.rmtree(private, ignore_errors=True)
     if run.output.strip():
@@ -94,6 +103,30 @@ def _emit(fmt: str, output: str | None, run: CheckRun, text: str | None) -> int:
         else:
             print(document)
     return run.status
+
+
+def _readable(read: Sequence[str]) -> tuple[str, ...]:
+    """The folders (or files) of ``--read``, resolved; a ValueError naming one that is not there."""
+    found = []
+    for entry in read:
+        path = Path(entry).expanduser()
+        if not path.exists():
+            raise ValueError(f"{READ_OPTION} {entry!r}: no such file or folder")
+        found.append(str(path.resolve()))
+    return tuple(found)
+
+
+@contextlib.contextmanager
+def _hypothesis_home(folder: str) -> Iterator[None]:
+    """Hypothesis' storage (its cache of constants, written whenever it draws) in ``folder``
+    within the block."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(folder)
+    try:
+        yield
+    finally:
+        set_hypothesis_home_dir(None)
 
 
 def isolation_line(protections: dict[str, str]) -> str:

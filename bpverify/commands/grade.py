@@ -18,9 +18,9 @@ from bpverify.conformance.suite import assignment as assignments
 
 def main(submissions: str | None, out: str | None, *, spec: str | None = None, jobs: int = 2,
          seed: int = 0, only: Sequence[str] | None = None, strict: bool = False, seeds: int = 1,
-         seconds: float = 10.0, submission_seconds: float = DEFAULT_SUBMISSION_SECONDS,
-         memory_gib: float = 2.0, bench: int | None = None, assignment: str | None = None,
-         regrade: bool = False) -> int:
+         seconds: float = 10.0, import_seconds: float = 60.0,
+         submission_seconds: float = DEFAULT_SUBMISSION_SECONDS, memory_gib: float = 2.0,
+         bench: int | None = None, assignment: str | None = None, regrade: bool = False) -> int:
     if bench is not None:
         from bpverify.commands.bench_grading import benchmark
         result = benchmark(bench, jobs, Path(out) if out else None)
@@ -32,7 +32,8 @@ def main(submissions: str | None, out: str | None, *, spec: str | None = None, j
     if spec is not None and not re.fullmatch(r"[^:]+:[\w.]+", spec):
         print(f"bpverify grade: --spec is {spec!r}, expected module:attribute", file=sys.stderr)
         return 2
-    limits = Limits(call_seconds=seconds, total_seconds=submission_seconds,
+    limits = Limits(call_seconds=seconds, import_seconds=import_seconds,
+                    total_seconds=submission_seconds,
                     memory_bytes=int(memory_gib * 2**30))
     try:
         assigned = assignments.load(assignment or "book")

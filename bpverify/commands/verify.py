@@ -8,15 +8,21 @@ seeded cases the claim covers, ✓ when within the method's tolerance.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import platform
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
+from bpverify.commands import workers
+from bpverify.commands.workers import Submit
 from bpverify.derivations import catalog, evaluate
 from bpverify.derivations.core import Result, check
 from bpverify.oracles import methods as oracles
 from bpverify.oracles.cases import Case
-from bpverify.oracles.claims import TAG_ROWS, verification_cases
+from bpverify.oracles.claims import TAG_ROWS, Tagged, verification_cases
 from bpverify.oracles.claims import claims as all_claims
 from bpverify.oracles.discrepancy import Discrepancy
 from bpverify.oracles.tolerances import TOLERANCES, tolerance_for
@@ -80,29 +86,39 @@ the index-form and layer-local steps cover every width and depth)."""
 DERIVATION_COLUMNS = ("SymPy proof",) + evaluate.METHODS
 
 
-def derivation_rows(seed: int, proofs: dict[str, Result] | None = None) -> list[Row]:
+def derivation_rows(seed: int, proofs: dict[str, Result] | None = None,
+                    submit: Submit | None = None) -> list[Row]:
     """One row per derivation: its SymPy proof (with the level its statement reaches) and its
     statement, lambdified from the proof's templates, on random networks against each method.
-    ``proofs`` are results of ``check`` already at hand (for the same derivations)."""
+    ``proofs`` are results of ``check`` already at hand (for the same derivations); ``submit``
+    runs the jobs (``workers.pool``; default: here, in order)."""
+    submit = submit or workers.here
+    derivations = catalog.with_concrete_bound(*PROOF_BOUND)
+    proved = {i: submit(_proof, i) for i, d in enumerate(derivations)
+              if proofs is None or d.name not in proofs}
+    evaluated = {(i, method): submit(_evaluation, i, method, seed)
+                 for i in range(len(derivations)) for method in evaluate.METHODS}
     rows = []
-    for d in catalog.with_concrete_bound(*PROOF_BOUND):
+    for i, d in enumerate(derivations):
         cells = {name: Cell("proof" if name == "SymPy proof" else evaluate.tolerance_key(name))
                  for name in DERIVATION_COLUMNS}
-        proof = proofs[d.name] if proofs is not None else check(d)
+        if proofs is not None and d.name in proofs:
+            passed, failures = proofs[d.name].passed, proofs[d.name].failures()
+        else:
+            passed, failures = proved[i].result()
         cell = cells["SymPy proof"]
         cell.cases, cell.where = 1, "; ".join(dict.fromkeys(d.levels()))
-        cell.error = 0.0 if proof.passed else 1.0
-        cell.failures = proof.failures()
+        cell.error = 0.0 if passed else 1.0
+        cell.failures = failures
         for method in evaluate.METHODS:
             cell = cells[method]
-            try:
-                found = evaluate.evaluate(d, method, seed)
-            except evaluate.NotEvaluated as why:
-                cell.declined.append(f"{d.name}: {why}")
+            kind, found = evaluated[i, method].result()
+            if kind == "declined":
+                cell.declined.append(f"{d.name}: {found}")
                 continue
-            except Exception as error:  # noqa: BLE001 - a crash is this cell's ✗, the report goes on
+            if kind == "raised":  # a crash is this cell's ✗, the report goes on
                 cell.cases += 1
-                cell.failures.append(f"{d.name}: raised {type(error).__name__}: {error}")
+                cell.failures.append(f"{d.name}: raised {found}")
                 continue
             for discrepancy in found:
                 cell.cases += 1
@@ -115,34 +131,91 @@ def derivation_rows(seed: int, proofs: dict[str, Result] | None = None) -> list[
     return rows
 
 
+def _proof(index: int) -> tuple[bool, list[str]]:
+    """A job: ``bpverify derive --check`` of the derivation ``index`` (passed, its failures)."""
+    proof = check(catalog.with_concrete_bound(*PROOF_BOUND)[index])
+    return proof.passed, proof.failures()
+
+
+def _evaluation(index: int, method: str, seed: int) -> tuple[str, Any]:
+    """A job: the statement of derivation ``index`` on numbers by ``method``: ("ok", its
+    discrepancies), ("declined", why) or ("raised", what)."""
+    d = catalog.with_concrete_bound(*PROOF_BOUND)[index]
+    try:
+        return "ok", evaluate.evaluate(d, method, seed)
+    except evaluate.NotEvaluated as why:
+        return "declined", str(why)
+    except Exception as error:  # noqa: BLE001 - a crash is the cell's ✗, the report goes on
+        return "raised", f"{type(error).__name__}: {error}"
+
+
+def _derivatives(seed: int, index: int, column: str) -> tuple[str, Any]:
+    """A job: one method's derivatives for case ``index`` of the seed's cases: ("ok",
+    Derivatives) or ("declined", why)."""
+    method = next(m for m in METHODS if m.column == column)
+    try:
+        return "ok", method.compute(_cases(seed)[index].case)
+    except oracles.Declined as why:
+        return "declined", str(why)
+
+
+@functools.lru_cache(maxsize=2)
+def _cases(seed: int) -> list[Tagged]:
+    return verification_cases(seed)
+
+
 def run_verification(seed: int = 0, derivations: bool = True) -> Report:
     """Build the report: every claim row and every activation and cost row, every method column,
-    then one row per derivation (``derivations=False`` leaves those out)."""
-    tagged = verification_cases(seed)
+    then one row per derivation (``derivations=False`` leaves those out). The methods' jobs run
+    on every core (``workers.pool``); the cells are filled here, in order."""
+    tagged = _cases(seed)
     claims = all_claims()
     rows = [Row(name, eq, {m.column: Cell(m.tolerance) for m in METHODS})
             for name, eq, _ in claims]
     tag_rows = {tag: Row(tag, "∂C/∂b, ∂C/∂w of networks using it",
                          {m.column: Cell(m.tolerance) for m in METHODS})
                 for tag in TAG_ROWS}
-    for t in tagged:
-        for method in METHODS:
-            try:
-                derivs = method.compute(t.case)
-            except oracles.Declined as why:
-                for row in [*rows, *(tag_rows[g] for g in t.tags)]:
-                    row.cells[method.column].declined.append(f"case {t.case.label}: {why}")
-                continue
-            for row, (_, _, measure) in zip(rows, claims, strict=True):
-                if method is oracles.PATH_SUM and row.claim == "path sum":
-                    continue  # the path sum is not its own witness
-                for found in measure(t, derivs):
-                    row.cells[method.column].add(found, t.case)
-            for tag in t.tags:
-                for found in claims[2][2](t, derivs) + claims[3][2](t, derivs):
-                    tag_rows[tag].cells[method.column].add(found, t.case)
-    extra = derivation_rows(seed) if derivations else []
+    with workers.pool() as submit:
+        jobs = {(i, m.column): submit(_derivatives, seed, i, m.column)
+                for i in range(len(tagged)) for m in METHODS}
+        extra = derivation_rows(seed, submit=submit) if derivations else []
+        for i, t in enumerate(tagged):
+            for method in METHODS:
+                kind, derivs = jobs[i, method.column].result()
+                if kind == "declined":
+                    for row in [*rows, *(tag_rows[g] for g in t.tags)]:
+                        row.cells[method.column].declined.append(f"case {t.case.label}: {derivs}")
+                    continue
+                for row, (_, _, measure) in zip(rows, claims, strict=True):
+                    if method is oracles.PATH_SUM and row.claim == "path sum":
+                        continue  # the path sum is not its own witness
+                    for found in measure(t, derivs):
+                        row.cells[method.column].add(found, t.case)
+                for tag in t.tags:
+                    for found in claims[2][2](t, derivs) + claims[3][2](t, derivs):
+                        tag_rows[tag].cells[method.column].add(found, t.case)
     return Report(seed, rows + [tag_rows[t] for t in TAG_ROWS] + extra, _versions())
+
+
+def compilation_cache() -> str | None:
+    """JAX's persistent compilation cache in the user's cache folder (``$XDG_CACHE_HOME`` or
+    ``~/.cache``, then ``bpverify/jax``), for this process and the workers it forks, unless the
+    user chose one (``JAX_COMPILATION_CACHE_DIR``) or the folder cannot be made. JAX keys each
+    entry by the program, its compile options, the JAX and XLA versions and the machine, so a
+    cached program is the one a compilation would give; a second run skips the compilations
+    (about 2 s of CPU). Set before JAX is imported (it reads these variables then)."""
+    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        folder = base / "bpverify" / "jax"
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            return None
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
+    # each program compiles in about 0.2 s, below JAX's default threshold for caching (1 s)
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    return os.environ["JAX_COMPILATION_CACHE_DIR"]
 
 
 def _versions() -> dict[str, str]:
@@ -223,6 +296,7 @@ def to_json(report: Report) -> str:
 
 
 def main(seed: int, as_json: bool) -> int:
+    compilation_cache()
     report = run_verification(seed)
     print(to_json(report) if as_json else format_table(report))
     return 0 if report.passed else 1

@@ -20,6 +20,8 @@ import stat
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from bpverify.conformance.protocol.display import one_line
+
 PAGE = 4096
 """What a disk block or a tmpfs page holds: a file's data is charged in whole pages."""
 MAX_DEPTH = 64
@@ -34,9 +36,9 @@ class CopyRefused(OSError):
 
 
 def shown(name: str) -> str:
-    """A name as printable text: undecodable bytes as \\xNN, control characters escaped."""
-    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    """A name as printable text: undecodable bytes as \\xNN, control characters escaped
+    (``display.one_line``)."""
+    return one_line(name)
 
 
 def size_text(n: int) -> str:

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bpverify.conformance.isolation.display import one_line, shown, shown_tree
-from bpverify.conformance.isolation.locations import Location, Source, in_text
+from bpverify.conformance.isolation.annotations import Location, Source, in_text
+from bpverify.conformance.protocol.display import one_line, shown, shown_tree
 from bpverify.conformance.suite.assignment import ASSIGNMENT_CHECK, Assignment
 from bpverify.conformance.suite.runner import MARKS
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bpverify.conformance.isolation.display import one_line, shown_tree
+from bpverify.conformance.protocol.display import one_line, shown_tree
 from bpverify.conformance.suite.runner import STATUSES
 
 VERDICT_CLASS = {"CONFORMS": "pass", "DOES NOT CONFORM": "fail", "ERROR": "error"}

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bpverify.conformance.isolation.display import one_line
 from bpverify.conformance.isolation.journal import Journal
 from bpverify.conformance.isolation.sandbox import SYSTEM_READABLE, overlaps, python_readable
 from bpverify.conformance.isolation.submissions import (
@@ -42,6 +41,7 @@ from bpverify.conformance.isolation.submissions import (
 )
 from bpverify.conformance.isolation.template import Template, TemplateStopped, job
 from bpverify.conformance.isolation.worker import Limits, Placement
+from bpverify.conformance.protocol.display import one_line
 from bpverify.conformance.suite.assignment import ASSIGNMENT_CHECK, BOOK, Assignment
 
 ATTEMPTS = 2

@@ -219,8 +219,9 @@ def resource_limits(policy: Policy, inherited: int | None = None) -> str:
 
     The address space is limited to what the process maps when confined plus ``memory_bytes``:
     a fork inherits its parent's mappings (a checker that imported JAX maps several GiB it never
-    touches), and the implementation's budget must not depend on them. ``inherited``: that
-    mapping, measured before /proc was hidden (by default, now)."""
+    touches), and the implementation's budget must not depend on them. (So it may also reuse
+    heap its checker mapped and freed: the bound is memory_bytes plus the checker's mapping.)
+    ``inherited``: that mapping, measured before /proc was hidden (by default, now)."""
     applied = []
     if policy.memory_bytes:
         inherited = address_space_in_use() if inherited is None else inherited

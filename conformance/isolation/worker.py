@@ -24,6 +24,7 @@ import ctypes
 import dataclasses
 import math
 import os
+import re
 import select
 import signal
 import socket
@@ -35,12 +36,14 @@ import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import numpy as np
 
 from bpverify.conformance.isolation import wire
 from bpverify.conformance.isolation.sandbox import LAYERS, Policy, confine, python_readable
+from bpverify.conformance.protocol import import_roots, locations
 from bpverify.conformance.protocol.adapters import (
     LOCAL_METHODS,
     Capabilities,
@@ -48,7 +51,9 @@ from bpverify.conformance.protocol.adapters import (
     Session,
     resolve,
 )
+from bpverify.conformance.protocol.calls import Hang, RaisedElsewhere, hang_message
 from bpverify.conformance.protocol.conventions import CHOICES, Conventions
+from bpverify.conformance.protocol.loading import parse
 from bpverify.conformance.suite.assignment import Assignment
 from bpverify.conformance.suite.runner import SuiteReport, run_suite
 
@@ -60,15 +65,29 @@ SESSION_METHODS = tuple(sorted(name for name, member in vars(Session).items()
                                if callable(member) and not name.startswith("_")))
 """What a session answers (``Session``)."""
 OUTPUT_TAIL_BYTES = 8192
+SANDBOX_NOISE = (
+    re.compile(r"^(\[[A-Z]\d{4} [^\]]*\] )?Error in cpuinfo: .*$"),
+)
+"""Lines libraries print because the sandbox hides /proc and /sys (PyTorch's cpuinfo cannot read
+the processor list): not the implementation's output, and left out of it unless the run is an
+ERROR (then everything it printed is shown)."""
 PR_SET_PDEATHSIG = 1
+WHERE_SIGNAL = signal.SIGUSR1
+"""Sent to a sandbox whose call ran out of time: it answers with where its main thread is."""
+WHERE_GRACE = 3.0
+"""Seconds a stopped sandbox has to say where it was before it is killed."""
+IMPORT_FLAGS = "--import-timeout SECONDS (pytest: --bp-import-timeout)"
+TOTAL_FLAGS = "--submission-timeout SECONDS"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per call (and per import) and per implementation (all its calls and imports together,
-    wall clock; 0 = none), memory (address space), and what it may write."""
+    """Per call, per import (of the implementation, in each new process) and per implementation
+    (all its calls and imports together, wall clock; 0 = none), memory (address space), and
+    what it may write."""
 
     call_seconds: float = 10.0
+    import_seconds: float = 60.0
     total_seconds: float = 0.0
     memory_bytes: int = 2 << 30
     file_bytes: int = 64 << 20
@@ -78,21 +97,24 @@ class Limits:
 @dataclass(frozen=True)
 class Placement:
     """Where the implementation runs: its working directory, what else it may read or write,
-    and the folders it must not even see (other submissions, the results, the other copies)."""
+    the folders it must not even see (other submissions, the results, the other copies), and
+    the option that grants reading another folder (``--read``; "" where there is none), which
+    a refusal names."""
 
     cwd: str
     readable: tuple[str, ...] = ()
     writable: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
     layers: tuple[str, ...] = LAYERS
+    read_option: str = ""
 
 
 class ImplementationStopped(Exception):
     """The implementation's process ended, or used up its time, before the suite was done."""
 
 
-class CallTimedOut(Exception):
-    """One call ran past the per-call limit; its process was killed."""
+class CallTimedOut(Hang):
+    """One call ran past the per-call limit; its process was killed (``frames``: where it was)."""
 
 
 class LoadError(Exception):
@@ -100,13 +122,16 @@ class LoadError(Exception):
     ended or hung while importing)."""
 
 
-class RemoteError(Exception):
-    """An exception raised inside the implementation; its type name is kept (``raised``)."""
+class RemoteError(RaisedElsewhere):
+    """An exception raised inside the implementation; its type name is kept (``raised``), and the
+    user's frames it passed through (display text, ``locations.frames_from_data``)."""
 
 
-def _remote_exception(type_name: str, message: str) -> RemoteError:
+def _remote_exception(type_name: str, message: str, frames: Any = None) -> RemoteError:
     name = type_name if type_name.isidentifier() and len(type_name) < 80 else "Exception"
-    return type(name, (RemoteError,), {})(message)
+    error = type(name, (RemoteError,), {})(message)
+    error.frames = locations.frames_from_data(frames)
+    return error
 
 
 # -- the sandbox process ---------------------------------------------------------------------------
@@ -131,22 +156,82 @@ def _run_sandbox(channel_fd: int, output_fd: int, spec: str, policy: Policy) -> 
         os.environ.update(sandbox_environment(policy))
         tempfile.tempdir = None  # the checker's cached /tmp would outlive the new TMPDIR
         sys.dont_write_bytecode = True
-        wire.send(channel, {"confined": confine(policy)})  # before any code of theirs runs
+        locations.prepare()
+        send = _locked_sender(channel)
+        send({"confined": confine(policy)})  # before any code of theirs runs
+        _answer_where_on_signal(send)
         try:
             impl = resolve(spec)
         except BaseException as error:  # noqa: BLE001 - anything their import does is a verdict
-            wire.send(channel, {"loaded": False, "error": _describe(error)})
+            _flush()
+            send({"loaded": False, "error": _describe(error),
+                  "missing": getattr(error, "missing", None),
+                  "refused": _refused_path(error), "path": _search_path()})
             os._exit(0)
-        wire.send(channel, {"loaded": True, "name": str(impl.name)[:200],
-                            "capabilities": wire.encode(_capabilities_data(impl.capabilities), []),
-                            "conventions": wire.encode(_conventions_data(impl.conventions), [])})
-        _serve(channel, impl)
+        _flush()
+        send({"loaded": True, "name": str(impl.name)[:200],
+              "capabilities": wire.encode(_capabilities_data(impl.capabilities), []),
+              "conventions": wire.encode(_conventions_data(impl.conventions), [])})
+        _serve(channel, send, impl)
     except (wire.ChannelClosed, BrokenPipeError, ConnectionError):
         pass
     except BaseException:  # noqa: BLE001 - report to the output file, exit non-zero
         traceback.print_exc()
         status = 70
     os._exit(status)
+
+
+def _locked_sender(channel: socket.socket) -> Any:
+    """``wire.send`` on the channel, one frame at a time; ``send.busy()`` says whether a frame is
+    being sent (the signal handler that says where a hung call is must not cut into it)."""
+    lock = threading.Lock()
+
+    def send(header: dict[str, Any], buffers: list[memoryview] | None = None) -> None:
+        with lock:
+            wire.send(channel, header, buffers)
+
+    send.busy = lock.locked  # type: ignore[attr-defined]
+    return send
+
+
+def _answer_where_on_signal(send: Any) -> None:
+    """On WHERE_SIGNAL, send the user's frames of the main thread: where a call or an import
+    that ran out of time is. A handler of the main thread, which runs their code: it answers as
+    soon as that thread runs Python again (at once for a Python loop, after a numpy call returns);
+    no thread of ours (one started before the confinement would not be confined, and after it
+    may not get the memory to start). What it sends is display text the checker never parses as
+    a verdict."""
+
+    def answer(signum: int, frame: Any) -> None:
+        if send.busy():  # interrupted while sending a reply: that reply is the answer
+            return
+        try:
+            send({"stopped_at": locations.frames_to_data(locations.stack_frames(frame))})
+        except Exception:  # noqa: BLE001 - the checker waits WHERE_GRACE and goes on without it
+            pass
+
+    signal.signal(WHERE_SIGNAL, answer)
+
+
+def _flush() -> None:
+    """What the import printed, written out before the checker reads how far the output goes."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - their replacement streams may raise anything
+            pass
+
+
+def _search_path() -> list[str]:
+    """``sys.path`` as the implementation left it (it may have added folders of its own)."""
+    return [entry for entry in sys.path if isinstance(entry, str)][:64]
+
+
+def _refused_path(error: BaseException) -> str | None:
+    """The file a sandbox refused to read (a PermissionError's, or the one a SpecError names)."""
+    path = getattr(error, "refused", None) if not isinstance(error, PermissionError) else \
+        error.filename
+    return path if isinstance(path, str) else None
 
 
 def _adopt_descriptors(channel_fd: int, output_fd: int) -> None:
@@ -194,7 +279,7 @@ def _conventions(data: Any) -> Conventions:
     return Conventions.declared(data, "the implementation")
 
 
-def _serve(channel: socket.socket, impl: Implementation) -> None:
+def _serve(channel: socket.socket, send: Any, impl: Implementation) -> None:
     sessions: list[Session] = []  # the networks kept across calls (the state check), by number
     while True:
         header, buffers = wire.receive(channel)
@@ -228,8 +313,10 @@ def _serve(channel: socket.socket, impl: Implementation) -> None:
             reply = {"returned": returned, "changed": changed, "resized": resized}
         except BaseException as error:  # noqa: BLE001 - SystemExit too: an answer, not an exit
             out = []
-            reply = {"raised": [type(error).__name__, _message(error)]}
-        wire.send(channel, reply, out)
+            frames = locations.frames_to_data(locations.user_frames(error.__traceback__))
+            reply = {"raised": [type(error).__name__, _message(error), frames],
+                     "refused": _refused_path(error)}
+        send(reply, out)
 
 
 def _arrays(tree: Any) -> Iterator[np.ndarray]:
@@ -306,21 +393,27 @@ class SandboxedImplementation(Implementation):
         theirs.close()
         self._process = (pid, ours)
         self.processes += 1
-        limit = min(self.limits.call_seconds, self._remaining())
+        start_limit = min(self.limits.call_seconds, self._remaining())
+        import_limit = min(self.limits.import_seconds, self._remaining())
         try:
-            confined = self._receive(limit, "while starting")
+            confined = self._receive(start_limit, "while starting", self.limits.call_seconds)
             if not isinstance(confined.get("confined"), dict):
                 self._stop()
                 raise LoadError("its process did not report its confinement")
             self.protections = {str(k): str(v) for k, v in confined["confined"].items()}
-            loaded = self._receive(limit, "while importing the implementation")
+            loaded = self._receive(import_limit, "while importing the implementation",
+                                   self.limits.import_seconds)
         except ImplementationStopped as stopped:
             raise LoadError(str(stopped)) from None
-        except CallTimedOut:
-            raise LoadError(f"it did not finish importing within {limit:g} s (a hang?)") from None
+        except CallTimedOut as hung:
+            raise LoadError("it " + hang_message("", import_limit, hung.frames, IMPORT_FLAGS,
+                                                 doing="finish importing")) from None
         if not loaded.get("loaded"):
             self._stop()
-            raise LoadError(str(loaded.get("error", "the implementation did not load"))[:2000])
+            text = str(loaded.get("error", "the implementation did not load"))[:2000]
+            outside = self._outside(loaded.get("refused"), loaded.get("missing"),
+                                    loaded.get("path"))
+            raise LoadError(locations.printable(text, 2000) + (f"; {outside}" if outside else ""))
         try:
             caps = wire.decode(loaded.get("capabilities"), [])
             self.capabilities = _capabilities(caps)
@@ -331,6 +424,34 @@ class SandboxedImplementation(Implementation):
         if first:
             self.name = str(loaded.get("name", self.spec))
 
+    def _outside(self, refused: Any, missing: Any, path: Any = None) -> str | None:
+        """Why a file the sandbox refused, or a module it did not find, is out of its reach and
+        the way in; None when neither lies outside what it may read (a real error of theirs).
+        The module is looked for on the sandbox's own ``sys.path`` (``path``, as it sent it)
+        only where the user may grant more (``read_option``: their own run, not a class's)."""
+        p = self.placement
+        allowed = (p.cwd, *p.readable, *p.writable, *python_readable())
+        found = None
+        if isinstance(refused, str):
+            found = Path(refused)
+        elif isinstance(missing, str):
+            theirs = [e for e in path if isinstance(e, str)][:64] if isinstance(path, list) \
+                and p.read_option else None
+            found = import_roots.where_python_finds(missing, self._import_folder(), theirs)
+        if found is None or import_roots.within(found, allowed):
+            return None
+        folder = found if found.is_dir() else found.parent
+        way = f"run from {folder}" + (f", or pass {p.read_option} {folder}" if p.read_option
+                                      else "")
+        what = f"{missing!r} is {found}" if isinstance(missing, str) and not isinstance(
+            refused, str) else f"{found}"
+        return (f"{what}: outside the folders the sandbox may read (the current folder "
+                f"{p.cwd}, the spec's and its imports' folders, the Python installation); {way}")
+
+    def _import_folder(self) -> Path:
+        folder = parse(self.spec)[1]
+        return folder if folder is not None else Path(self.placement.cwd)
+
     def _fork(self, ours: socket.socket, theirs: socket.socket, policy: Policy) -> int:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child; its effects are tested through the parent
@@ -338,9 +459,12 @@ class SandboxedImplementation(Implementation):
             _run_sandbox(theirs.fileno(), self.output.fileno(), self.spec, policy)
         return pid
 
-    def _receive(self, limit: float, when: str) -> dict[str, Any]:
-        """One frame from the sandbox within ``limit`` seconds, counted against its time; every
-        way this can fail ends the process and sets ``fatal``."""
+    def _receive(self, limit: float, when: str, own_limit: float) -> dict[str, Any]:
+        """One frame from the sandbox within ``limit`` seconds, counted against its time
+        (``own_limit``: the limit of this call or import alone; a smaller ``limit`` is what is
+        left of the whole implementation's); every way this can fail ends the process and sets
+        ``fatal``, but a call or an import that runs out of its own time, which is a
+        ``CallTimedOut`` saying where it was."""
         assert self._process is not None
         start = time.monotonic()
         try:
@@ -348,12 +472,16 @@ class SandboxedImplementation(Implementation):
             header["_buffers"] = buffers
             return header
         except wire.ChannelTimeout:
+            frames = self._where()
             self._stop()
-            if limit < self.limits.call_seconds:
-                self.fatal = f"used up its time limit of {self.limits.total_seconds:g} s {when}"
+            if limit < own_limit:
+                where = locations.describe(frames)
+                self.fatal = (f"used up its time limit of {self.limits.total_seconds:g} s {when}"
+                              + (f"; it was {where}" if where else "")
+                              + f"; more time: {TOTAL_FLAGS}")
                 raise ImplementationStopped(self.fatal) from None
-            raise CallTimedOut(f"did not return within {limit:g} s (a hang?); its process was "
-                               "stopped") from None
+            raise CallTimedOut(hang_message("", limit, frames, stopped="its process was stopped"),
+                               frames) from None
         except (wire.ChannelClosed, OSError):
             self.fatal = f"its process {self._stop()} {when}"
             raise ImplementationStopped(self.fatal) from None
@@ -363,6 +491,21 @@ class SandboxedImplementation(Implementation):
             raise ImplementationStopped(self.fatal) from None
         finally:
             self.waited += time.monotonic() - start
+
+    def _where(self) -> tuple[locations.UserFrame, ...]:
+        """Ask a sandbox that ran out of time where its main thread is (WHERE_SIGNAL) and wait
+        WHERE_GRACE for the answer; () if none comes (stuck in C code, or it will not say)."""
+        assert self._process is not None
+        pid, sock = self._process
+        try:
+            os.kill(pid, WHERE_SIGNAL)
+            deadline = time.monotonic() + WHERE_GRACE
+            while True:  # a reply that crossed the signal comes first: skip it
+                header, _ = wire.receive(sock, deadline)
+                if "stopped_at" in header:
+                    return locations.frames_from_data(header["stopped_at"])
+        except (wire.ChannelTimeout, wire.ChannelClosed, wire.ProtocolError, OSError):
+            return ()
 
     def _stop(self) -> str:
         """Kill the sandbox process (if still running), reap it, and say how it ended."""
@@ -412,11 +555,15 @@ class SandboxedImplementation(Implementation):
                 wire.send(self._process[1], header, out)
             except OSError:
                 pass  # it stopped reading: the reply below says how it ended
-            reply = self._receive(limit, f"in a call of {method}")
+            reply = self._receive(limit, f"in a call of {method}", self.limits.call_seconds)
             buffers = reply["_buffers"]
             if "raised" in reply:
-                name, message = (list(reply["raised"]) + ["", ""])[:2]
-                raise _remote_exception(str(name), str(message)[:2000])
+                raised = reply["raised"] if isinstance(reply["raised"], list) else []
+                name, message, frames = (raised + ["", "", None])[:3]
+                outside = self._outside(reply.get("refused"), None) if name == \
+                    "PermissionError" else None
+                raise _remote_exception(str(name), str(message)[:2000]
+                                        + (f"; {outside}" if outside else ""), frames)
             try:
                 for index, value in reply.get("changed", []):
                     _write_back(list(_arrays([list(args), kwargs])), int(index),
@@ -554,7 +701,8 @@ def wait_described(pid: int, options: int, limit_bytes: int | None = None
 class Isolated:
     """One implementation's run in its sandbox: the report (None if it never loaded), why its
     verdicts are incomplete (None if they are complete), the protections that were active,
-    the tail of what it printed (never parsed) and the wall time."""
+    the tail of what it printed (never parsed; SANDBOX_NOISE left out, in ``noise``, unless the
+    run is an ERROR) and the wall time."""
 
     spec: str
     report: SuiteReport | None
@@ -563,6 +711,7 @@ class Isolated:
     output: str
     seconds: float
     processes: int
+    noise: str = ""
 
     @property
     def verdict(self) -> str:
@@ -597,8 +746,20 @@ def run_isolated(spec: str, placement: Placement, limits: Limits = Limits(), *,
         tail = output.read().decode("utf-8", errors="replace")
         if offset:  # begin at a whole line, and say that earlier lines were left out
             tail = "[…]\n" + tail.partition("\n")[2]
+    noise = ""
+    if error is None and report is not None:
+        tail, noise = split_noise(tail)
     return Isolated(display_spec or spec, report, error, impl.protections, tail,
-                    time.perf_counter() - start, impl.processes)
+                    time.perf_counter() - start, impl.processes, noise)
+
+
+def split_noise(output: str) -> tuple[str, str]:
+    """(what the implementation printed, the SANDBOX_NOISE lines among it)."""
+    kept: list[str] = []
+    noise: list[str] = []
+    for line in output.splitlines(keepends=True):
+        (noise if any(p.match(line.rstrip("\r\n")) for p in SANDBOX_NOISE) else kept).append(line)
+    return "".join(kept), "".join(noise)
 
 
 def report_to_data(report: SuiteReport) -> dict[str, Any]:

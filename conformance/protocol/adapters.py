@@ -31,6 +31,7 @@ import numpy as np
 
 from bpverify.conformance.protocol.conventions import CHOICES, Conventions
 from bpverify.conformance.protocol.loading import load
+from bpverify.conformance.protocol.near_misses import method_hints
 from bpverify.conformance.protocol.probing import declaration, fitting_conventions
 from bpverify.oracles.cases import declare_cost, fixed_depth, layer_functions
 from bpverify.reference.activations import layer_activations
@@ -276,6 +277,7 @@ class BookClassAdapter(Implementation):
         self.probe_sizes = probe_sizes(activation_name(rest.get("activation", "sigmoid"),
                                                        owner))
         probe = self.make(list(self.probe_sizes))
+        _require_methods(probe, self.conventions, declared.get("methods"), owner)
         update = getattr(probe, self.conventions.name("update_mini_batch"), None)
         sgd = getattr(probe, self.conventions.name("SGD"), None)
         sgd_ok = (callable(sgd) and self.conventions.update_input == "pairs"
@@ -380,6 +382,23 @@ class BookClassAdapter(Implementation):
 
     def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
         return BookSession(self, weights, biases)
+
+
+def _require_methods(net: Any, conventions: Conventions, declared: Any, owner: str) -> None:
+    """The book's ``backprop(x, y)``, and every method the class declares under a name of its
+    own, must be there: a ValueError names the methods that look like a missing one and the
+    ``methods`` declaration that would map it, or what the class has."""
+    backprop = conventions.name("backprop")
+    if not callable(getattr(net, backprop, None)):
+        how = (f"{owner} declares methods={{'backprop': {backprop!r}}} but has no method "
+               f"{backprop}" if backprop != "backprop" else
+               f"{owner} has no method backprop(x, y)")
+        raise ValueError(f"{how}; "
+                         f"{method_hints(type(net), backprop, 'backprop', 'backprop(x, y)')}")
+    for book, theirs in (declared.items() if isinstance(declared, Mapping) else ()):
+        if book not in ("weights", "biases") and not callable(getattr(net, theirs, None)):
+            raise ValueError(f"{owner} declares methods={{{book!r}: {theirs!r}}} but has no "
+                             f"method {theirs}; {method_hints(type(net), theirs, book, book)}")
 
 
 LOCAL_METHODS = ("step_scale", "call_name")

@@ -11,7 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from bpverify.conformance.protocol.loading import user_location, user_location_of_frame
+from bpverify.conformance.protocol.locations import (
+    UserFrame,
+    describe,
+    printable,
+    stack_frames,
+    user_frames,
+)
+
+CALL_FLAGS = "--timeout SECONDS (pytest: --bp-timeout)"
+"""The options that give a call more time, named in every message about a call's time limit."""
 
 
 class ImplementationFault(Exception):
@@ -19,7 +28,18 @@ class ImplementationFault(Exception):
 
 
 class Hang(ImplementationFault):
-    """The implementation did not return within its time limit."""
+    """The implementation did not return within its time limit; ``frames``: where it was."""
+
+    def __init__(self, message: str, frames: tuple[UserFrame, ...] = ()) -> None:
+        super().__init__(message)
+        self.frames = frames
+
+
+class RaisedElsewhere(Exception):
+    """An exception the implementation raised in another process (a sandbox), with the user's
+    frames it sent along (display text only)."""
+
+    frames: tuple[UserFrame, ...] = ()
 
 
 class NonFinite(ImplementationFault):
@@ -40,8 +60,10 @@ def call_with_limit(what: str, fn: Callable[..., Any], *args: Any, seconds: floa
     A call past its limit is stopped by raising ``_Stopped`` inside it (this stops Python code,
     such as an endless loop, at its next bytecode); a call stuck inside C code cannot be stopped
     from Python, and its thread is abandoned (a daemon: it does not keep the process alive).
-    The fault says where in their code the call was when it was stopped. (Under a tracer such
-    as coverage or a debugger, CPython holds the caller until such a C call returns.)
+    The fault says where in their code the call was when it was stopped, or, for an exception,
+    the user's frames it passed through (the innermost with its source line). A ``Hang`` that
+    ``fn`` raises (a sandbox that stopped a hung call) stays a hang. (Under a tracer such as
+    coverage or a debugger, CPython holds the caller until a stopped thread's C call returns.)
     """
     box: dict[str, Any] = {}
 
@@ -58,17 +80,38 @@ def call_with_limit(what: str, fn: Callable[..., Any], *args: Any, seconds: floa
     thread.start()
     thread.join(seconds)
     if thread.is_alive():
-        frame = sys._current_frames().get(thread.ident or -1)
-        where = user_location_of_frame(frame) if frame is not None else None
+        frames = tuple(stack_frames(sys._current_frames().get(thread.ident or -1)))
         _stop(thread)
-        raise Hang(f"{what} did not return within {seconds:g} s (a hang?)"
-                   + (f"; it was at {where}" if where else ""))
+        raise Hang(hang_message(what, seconds, frames), frames)
     if "error" in box:
         error = box["error"]
-        where = user_location(error.__traceback__)
-        raise ImplementationFault(f"{what} raised {type(error).__name__}: {error}"
-                                  + (f" (at {where})" if where else ""))
+        if isinstance(error, Hang):
+            raise Hang(f"{what} {error}", error.frames)
+        frames = error.frames if isinstance(error, RaisedElsewhere) else tuple(
+            user_frames(error.__traceback__))
+        where = describe(frames)
+        raise ImplementationFault(f"{what} raised {type(error).__name__}: {_text(error)}"
+                                  + (f" ({where})" if where else ""))
     return box["value"]
+
+
+def hang_message(what: str, seconds: float, frames: tuple[UserFrame, ...],
+                 flags: str = CALL_FLAGS, doing: str = "return", stopped: str = "") -> str:
+    """``what`` did not ``doing`` within ``seconds``: that it was ``stopped`` (where it was), and
+    the options that give it more time."""
+    where = describe(frames)
+    text = f"{what} did not {doing} within {seconds:g} s (a hang?)".lstrip()
+    if stopped or where:
+        text += "; " + " ".join(part for part in (stopped or "it was", where) if part)
+    return f"{text}; more time: {flags}"
+
+
+def _text(error: BaseException) -> str:
+    """The exception's message on one line (their ``__str__`` may raise, or print escapes)."""
+    try:
+        return printable(str(error), 2000)
+    except Exception:  # noqa: BLE001 - their __str__ may raise anything
+        return "<unprintable>"
 
 
 def _stop(thread: threading.Thread) -> None:

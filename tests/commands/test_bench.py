@@ -19,7 +19,7 @@ def test_tiny_bench_writes_every_measurement_and_plot(tmp_path: Path,
     assert bench.main(quick=True, out=str(tmp_path), config=bench.TINY) == 0
     data = json.loads((tmp_path / "bench.json").read_text())
     assert set(data) == {"setup", "finite_differences", "gradient_over_forward", "loop_vs_matrix",
-                         "floor", "frameworks", "flops", "step_sizes", "check_time"}
+                         "floor", "frameworks", "flops", "step_sizes", "commands"}
     assert data["setup"]["threads"] == 1
     assert all(r["forward_passes"] == r["parameters"] + 1 for r in data["finite_differences"])
     assert {"reference_over_jax_f64", "reference_over_jax_f32", "minimal_over_jax_f64",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +52,8 @@ def exact_methods_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """The meta-tests need one exact column each, not the slower symbolic one, and not the
     derivation rows (tested on their own below)."""
     monkeypatch.setattr(verify, "METHODS", verify.METHODS[:2])
-    monkeypatch.setattr(verify, "derivation_rows", lambda seed: [_stand_in_derivation_row()])
+    monkeypatch.setattr(verify, "derivation_rows",
+                        lambda seed, **_: [_stand_in_derivation_row()])
 
 
 def _stand_in_derivation_row() -> verify.Row:
@@ -110,3 +113,19 @@ def test_a_wrong_statement_fails_its_proof_and_its_numbers(monkeypatch: pytest.M
     for method in ("reference", "JAX autodiff", "complex step"):
         assert rows["bp2"].cells[method].status == "fail", method
     assert all(c.status != "fail" for c in rows["bp3"].cells.values())
+
+
+def test_the_compilation_cache_is_in_the_users_cache_folder_unless_they_chose_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+                 "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert verify.compilation_cache() == str(tmp_path / "bpverify" / "jax")
+    assert os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "theirs"))
+    assert verify.compilation_cache() == str(tmp_path / "theirs")
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR")
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # cannot hold a folder
+    assert verify.compilation_cache() is None and "JAX_COMPILATION_CACHE_DIR" not in os.environ

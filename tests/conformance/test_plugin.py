@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from handed_in import FAKE, backprop_runs_first
+from handed_in import FAKE, backprop_runs_first, w_for_w_transposed
 
 import bpverify.conformance.specimens.zoo as zoo
 from bpverify.conformance.protocol.adapters import as_implementation
@@ -83,3 +83,21 @@ def test_an_implementation_that_exits_ends_pytest_green_in_process_but_not_grade
     sandboxed.assert_outcomes(failed=1)
     sandboxed.stdout.fnmatch_lines(["*ERROR faker BP1*exited with status 0*"])
 
+
+
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
+def test_a_crash_names_the_users_line_in_pytest_in_process_and_graded(
+        pytester: pytest.Pytester) -> None:
+    """The w-for-wᵀ crash of the book's network: its file:line and source line under
+    ``--bp-impl`` (in pytest's process) and ``--bp-grade`` (in a sandbox) alike."""
+    source, line = w_for_w_transposed()
+    (pytester.path / "network.py").write_text(source)
+    where = f"*(at network.py:{line} in backpropagate: return np.dot(w_next, delta)*"
+    result = pytester.runpytest_inprocess("--bp-impl=network:Network", "-k", "shapes",
+                                          "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([where])
+    (pytester.path / "class" / "alice").mkdir(parents=True)
+    (pytester.path / "class" / "alice" / "network.py").write_text(source)
+    graded = pytester.runpytest_inprocess(f"--bp-grade={pytester.path / 'class'}", "-k",
+                                          "shapes", "-p", "no:cacheprovider")
+    graded.stdout.fnmatch_lines([where])

@@ -165,7 +165,7 @@ def test_a_non_utf8_name_in_a_refusal_is_printable(tmp_path: Path) -> None:
         copy_capped(src, tmp_path / "dst", PAGE)
     message = str(refused.value)
     message.encode("utf-8")  # no lone surrogate left to break a report's writer
-    assert "caf\\xe9-\\xff.py\\x1b[31m" in message and "\x1b" not in message
+    assert "caf\\xe9-\\xff.py" in message and "\x1b" not in message  # the escape removed whole
 
 
 def test_any_failure_removes_the_partial_copy(src: Path, tmp_path: Path,

@@ -1,4 +1,4 @@
-"""`bpverify check --format` (isolation/formats.py, locations.py): the same verdicts and exit status
+"""`bpverify check --format` (isolation/formats.py, annotations.py): the same verdicts and exit status
 for every reader, on a student's own file: JSON valid against its versioned schema, JUnit XML that
 parses, GitHub annotations on the student's lines, Gradescope's results.json."""
 
@@ -15,7 +15,7 @@ from student_network import BP2_WITHOUT_SIGMA_PRIME, CORRECT, line_of
 
 from bpverify.cli import FORMATS
 from bpverify.commands.check import main as check_main
-from bpverify.conformance.isolation.locations import Location, Source, in_text
+from bpverify.conformance.isolation.annotations import Location, Source, in_text
 
 pytestmark = pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
 

@@ -21,10 +21,10 @@ import pytest
 from handed_in import FAKE, backprop_runs_first
 
 from bpverify.conformance.isolation import sandbox
-from bpverify.conformance.isolation.display import one_line
 from bpverify.conformance.isolation.gradebook import page_names, spreadsheet_safe
 from bpverify.conformance.isolation.grading import grade
 from bpverify.conformance.isolation.worker import Limits, Placement, run_isolated
+from bpverify.conformance.protocol.display import one_line
 from bpverify.conformance.specimens.sources import book_source, mutant_source
 from bpverify.conformance.suite.checks import all_checks
 
@@ -287,7 +287,8 @@ def test_the_csv_and_json_gradebooks(graded: dict[str, Any]) -> None:
         one_line(n): v for n, v in graded["expected"].items()}
     message = next(o["detail"] for e in book["submissions"] if e["submission"] ==
                    "surrogate-message" for o in e["outcomes"] if o["status"] == "error")
-    assert message.partition("raised ValueError: ")[2].startswith("\\xff —")  # escaped, no ESC
+    shown = message.partition("raised ValueError: ")[2]
+    assert shown.startswith("\\xff (at network.py:") and "\x1b" not in shown  # escaped, no ESC
 
 
 class _Links(HTMLParser):

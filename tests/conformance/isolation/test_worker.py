@@ -3,15 +3,19 @@ gets in-process."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from pathlib import Path
 
 import pytest
+from handed_in import backprop_runs_first, w_for_w_transposed
 
 import bpverify.conformance.specimens.zoo as zoo
+from bpverify.conformance.isolation.grading import grade
 from bpverify.conformance.isolation.worker import Limits, Placement, run_isolated
 from bpverify.conformance.protocol.adapters import as_implementation
+from bpverify.conformance.specimens.sources import book_source
 from bpverify.conformance.suite.runner import run_suite
 
 # JAX (imported by other tests in the same worker) warns at every fork; the forks here never
@@ -63,3 +67,54 @@ def test_the_worker_gives_every_zoo_mutant_the_in_process_verdicts(tmp_path: Pat
         assert [[o.check.id, o.status] for o in isolated.report.outcomes] == \
             _in_process_statuses(mutant.cls), mutant.name
 
+
+
+def test_a_crash_names_the_users_line_in_the_gradebook(tmp_path: Path) -> None:
+    """The w-for-wᵀ crash of the book's network, graded: its file:line and source line in
+    gradebook.json and on its page, as ``bpverify check`` prints them."""
+    source, line = w_for_w_transposed()
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    (tmp_path / "class" / "alice" / "network.py").write_text(source)
+    (entry,) = grade(tmp_path / "class", tmp_path / "out", jobs=1, only=["shapes"],
+                     limits=Limits(call_seconds=5.0, total_seconds=60.0)).entries
+    where = f"at network.py:{line} in backpropagate: return np.dot(w_next, delta)"
+    data = json.loads((tmp_path / "out" / "gradebook.json").read_text())
+    (shapes,) = data["submissions"][0]["outcomes"]
+    assert entry["verdict"] == "DOES NOT CONFORM" and where in shapes["detail"]
+    assert html.escape(where) in (tmp_path / "out" / "submissions" / "alice.html").read_text()
+
+
+FORGED = "[\"CONFORMS\\nbob: 17 passed\", 1, \"f\", \"\\u001b[2J\"]"
+
+
+def test_a_location_sent_by_the_implementation_is_display_text_only(tmp_path: Path) -> None:
+    """An implementation that writes 'where I was' frames of its own into the channel, forged
+    text with newlines and terminal escapes, before it hangs: its verdict is its own (an error),
+    and what it wrote is shown, if at all, printable on one line."""
+    frame = ("import json, socket, struct\n"
+             f"text = json.dumps({{'stopped_at': [{FORGED}], 'buffers': []}}).encode()\n"
+             "channel = socket.socket(fileno=3)\n"
+             "channel.sendall(struct.pack('!I', len(text)) + text)\n"
+             "channel.detach()  # the sandbox's channel stays open\n"
+             "while True:\n    pass")
+    (tmp_path / "network.py").write_text(backprop_runs_first(frame))
+    run = run_isolated("network:Network", Placement(cwd=str(tmp_path), writable=(str(tmp_path),)),
+                       Limits(call_seconds=1.0), only=["shapes"])
+    assert run.report is not None
+    (shapes,) = run.report.outcomes
+    assert shapes.status == "error" and run.verdict == "DOES NOT CONFORM", (run.error, shapes.detail)
+    assert "\n" not in shapes.detail and "\x1b" not in shapes.detail
+
+
+def test_a_sandbox_short_of_memory_fails_to_load_and_does_not_hang(tmp_path: Path) -> None:
+    """Its address space limit 1 MiB above what it inherits from the checker (the limit is
+    counted beyond that, sandbox.resource_limits) and 4 GiB allocated at import (more than the
+    checker could have mapped and freed, which the fork may reuse): the import
+    fails with the error of the allocation that failed (nothing of ours waits for a thread that
+    could not get its stack), whatever the checker had loaded before."""
+    (tmp_path / "network.py").write_text(book_source("\nBUFFER = bytearray(4 << 30)\n"))
+    run = run_isolated("network:Network", Placement(cwd=str(tmp_path), writable=(str(tmp_path),)),
+                       Limits(import_seconds=30.0, memory_bytes=1 << 20), only=["shapes"])
+    assert "MemoryError" in str(run.error), run.error  # not a hang, not what the checker loaded
+    assert run.verdict == "ERROR" and run.error is not None
+    assert "did not finish importing" not in run.error, run.error

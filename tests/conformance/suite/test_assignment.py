@@ -40,15 +40,20 @@ def _mutant(name: str) -> type:
     return next(m.cls for m in MUTANTS if m.name == name)
 
 
-def _hidden(names: dict[str, str]) -> type:
-    """The zoo's η-instead-of-η/m update, its methods declared away under other names."""
-    return type("Hidden", (_mutant("EtaInsteadOfEtaOverM"),),
-                {"bpverify_capabilities": {"methods": names}})
+def _hidden(names: tuple[str, ...]) -> type:
+    """The zoo's η-instead-of-η/m update with ``names`` removed from the class, so the suite
+    finds no such method. (Declaring them away under names the class lacks, as the issue's
+    attack did, is refused when the class loads: ``methods`` must name methods it has.)"""
+    merged: dict[str, object] = {}
+    for klass in reversed(_mutant("EtaInsteadOfEtaOverM").__mro__[:-1]):
+        merged.update(vars(klass))
+    return type("Hidden", (), {k: v for k, v in merged.items()
+                               if k not in (*names, "__dict__", "__weakref__")})
 
 
 ATTACKS = {"one linear layer": OneLinearLayer,
-           "update hidden": _hidden({"update_mini_batch": "no_such_method", "SGD": "no_sgd"}),
-           "update hidden, SGD left": _hidden({"update_mini_batch": "no_such_method"})}
+           "update hidden": _hidden(("update_mini_batch", "SGD")),
+           "update hidden, SGD left": _hidden(("update_mini_batch",))}
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
@@ -171,3 +176,11 @@ def test_an_unreadable_assignment_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("[requires\n")
     with pytest.raises(ValueError, match="not valid TOML"):
         assignments.load(tmp_path / "bad.toml")
+
+
+def test_a_declaration_naming_a_method_the_class_lacks_is_refused() -> None:
+    """The issue's own form of the attack: a buggy update declared away to a missing name."""
+    declared = type("Hidden", (_mutant("EtaInsteadOfEtaOverM"),), {
+        "bpverify_capabilities": {"methods": {"update_mini_batch": "no_such_method"}}})
+    with pytest.raises(ValueError, match="no_such_method"):
+        as_implementation(declared)

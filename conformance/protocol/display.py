@@ -11,7 +11,8 @@ nothing but show itself:
 * a terminal escape sequence (CSI ``ESC [ … final``, OSC ``ESC ] … BEL|ST``, DCS/SOS/PM/APC
   strings, two-character ``ESC x``, and their 8-bit C1 forms) is removed whole;
 * any other control character (C0 but tab and newline, DEL, C1), and the bidirectional
-  overrides that reorder what is shown (U+202A–U+202E, U+2066–U+2069), is shown escaped:
+  overrides that reorder what is shown (U+202A–U+202E, U+2066–U+2069) and the Unicode line and
+  paragraph separators (U+2028, U+2029), is shown escaped:
   ``\\x07``, ``\\r``, ``\\u202e``;
 * a lone surrogate is shown escaped: ``\\xe9`` for a byte that was not UTF-8
   (surrogateescape's U+DC80–U+DCFF), ``\\ud800`` otherwise.
@@ -29,8 +30,8 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS…
     r"|\x1b[ -/]*[0-~]"  # ESC with intermediates and a final byte (ESC c: reset, ESC ( B …)
 )
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_CONTROL_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 

@@ -16,8 +16,8 @@ import pytest
 from handed_in import backprop_runs_first
 
 from bpverify.commands.check import main as check_main
-from bpverify.conformance.isolation.display import one_line, shown
 from bpverify.conformance.isolation.gradebook import page_names, write_gradebook
+from bpverify.conformance.protocol.display import one_line, shown
 
 pytestmark = pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
 
