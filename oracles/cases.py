@@ -146,22 +146,30 @@ def named_activation(name: str) -> Activation | Softmax:
     known = BUILTIN_ACTIVATIONS.get(name) or NAMED.get(name)
     if known is not None:
         return known
+    family, parameters = activation_parameters(name)
+    try:
+        return FAMILIES[family](**parameters)
+    except ValueError as bad:
+        raise ValueError(f"activation is {name!r}: {bad}") from None
+
+
+def activation_parameters(name: str) -> tuple[str, dict[str, Any]]:
+    """``softplus(beta=2,threshold=5)`` → ``("softplus", {"beta": 2.0, "threshold": 5.0})``; a
+    plain name → (the name, {})."""
     match = _FAMILY_CALL.match(name)
-    if match is None or match["family"] not in FAMILIES:
+    if "(" not in name and name in activation_names():
+        return name, {}
+    if "(" not in name or match is None or match["family"] not in FAMILIES:
         raise ValueError(f"activation is {name!r}, expected one of {activation_names()}, or a "
                          f"family with parameters, one of {sorted(FAMILIES)}: e.g. "
                          "'softplus(beta=2,threshold=5)'")
-    family = FAMILIES[match["family"]]
     parameters: dict[str, Any] = {}
     for item in filter(None, (part.strip() for part in match["parameters"].split(","))):
         key, equals, value = item.partition("=")
         if not equals:
             raise ValueError(f"activation is {name!r}: {item!r} is not key=value")
         parameters[key.strip()] = _parameter(value.strip())
-    try:
-        return family(**parameters)
-    except ValueError as bad:
-        raise ValueError(f"activation is {name!r}: {bad}") from None
+    return match["family"], parameters
 
 
 _FAMILY_CALL = re.compile(r"^(?P<family>[a-z_0-9]+)\((?P<parameters>[^()]*)\)$")

@@ -9,7 +9,9 @@ accurate in both tails, no overflow warning for any finite z, the parameters in 
 
 At a kink σ′ takes PyTorch's value (its autograd, measured): LeakyReLU′(0) = slope, ELU′(0) = α,
 CELU′(0) = 1, SELU′(0) = λα, 0 at both ends of Hardtanh and Hardsigmoid (and of Hardshrink and
-Softshrink's dead zone, Threshold's threshold), Hardswish′(−3) = 0 and Hardswish′(3) = 1.
+Softshrink's dead zone, Threshold's threshold), Hardswish′(−3) = 0 and Hardswish′(3) = 1; and σ
+takes, at the kink, the branch whose derivative that is, so that the complex step of σ there
+gives the same σ′ (the suite's complex-step check meets planted z at kinks: Hardtanh(−12, 14)).
 
 A family's name lists the parameters that differ from its defaults (PyTorch's, except softplus,
 whose default is the textbook function: threshold = inf), in PyTorch's argument names:
@@ -248,11 +250,11 @@ def _hardsigmoid_prime(z: Array) -> Array:
 
 
 def _hardswish(z: Array) -> Array:
-    """z·hardsigmoid(z): 0 for z < −3, z for z > 3, z(z + 3)/6 between."""
+    """z·hardsigmoid(z): 0 for z ≤ −3, z for z ≥ 3, z(z + 3)/6 between."""
     xp = namespace(z)
     r = _real(z)
     inner = xp.where(xp.abs(r) <= 3.0, z, _zero(z))  # z(z + 3) overflows where not taken
-    return xp.where(r < -3.0, _zero(z), xp.where(r > 3.0, z, inner * (inner + 3.0) / 6.0))
+    return xp.where(r <= -3.0, _zero(z), xp.where(r >= 3.0, z, inner * (inner + 3.0) / 6.0))
 
 
 def _hardswish_prime(z: Array) -> Array:
@@ -417,8 +419,8 @@ def _build_hardtanh(min_val: float, max_val: float) -> Activation:
     def f(z: Array) -> Array:
         xp = namespace(z)
         r = _real(z)
-        return xp.where(r < min_val, _zero(z) + min_val,
-                        xp.where(r > max_val, _zero(z) + max_val, z))
+        return xp.where(r <= min_val, _zero(z) + min_val,
+                        xp.where(r >= max_val, _zero(z) + max_val, z))
 
     def fprime(z: Array) -> Array:
         r = _real(z)
