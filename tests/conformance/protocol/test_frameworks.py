@@ -12,7 +12,6 @@ JAX (always installed): ``JaxFunction`` probes σ through ``predict``.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
@@ -25,7 +24,17 @@ from bpverify.conformance.protocol.loading import load
 from bpverify.conformance.suite.runner import run_suite
 
 STYLES = Path(__file__).resolve().parent.parent / "specimens" / "styles"
-requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+
+
+def _torch_importable() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+requires_torch = pytest.mark.skipif(not _torch_importable(),
                                     reason="PyTorch is optional: run `tox -e torch`")
 SATURATING = ("saturating", "saturated-hidden", "saturated-output")
 """The battery's networks where σ meets its tails: some |z| ≥ 10, and z planted at ±750, 40,
