@@ -409,3 +409,30 @@ def test_tail_values_the_probe_reads_are_exact() -> None:
     np.testing.assert_allclose(out, softplus.f(np.array([[-750.0, 25.0], [40.0, -3.0]])),
                                rtol=4 * 2.0 ** -53, atol=0.0)
     assert math.isfinite(out.sum())
+
+
+@requires_torch
+@pytest.mark.parametrize("name", [
+    "sigmoid", "tanh", "identity", "relu", "softplus", "softplus(threshold=20)",
+    "softplus(beta=2,threshold=5)", "silu", "mish", "gelu", "gelu(approximate=tanh)", "selu",
+    "softsign", "logsigmoid", "tanhshrink", "hardsigmoid", "hardswish", "relu6", "leaky_relu",
+    "elu(alpha=0.5)", "celu(alpha=2)", "hardtanh(min_val=-2,max_val=3)",
+    "threshold(threshold=0.5,value=-1)", "hardshrink(lambd=0.7)", "softshrink(lambd=0.3)",
+])
+def test_the_builtin_torch_implementation_computes_what_each_name_says(name: str) -> None:
+    """σ by name in torch (``builtin._torch_activation``) read back by the probe as that name:
+    the textbook softplus is not F.softplus (threshold 20)."""
+    import torch
+
+    from bpverify.conformance.protocol.identification import identify_layers
+    from bpverify.conformance.specimens.builtin import _torch_activation
+
+    function = _torch_activation(name)
+
+    class Probe:
+        widths = [3]
+
+        def run(self, layer, Z, variant):
+            return function(torch.from_numpy(Z)).numpy()
+
+    assert identify_layers(Probe()) == [name]
