@@ -6,11 +6,15 @@ activations and cost run through each of them.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from bpverify.reference.activation_families import FAMILIES, NAMED
 from bpverify.reference.activations import (
     BUILTIN_ACTIVATIONS,
     Activation,
@@ -128,28 +132,94 @@ def cubic_activation() -> Activation:
     return Activation("cubic", lambda z: z * z * z / 3.0 + z, lambda z: z * z + 1.0)
 
 
+@functools.cache
 def named_activation(name: str) -> Activation | Softmax:
-    """A built-in activation by name, the user-defined example ``cubic``, or ``softmax``."""
+    """An activation by name: a built-in one (``sigmoid``, ``tanh``, ``identity``, ``relu``,
+    ``softplus``), one a framework defines (``silu``, ``gelu``, ``selu``, …,
+    ``reference.activation_families.NAMED``), a family with its parameters
+    (``softplus(beta=2,threshold=5)``, ``leaky_relu(negative_slope=0.2)``,
+    ``gelu(approximate=tanh)``), the user-defined example ``cubic``, or ``softmax``."""
     if name == "cubic":
         return cubic_activation()
     if name == "softmax":
         return softmax
-    if name not in BUILTIN_ACTIVATIONS:
-        raise ValueError(f"activation is {name!r}, expected one of "
-                         f"{sorted(BUILTIN_ACTIVATIONS) + ['cubic']}")
-    return BUILTIN_ACTIVATIONS[name]
+    known = BUILTIN_ACTIVATIONS.get(name) or NAMED.get(name)
+    if known is not None:
+        return known
+    family, parameters = activation_parameters(name)
+    try:
+        return FAMILIES[family](**parameters)
+    except ValueError as bad:
+        raise ValueError(f"activation is {name!r}: {bad}") from None
+
+
+def activation_parameters(name: str) -> tuple[str, dict[str, Any]]:
+    """``softplus(beta=2,threshold=5)`` → ``("softplus", {"beta": 2.0, "threshold": 5.0})``; a
+    plain name → (the name, {})."""
+    match = _FAMILY_CALL.match(name)
+    if "(" not in name and name in activation_names():
+        return name, {}
+    if "(" not in name or match is None or match["family"] not in FAMILIES:
+        raise ValueError(f"activation is {name!r}, expected one of {activation_names()}, or a "
+                         f"family with parameters, one of {sorted(FAMILIES)}: e.g. "
+                         "'softplus(beta=2,threshold=5)'")
+    parameters: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in match["parameters"].split(","))):
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise ValueError(f"activation is {name!r}: {item!r} is not key=value")
+        parameters[key.strip()] = _parameter(value.strip())
+    return match["family"], parameters
+
+
+_FAMILY_CALL = re.compile(r"^(?P<family>[a-z_0-9]+)\((?P<parameters>[^()]*)\)$")
+
+
+def _parameter(text: str) -> float | str:
+    """A family's parameter as a name writes it: a number (``20``, ``0.01``, ``inf``) or a word
+    (``tanh``)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip("'\"")
+
+
+def activation_names() -> list[str]:
+    """Every activation known by a plain name (families also take parameters)."""
+    return sorted([*BUILTIN_ACTIVATIONS, *NAMED, "cubic", "softmax"])
 
 
 _DECLARED_COSTS: dict[str, Cost] = {}
 """Costs an implementation declared as a ``Cost`` (``reference.costs.custom(C, ∇ₐC)``), by name."""
 
 
+def split_layers(activation: str) -> list[str]:
+    """``tanh,relu,sigmoid`` → its names, the commas inside a family's parameters
+    (``softplus(beta=2,threshold=5)``) left alone."""
+    names, depth, start = [], 0, 0
+    for i, character in enumerate(activation):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if character == "," and depth == 0:
+            names.append(activation[start:i])
+            start = i + 1
+    names.append(activation[start:])
+    return names
+
+
+def _per_layer(activation: str) -> list[str] | None:
+    """The names of a σ named per layer (a comma outside parentheses), else None."""
+    names = split_layers(activation)
+    if len(names) == 1:
+        return None
+    return names[:-1] if names[-1] == "" else names
+
+
 def layer_names(activation: str, L: int) -> list[str]:
     """The names of σ for layers 2..L: one name (every layer), ``hidden/output`` (e.g.
     ``relu/sigmoid``) or one per layer, comma-separated (``tanh,relu,sigmoid``: a network of
     that depth only, see ``fixed_depth``)."""
-    if "," in activation:
-        names = activation.rstrip(",").split(",")
+    names = _per_layer(activation)
+    if names is not None:
         if len(names) != L - 1:
             raise ValueError(f"activation is {activation!r}, one per layer 2..{len(names) + 1}, "
                              f"but the network has L = {L} layers")
@@ -166,7 +236,8 @@ def layer_functions(activation: str, L: int) -> list[LayerActivation]:
 def fixed_depth(activation: str) -> int | None:
     """L when σ is named per layer (``tanh,relu,sigmoid`` has L = 4; a list of one name is
     written ``tanh,``: L = 2), else None (any depth)."""
-    return len(activation.rstrip(",").split(",")) + 1 if "," in activation else None
+    names = _per_layer(activation)
+    return None if names is None else len(names) + 1
 
 
 def declare_cost(cost: Cost) -> str:

@@ -9,15 +9,18 @@ In your file::
         layers = []
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):
             layers += [torch.nn.Linear(n_in, n_out), torch.nn.Sigmoid()]
-        return torch.nn.Sequential(*layers)
+        return torch.nn.Sequential(*layers)      # or σ called in forward: torch.sigmoid(…)
 
     implementation = TorchModule(build, loss=torch.nn.MSELoss(),
                                  optimizer=lambda params, eta: torch.optim.SGD(params, lr=eta))
 
-then ``bpverify check mymodel:implementation``. The helper reads σ of each layer from the
-module, C and its reduction from the loss (``MSELoss`` is the quadratic cost without the ½,
-averaged over every entry; ``BCELoss`` the cross-entropy), and converts between the book's
-columns and the framework's rows of examples. Neither torch nor JAX is imported until used.
+then ``bpverify check mymodel:implementation``. The helper reads σ of each layer from what the
+module does to z (``identification``: probed between the Linear layers, so ``torch.sigmoid(
+layer(x))`` in ``forward``, ``F.softplus(z, beta=2)`` and a custom module read as well as
+``torch.nn.Sigmoid()``; ``activation=`` declares what the probe cannot tell), C and its
+reduction from the loss (``MSELoss`` is the quadratic cost without the ½, averaged over every
+entry; ``BCELoss`` the cross-entropy), and converts between the book's columns and the
+framework's rows of examples. Neither torch nor JAX is imported until used.
 """
 
 from __future__ import annotations
@@ -36,44 +39,65 @@ from bpverify.conformance.protocol.adapters import (
     probe_sizes_at,
 )
 from bpverify.conformance.protocol.conventions import Conventions
+from bpverify.conformance.protocol.identification import (
+    LayerProbe,
+    Unidentified,
+    confirm_layer,
+    identify_layers,
+    layers_named,
+)
+from bpverify.oracles.cases import (
+    activation_names,
+    fixed_depth,
+    layer_functions,
+    layer_names,
+    split_layers,
+)
 from bpverify.oracles.jax_gradient import compiled_gradient, precision
+from bpverify.reference.activation_families import FAMILIES
+from bpverify.reference.activations import Activation
 
-TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu", "Identity": "identity",
-                     "Softplus": "softplus"}
 TORCH_LOSSES = {"MSELoss": ("quadratic", "full"), "BCELoss": ("cross-entropy", "half"),
                 "CrossEntropyLoss": ("categorical-cross-entropy", "half")}
 """Loss → (C, quadratic). CrossEntropyLoss takes the last Linear's output as logits: the softmax
 is in the loss, so the network's output layer is a softmax layer."""
-TORCH_PROBE_DEPTH = 4
-"""The module a build function is probed at for its σ has two hidden layers, so that σ per
-layer shows (a module whose hidden layers differ is then checked at this depth only)."""
+PROBE_DEPTH = 4
+"""The network a build function (or a JAX predict) is probed at for its σ has two hidden layers,
+so that σ per layer shows (a network whose hidden layers differ is then checked at this depth
+only)."""
 
 
 class TorchModule(Implementation):
     """A ``torch.nn.Module`` of ``Linear`` layers, each followed by an elementwise activation (or
     none: a linear neuron), with a loss and, for the SGD step, an optimizer factory
-    ``optimizer(parameters, eta)``."""
+    ``optimizer(parameters, eta)``. σ per layer is probed on ``build`` at PROBE_DEPTH
+    (``_TorchLayers``); ``activation=`` (a name, ``hidden/output`` or one per layer) declares
+    it where the probe cannot tell, and is confirmed by the probe."""
 
     def __init__(self, build: Callable[[list[int]], Any], loss: Any,
                  optimizer: Callable[[Any, float], Any] | None = None, *,
-                 dtype: str = "float64", name: str | None = None) -> None:
+                 activation: str | Sequence[str] | None = None, dtype: str = "float64",
+                 name: str | None = None) -> None:
         self.build, self.loss, self.optimizer = build, loss, optimizer
         self.name = name or f"torch module {getattr(build, '__name__', 'build')}"
-        probe = build(probe_sizes_at(TORCH_PROBE_DEPTH))
+        probe = build(probe_sizes_at(PROBE_DEPTH))
         cost, quadratic = _torch_loss(loss)
         self.logits = cost == "categorical-cross-entropy"  # the softmax is inside the loss
         mean = "mean" if self.logits else "mean_all"  # CrossEntropyLoss averages over the batch
         reduction = getattr(loss, "reduction", "mean")
         self.conventions = Conventions(layout="rows", biases="flat", quadratic=quadratic,
                                        reduction={"mean": mean, "sum": "sum"}[reduction])
-        activation = _torch_activations(probe)
+        layers = _TorchLayers(probe, probe_sizes_at(PROBE_DEPTH))
+        names = activations_of(layers, "TorchModule", activation, _torch_hints(probe))
+        if dtype == "float64":
+            _float32_constants(layers, names)
         if self.logits:
-            separator = "," if "," in activation else "/"
-            hidden, _, output = activation.rpartition(separator)
-            if output != "identity":
-                raise ValueError(f"loss is CrossEntropyLoss, which applies the softmax itself, "
-                                 f"but the module's last layer applies {output}")
-            activation = f"{hidden or 'identity'}{separator}softmax"
+            if names[-1] != "identity":
+                raise ValueError(f"TorchModule: loss is CrossEntropyLoss, which applies the "
+                                 f"softmax itself, but the module's last layer applies "
+                                 f"{names[-1]}")
+            names[-1] = "softmax"
+        activation = layers_named(names)
         self.capabilities = Capabilities(feedforward=True, mini_batch=True,
                                          update=optimizer is not None,
                                          activations=(activation,), costs=(cost,), dtype=dtype)
@@ -186,27 +210,215 @@ def _linears(module: Any) -> list[Any]:
     return [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
 
 
-def _torch_activations(module: Any) -> str:
-    """``σ``, ``hidden/output`` or σ per layer (``tanh,relu,sigmoid``) from the modules after
-    each Linear (none: a linear neuron)."""
-    import torch
+class _TorchLayers(LayerProbe):
+    """A module probed between its Linear layers: a forward hook on layer l's Linear replaces
+    its output zˡ by the values asked for, and a forward pre-hook on the next Linear reads what
+    reaches it (the module's output for the last layer), the input x drawn per variant. The
+    module is made float64 and must call each Linear once, in the order they are registered,
+    with no parameter besides their weights and biases."""
 
-    found: list[str] = []
-    children = [m for m in module.modules() if not list(m.children())]
-    for i, child in enumerate(children):
-        if isinstance(child, torch.nn.Linear):
-            following = children[i + 1] if i + 1 < len(children) else None
-            kind = type(following).__name__ if following is not None else "Identity"
-            if isinstance(following, torch.nn.Linear):
-                kind = "Identity"
-            if kind not in TORCH_ACTIVATIONS:
-                raise ValueError(f"module layer {len(found) + 2} is followed by {kind}, expected "
-                                 f"one of {sorted(TORCH_ACTIVATIONS)} (elementwise activations)")
-            found.append(TORCH_ACTIVATIONS[kind])
-    hidden, output = found[:-1], found[-1]
-    if len(set(hidden)) > 1:
-        return ",".join(found)
-    return output if not hidden or hidden[0] == output else f"{hidden[0]}/{output}"
+    def __init__(self, module: Any, sizes: Sequence[int]) -> None:
+        import torch
+
+        self.module, self.sizes = module.to(torch.float64), list(sizes)
+        self.linears = _linears(module)
+        if len(self.linears) != len(self.sizes) - 1:
+            raise ValueError(f"TorchModule: build({self.sizes}) made a module of "
+                             f"{len(self.linears)} torch.nn.Linear layers, expected "
+                             f"{len(self.sizes) - 1} (one per layer 2..L; Linear layers are "
+                             "what TorchModule reads w and b from)")
+        if any(lin.bias is None for lin in self.linears):
+            raise ValueError("TorchModule: a Linear layer has bias=False; the book's neurons "
+                             "have biases")
+        own = {id(p) for lin in self.linears for p in lin.parameters()}
+        others = [n for n, p in module.named_parameters() if p.requires_grad and id(p) not in own]
+        if others:
+            raise ValueError(f"TorchModule: the module trains parameters besides its Linear "
+                             f"layers' weights and biases: {others} (a PReLU's slope?); the "
+                             "book's network has w and b only")
+        self.widths = [lin.out_features for lin in self.linears]
+        self._check_order()
+
+    def _forward(self, X: np.ndarray) -> Any:
+        import torch
+
+        with torch.no_grad():
+            return self.module(torch.from_numpy(X))
+
+    def _check_order(self) -> None:
+        calls: list[int] = []
+        hooks = [lin.register_forward_pre_hook(lambda *_, i=i: calls.append(i))
+                 for i, lin in enumerate(self.linears)]
+        try:
+            self._forward(np.zeros((2, self.sizes[0])))
+        except Exception as error:  # the module's own code
+            raise ValueError(f"TorchModule: the module built for sizes {self.sizes} raised "
+                             f"{type(error).__name__}: {error} on a batch of 2 examples "
+                             f"(its Linear layers, in the order registered, take "
+                             f"{[lin.in_features for lin in self.linears]} inputs)") from None
+        finally:
+            for hook in hooks:
+                hook.remove()
+        if calls != list(range(len(self.linears))):
+            raise ValueError(f"TorchModule: forward calls its Linear layers in the order "
+                             f"{calls}, expected each once, in the order they are registered "
+                             f"{list(range(len(self.linears)))} (the book's layers 2..L)")
+
+    def slope(self, layer: int, z: float) -> float:
+        """σ′(z) of ``layer`` as the module's backward computes it (autograd through the hooks)."""
+        import torch
+
+        injected = torch.full((1, self.widths[layer - 2]), z, dtype=torch.float64,
+                              requires_grad=True)
+        with torch.enable_grad():
+            reached = self._reached(layer, injected, 0, grad=True)
+            (gradient,) = torch.autograd.grad(reached.sum(), injected)
+        return float(gradient[0, 0])
+
+    def run(self, layer: int, Z: np.ndarray, variant: int) -> np.ndarray:
+        import torch
+
+        return self._reached(layer, torch.from_numpy(Z.copy()), variant).detach().numpy().copy()
+
+    def _reached(self, layer: int, Z: Any, variant: int, grad: bool = False) -> Any:
+        import torch
+
+        i = layer - 2
+        X = np.random.default_rng([variant, layer]).standard_normal((Z.shape[0], self.sizes[0]))
+        seen: list[Any] = []
+
+        def inject(_: Any, __: Any, output: Any) -> Any:
+            if output.shape != Z.shape:
+                raise Unidentified(layer, f"its Linear gave zˡ of shape {tuple(output.shape)} "
+                                          f"for {Z.shape[0]} examples, expected "
+                                          f"{tuple(Z.shape)}")
+            return Z
+
+        hooks = [self.linears[i].register_forward_hook(inject)]
+        if i + 1 < len(self.linears):
+            hooks.append(self.linears[i + 1].register_forward_pre_hook(
+                lambda _, inputs: seen.append(inputs[0])))
+        try:
+            if grad:
+                out = self.module(torch.from_numpy(X))
+            else:
+                out = self._forward(X)
+        except Unidentified:
+            raise
+        except Exception as error:  # the module's own code, on values it may not expect
+            raise Unidentified(layer, f"the module raised {type(error).__name__}: {error} with "
+                                      "zˡ set to probe values") from None
+        finally:
+            for hook in hooks:
+                hook.remove()
+        reached = seen[0] if seen else out
+        if not isinstance(reached, torch.Tensor):
+            raise Unidentified(layer, f"the module gave {type(reached).__name__}, expected a "
+                                      "tensor")
+        return reached
+
+
+TORCH_FLOAT32_CONSTANTS = {"hardsigmoid": (1.0, 1.0 / 6.0)}
+"""σ whose PyTorch backward multiplies by a constant rounded to float32 even in float64 (σ′(z) at
+z, and the constant): ``Hardsigmoid``'s 1/6 is 0.16666667163…, 3e-8 from 1/6, so its float64
+gradient is not the derivative of its own forward (torch 2.13; measured)."""
+
+
+def _float32_constants(layers: _TorchLayers, names: Sequence[str]) -> None:
+    """Decline, with the reason and the way to check it, a float64 module whose σ is PyTorch's
+    own with a float32 constant in its backward (``TORCH_FLOAT32_CONSTANTS``); a σ′ written by
+    the user that is wrong otherwise is left to the checks, which fail it."""
+    for layer, name in enumerate(names, start=2):
+        if name in TORCH_FLOAT32_CONSTANTS:
+            z, constant = TORCH_FLOAT32_CONSTANTS[name]
+            slope = layers.slope(layer, z)
+            if slope != constant and slope == float(np.float32(constant)):
+                raise ValueError(
+                    f"TorchModule: layer {layer} applies PyTorch's {name}, whose backward uses "
+                    f"{constant!r} rounded to float32 ({slope!r}) even in float64: its float64 "
+                    f"gradient is {abs(slope / constant - 1):.1e} from the derivative of its own "
+                    "forward, which no float64 check can pass. Check it at float32's accuracy: "
+                    "TorchModule(..., dtype='float32')")
+
+
+def _torch_hints(module: Any) -> list[Activation]:
+    """σ as the module's activation modules' attributes state it (``Softplus(beta=2,
+    threshold=5)``): candidates the probe confirms or not, never taken on trust."""
+    import torch.nn as nn
+
+    readers: list[tuple[type, Callable[[Any], dict[str, Any]], str]] = [
+        (nn.Softplus, lambda m: {"beta": m.beta, "threshold": m.threshold}, "softplus"),
+        (nn.LeakyReLU, lambda m: {"negative_slope": m.negative_slope}, "leaky_relu"),
+        (nn.ELU, lambda m: {"alpha": m.alpha}, "elu"),
+        (nn.CELU, lambda m: {"alpha": m.alpha}, "celu"),
+        (nn.Hardtanh, lambda m: {"min_val": m.min_val, "max_val": m.max_val}, "hardtanh"),
+        (nn.Threshold, lambda m: {"threshold": m.threshold, "value": m.value}, "threshold"),
+        (nn.Hardshrink, lambda m: {"lambd": m.lambd}, "hardshrink"),
+        (nn.Softshrink, lambda m: {"lambd": m.lambd}, "softshrink"),
+        (nn.GELU, lambda m: {"approximate": m.approximate}, "gelu"),
+        (nn.RReLU, lambda m: {"negative_slope": (m.lower + m.upper) / 2}, "leaky_relu"),
+    ]
+    hints = []
+    for child in module.modules():
+        for kind, read, family in readers:
+            if isinstance(child, kind):
+                try:
+                    values = {k: v if isinstance(v, str) else float(v)
+                              for k, v in read(child).items()}
+                    hints.append(FAMILIES[family](**values))
+                except (AttributeError, TypeError, ValueError):
+                    pass
+    return hints
+
+
+def activations_of(probe: LayerProbe, helper: str, declared: str | Sequence[str] | None,
+                   hints: Sequence[Activation] = ()) -> list[str]:
+    """The name of σ for each layer 2..L of the probe network, probed (``identification``) or
+    declared and confirmed by the probe; a clear refusal, naming the declaration, where
+    neither works."""
+    L = len(probe.widths) + 1
+    try:
+        if declared is None:
+            return identify_layers(probe, hints)
+        names = declared_layers(declared, helper, L)
+        for layer, function in enumerate(layer_functions(",".join(names) + ",", L), start=2):
+            confirm_layer(probe, layer, function, output=layer == L)
+        return names
+    except Unidentified as unknown:
+        raise ValueError(f"{helper}: σ of {unknown}. {DECLARE}") from None
+
+
+DECLARE = ("Declare σ where the probe cannot tell it (a parameter it cannot see, PyTorch's σ′ at "
+           "a kink): activation='NAME', 'HIDDEN/OUTPUT' or a list of names, one per layer "
+           "2..L, each one bpverify knows: "
+           + ", ".join(n for n in activation_names() if n != "cubic") + ", or a family "
+           "with its parameters: " + ", ".join(f"{f.name}({','.join(k for k, _ in f.defaults)})"
+                                               for f in FAMILIES.values())
+           + " (README, \"Frameworks\")")
+"""What a refusal offers: the declaration and the names it takes."""
+
+
+def declared_layers(declared: str | Sequence[str], helper: str, L: int) -> list[str]:
+    """A declared σ (``activation=``: one name, ``hidden/output``, or one per layer 2..L) as
+    one name per layer of the probe network."""
+    if isinstance(declared, str):
+        text = declared
+    elif isinstance(declared, Sequence) and declared and all(
+            isinstance(n, str) and n for n in declared):
+        if len(declared) != L - 1:
+            raise ValueError(f"{helper}: activation= names {len(declared)} layers, expected one "
+                             f"per layer 2..L of the network it is probed at ({L - 1})")
+        text = ",".join(declared)
+    else:
+        raise ValueError(f"{helper}: activation= is {declared!r}, expected a name such as "
+                         "'tanh', 'relu/sigmoid' (hidden/output) or a list of names, one per "
+                         "layer 2..L")
+    try:
+        names = layer_names(text, L) if len(split_layers(text)) == 1 else split_layers(text)
+        layer_functions(",".join(names) + ",", L)
+    except ValueError as bad:
+        raise ValueError(f"{helper}: activation= {bad}") from None
+    return names
 
 
 def _torch_loss(loss: Any) -> tuple[str, str]:
@@ -223,10 +435,13 @@ class JaxFunction(Implementation):
     """A JAX loss of a parameter pytree: ``loss(params, X, Y)`` with ``params`` a list of
     ``(W, b)`` pairs, one per layer 2..L, in the ``conventions`` given (rows of examples,
     weights (n_in, n_out) and flat biases by default, as most JAX code has them); ∇ by
-    ``jax.grad``, the SGD step params − η·∇loss."""
+    ``jax.grad``, the SGD step params − η·∇loss. σ of each layer is probed through
+    ``predict(params, X)`` (``_JaxLayers``), or declared (``activation=``): without ``predict``
+    it must be."""
 
-    def __init__(self, loss: Callable[..., Any], *, activation: str = "sigmoid",
-                 cost: str = "quadratic", conventions: Conventions | None = None,
+    def __init__(self, loss: Callable[..., Any], *,
+                 activation: str | Sequence[str] | None = None, cost: str = "quadratic",
+                 conventions: Conventions | None = None,
                  predict: Callable[..., Any] | None = None, dtype: str = "float64",
                  name: str | None = None) -> None:
         self.loss, self.predict = loss, predict
@@ -234,6 +449,15 @@ class JaxFunction(Implementation):
         self.conventions = conventions or Conventions(layout="rows", weights="in_out",
                                                       biases="flat", reduction="mean")
         self.name = name or f"JAX function {getattr(loss, '__name__', 'loss')}"
+        if predict is not None:
+            activation = layers_named(activations_of(_JaxLayers(self, predict), "JaxFunction",
+                                                     activation))
+        elif activation is None:
+            raise ValueError("JaxFunction: σ is read from predict(params, X), and there is no "
+                             "predict: pass predict=, or declare σ: activation='sigmoid' "
+                             "('relu/sigmoid' for hidden/output, or a list, one per layer 2..L)")
+        else:
+            activation = declared_name(activation, "JaxFunction")
         self.capabilities = Capabilities(feedforward=predict is not None, mini_batch=True,
                                          update=True, activations=(activation,), costs=(cost,),
                                          dtype=dtype)
@@ -282,3 +506,116 @@ class JaxFunction(Implementation):
                                                                              strict=True)],
                 [b - eta * c.bias_from_theirs(gb) for b, (_, gb) in zip(biases, grads,
                                                                           strict=True)])
+
+
+class _JaxLayers(LayerProbe):
+    """A JAX ``predict(params, X)`` probed on the probe network, one example at a time (vmapped,
+    jitted once per batch size): zˡ = bˡ exactly, with wˡ = 0 (wˡaˡ⁻¹ = 0). The output layer is
+    read from predict itself; a hidden layer l by the book's BP4 over BP3,
+    aˡₖ = (∂s/∂wˡ⁺¹ⱼₖ) / (∂s/∂bˡ⁺¹ⱼ) for s = Σ aᴸ, with wˡ⁺¹ = 0 (so nothing after layer l
+    depends on aˡ, and δˡ⁺¹ⱼ is the same in every reading), at the j where |δˡ⁺¹ⱼ| is largest.
+    JAX's own differentiation of the product wˡ⁺¹aˡ makes the ratio exact to rounding, whatever
+    the layers after it compute."""
+
+    NEXT_BIASES = (2.9, -1.7, 0.6, -3.4, 5.3, -0.35, 1.45, -7.1)
+    """The biases of every layer but the one probed, with small weights (0.1/√n): zᵏ near these
+    values after layer l, spread so that some σ′(zᵏⱼ) ≠ 0 in each layer (a ReLU's or a ReLU6's
+    too), and δˡ⁺¹ with it."""
+
+    def __init__(self, impl: JaxFunction, predict: Callable[..., Any]) -> None:
+        self.impl, self.predict = impl, predict
+        self.sizes = probe_sizes_at(PROBE_DEPTH)
+        self.widths = self.sizes[1:]
+        rng = np.random.default_rng(PROBE_DEPTH)
+        self.weights = [0.1 * rng.standard_normal((n, p)) / np.sqrt(p)
+                        for p, n in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
+        self.biases = [np.resize(np.array(self.NEXT_BIASES), n)[:, None] for n in self.sizes[1:]]
+        self._compiled: dict[int, Any] = {}
+
+    def _bias(self, b: Any) -> Any:
+        """A traced bias vector (n,) in their shape."""
+        return {"column": b[:, None], "flat": b, "row": b[None, :]}[self.impl.conventions.biases]
+
+    def _reader(self, layer: int) -> Any:
+        import jax
+        import jax.numpy as jnp
+
+        c, i = self.impl.conventions, layer - 2
+        last = i == len(self.widths) - 1
+        fixed = [(jnp.asarray(c.weight_to_theirs(w)), jnp.asarray(c.bias_to_theirs(b)))
+                 for w, b in zip(self.weights, self.biases, strict=True)]
+        zero = jnp.asarray(c.weight_to_theirs(np.zeros_like(self.weights[i])))
+
+        def params(z: Any, w_next: Any = None, b_next: Any = None) -> list[Any]:
+            chosen = list(fixed)
+            chosen[i] = (zero, self._bias(z))
+            if w_next is not None:
+                chosen[i + 1] = (w_next, b_next)
+            return chosen
+
+        def example(x: Any) -> Any:
+            return x[None, :] if c.layout == "rows" else x[:, None]
+
+        def output(a: Any) -> Any:
+            return a[0, :] if c.layout == "rows" else a[:, 0]
+
+        if last:
+            def one(z: Any, x: Any) -> Any:
+                return output(self.predict(params(z), example(x))), jnp.ones(())
+        else:
+            n_next = self.widths[i + 1]
+            spread = np.resize(np.array(self.NEXT_BIASES), n_next)[:, None]
+            w_next = jnp.asarray(c.weight_to_theirs(np.zeros((n_next, self.widths[i]))))
+            b_next = jnp.asarray(c.bias_to_theirs(spread))
+
+            def one(z: Any, x: Any) -> Any:
+                def s(w: Any, b: Any) -> Any:
+                    return jnp.sum(self.predict(params(z, w, b), example(x)))
+                gw, gb = jax.grad(s, argnums=(0, 1))(w_next, b_next)
+                gw = gw.T if c.weights == "in_out" else gw
+                gb = jnp.ravel(gb)
+                j = jnp.argmax(jnp.abs(gb))
+                return gw[j, :] / gb[j], jnp.abs(gb[j])
+
+        return jax.jit(jax.vmap(one))
+
+    ROWS = 128
+    """Examples per call: every call is padded to it, so predict is compiled once a layer."""
+
+    def run(self, layer: int, Z: np.ndarray, variant: int) -> np.ndarray:
+        return np.vstack([self._rows(layer, Z[start:start + self.ROWS], variant)
+                          for start in range(0, Z.shape[0], self.ROWS)])
+
+    def _rows(self, layer: int, Z: np.ndarray, variant: int) -> np.ndarray:
+        m = Z.shape[0]
+        X = np.random.default_rng([variant, layer]).standard_normal((self.ROWS, self.sizes[0]))
+        padded = np.zeros((self.ROWS, Z.shape[1]))
+        padded[:m] = Z
+        try:
+            with precision("float64") as jax:
+                if layer not in self._compiled:
+                    self._compiled[layer] = self._reader(layer)
+                A, delta = self._compiled[layer](jax.numpy.asarray(padded),
+                                                 jax.numpy.asarray(X))
+                A, delta = np.asarray(A)[:m], np.asarray(delta)[:m]
+        except Exception as error:  # predict's own code, traced on the probe network
+            raise Unidentified(layer, f"predict raised {type(error).__name__}: {error} on the "
+                                      f"probe network {self.sizes}") from None
+        if not np.all(delta > 0):
+            raise Unidentified(layer, "every ∂(Σ aᴸ)/∂bˡ⁺¹ⱼ is 0 on the probe network (σ′ = 0 at "
+                                      f"zˡ⁺¹ = {self.NEXT_BIASES[:self.widths[layer - 1]]} "
+                                      "in the layers after?), so aˡ cannot be read from them")
+        return A
+
+
+def declared_name(declared: str | Sequence[str], helper: str) -> str:
+    """A declared σ, checked but not probed, as the suite names it (a list fixes the depth)."""
+    if isinstance(declared, str):
+        text = declared
+    else:
+        text = ",".join(declared) + ("," if len(declared) == 1 else "")
+    try:
+        layer_functions(text, fixed_depth(text) or 3)
+    except ValueError as bad:
+        raise ValueError(f"{helper}: activation= {bad}") from None
+    return text

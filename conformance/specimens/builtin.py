@@ -8,11 +8,14 @@ extra, ``torch_autograd``).
 from __future__ import annotations
 
 import functools
+import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from bpverify.conformance.protocol.adapters import Capabilities, Gradient, Implementation, Params
-from bpverify.oracles.cases import named_activation
+from bpverify.oracles.cases import activation_parameters, named_activation
 from bpverify.oracles.jax_gradient import compiled_gradient, precision
 from bpverify.reference import backpropagation, gradient_descent, sigma_prime
 from bpverify.reference.costs import BUILTIN_COSTS
@@ -159,10 +162,36 @@ class TorchImplementation(AutodiffImplementation):
 
 
 def _torch_activation(name: str):
+    """σ by name as PyTorch computes it: ``torch.nn.functional`` with the name's parameters
+    (``softplus(beta=2,threshold=5)`` is ``F.softplus(z, beta=2, threshold=5)``); the textbook
+    softplus (no threshold) is ln(e^0 + e^(βz))/β by ``torch.logaddexp``, which neither
+    overflows nor, as F.softplus does above its threshold 20, returns z itself."""
     import torch
+    import torch.nn.functional as F
 
-    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z,
-            "relu": torch.relu, "softplus": torch.nn.functional.softplus}[name]
+    family, parameters = activation_parameters(named_activation(name).name)
+
+    def softplus(z, beta=1.0, threshold=math.inf):
+        if math.isfinite(threshold):
+            return F.softplus(z, beta=beta, threshold=threshold)
+        return torch.logaddexp(beta * z, torch.zeros_like(z)) / beta
+
+    functions: dict[str, Callable[..., Any]] = {
+        "sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z,
+        "relu": torch.relu, "softplus": softplus, "silu": F.silu, "mish": F.mish,
+        "gelu": lambda z, approximate="none": F.gelu(z, approximate=approximate),
+        "selu": F.selu, "softsign": F.softsign, "logsigmoid": F.logsigmoid,
+        "tanhshrink": F.tanhshrink, "hardsigmoid": F.hardsigmoid, "hardswish": F.hardswish,
+        "relu6": F.relu6,
+        "leaky_relu": lambda z, negative_slope=0.01: F.leaky_relu(z, negative_slope),
+        "elu": lambda z, alpha=1.0: F.elu(z, alpha), "celu": lambda z, alpha=1.0: F.celu(z, alpha),
+        "hardtanh": lambda z, min_val=-1.0, max_val=1.0: F.hardtanh(z, min_val, max_val),
+        "threshold": lambda z, threshold=0.0, value=0.0: F.threshold(z, threshold, value),
+        "hardshrink": lambda z, lambd=0.5: F.hardshrink(z, lambd),
+        "softshrink": lambda z, lambd=0.5: F.softshrink(z, lambd),
+    }
+    function = functions[family]
+    return lambda z: function(z, **parameters)
 
 
 def torch_autograd() -> Implementation:

@@ -66,3 +66,81 @@ def build_classifier(sizes):
 
 
 classifier = TorchModule(build_classifier, loss=torch.nn.CrossEntropyLoss(), optimizer=sgd)
+
+
+class Functional(torch.nn.Module):
+    """The commonest style: Linear layers in the module, σ called in forward (tanh, relu, then
+    softplus, sigmoid out): nothing but the Linear layers is a submodule."""
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.layers = torch.nn.ModuleList(torch.nn.Linear(n_in, n_out)
+                                          for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, x):
+        functions = [torch.tanh, torch.nn.functional.relu, torch.nn.functional.softplus]
+        for i, layer in enumerate(self.layers[:-1]):
+            x = functions[i % len(functions)](layer(x))
+        return torch.sigmoid(self.layers[-1](x))
+
+
+functional = TorchModule(Functional, loss=torch.nn.MSELoss(), optimizer=sgd)
+
+
+def with_activation(make):
+    """A build function with ``make()`` after every Linear layer."""
+    def build(sizes):
+        layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            layers += [torch.nn.Linear(n_in, n_out), make()]
+        return torch.nn.Sequential(*layers)
+    return build
+
+
+softplus_default = TorchModule(with_activation(torch.nn.Softplus), loss=torch.nn.MSELoss(),
+                               optimizer=sgd)
+softplus_beta_threshold = TorchModule(
+    with_activation(lambda: torch.nn.Softplus(beta=2, threshold=5)), loss=torch.nn.MSELoss(),
+    optimizer=sgd)
+
+
+class Swish(torch.nn.Module):
+    """A custom activation module (no registry line needed): z·σ(z), read as silu."""
+
+    def forward(self, z):
+        return z * torch.sigmoid(z)
+
+
+custom_module = TorchModule(with_activation(Swish), loss=torch.nn.MSELoss(), optimizer=sgd)
+
+
+class SigmoidWithSigmaForSigmaPrime(torch.autograd.Function):
+    """A planted bug: σ(z) forward, but a backward that multiplies by σ(z) for σ′(z)."""
+
+    @staticmethod
+    def forward(ctx, z):
+        a = torch.sigmoid(z)
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * a
+
+
+class WrongBackward(torch.nn.Module):
+    def forward(self, z):
+        return SigmoidWithSigmaForSigmaPrime.apply(z)
+
+
+wrong_backward = TorchModule(with_activation(WrongBackward), loss=torch.nn.MSELoss(),
+                             optimizer=sgd)
+
+
+class TanhTimesZ(torch.nn.Module):
+    """z·tanh(z): an activation bpverify does not know (TorchModule refuses it, naming the
+    declaration)."""
+
+    def forward(self, z):
+        return z * torch.tanh(z)
