@@ -131,6 +131,18 @@ class Float32Stable(MatrixNetwork):
     def feedforward(self, a: np.ndarray) -> np.ndarray:
         return self.forward_pass(a)[1][-1]
 
+    def summed_gradient(self, mini_batch: list[tuple[np.ndarray, np.ndarray]]
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Σₓ in float32: accumulators of the parameters' dtype (the book's np.zeros(shape) would
+        make the sums, and with them the updated parameters, float64)."""
+        nabla_b = [np.zeros_like(b, dtype=np.float32) for b in self.biases]
+        nabla_w = [np.zeros_like(w, dtype=np.float32) for w in self.weights]
+        for x, y in mini_batch:
+            delta_b, delta_w = self.backprop(x, y)
+            nabla_b = [nb + d for nb, d in zip(nabla_b, delta_b, strict=True)]
+            nabla_w = [nw + d for nw, d in zip(nabla_w, delta_w, strict=True)]
+        return nabla_b, nabla_w
+
 
 class Recursive(_Initialised):
     """δˡ by its recursion written literally: δ(l) calls δ(l + 1) (memoised), down from BP1."""

@@ -322,15 +322,15 @@ def _sgd_nominal_size(self, training_data, epochs, mini_batch_size, eta):
 
 
 MUTANTS: tuple[Mutant, ...] = (
-    _mutant("MissingSigmaPrimeBP1", "BP1", "missing σ′",
+    _mutant("MissingSigmaPrimeBP1", "BP1", "missing σ′(zᴸ)",
             output_error=lambda self, z, a, y: self.cost_derivative(a, y)),
     _mutant("SignFlipBP1", "BP1", "sign flipped",
             cost_derivative=lambda self, a, y: y - a),
     _mutant("MissingHalfBP1", "BP1", "missing ½",
             cost_derivative=lambda self, a, y: 2 * (a - y)),
-    _mutant("SigmaForSigmaPrimeBP1", "BP1", "σ(z) in place of σ′(z)",
+    _mutant("SigmaForSigmaPrimeBP1", "BP1", "σ(zᴸ) instead of σ′(zᴸ)",
             output_error=lambda self, z, a, y: self.cost_derivative(a, y) * sigmoid(z)),
-    _mutant("MissingSigmaPrimeBP2", "BP2", "missing σ′",
+    _mutant("MissingSigmaPrimeBP2", "BP2", "missing σ′(zˡ)",
             backpropagate=lambda self, w, d, z, zn: np.dot(w.transpose(), d)),
     _mutant("WInsteadOfWTransposeBP2", "BP2", "instead of (wˡ⁺¹)ᵀ",
             backpropagate=lambda self, w, d, z, zn: (
@@ -338,7 +338,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("SigmaPrimeOfNextLayerBP2", "BP2", "σ′(zˡ⁺¹) instead of σ′(zˡ)",
             backpropagate=lambda self, w, d, z, zn: np.dot(w.T, d) * (
                 sigmoid_prime(zn) if zn.shape == z.shape else sigmoid_prime(z))),
-    _mutant("SigmaForSigmaPrimeBP2", "BP2", "σ(zˡ) in place of σ′(zˡ)",
+    _mutant("SigmaForSigmaPrimeBP2", "BP2", "σ(zˡ) instead of σ′(zˡ)",
             backpropagate=lambda self, w, d, z, zn: np.dot(w.T, d) * sigmoid(z)),
     _mutant("SkipsFirstLayerBP2", "BP2", None,
             backward_layers=lambda self: range(2, self.num_layers - 1)),
@@ -367,13 +367,13 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("FeedforwardWithoutBias", "forward", "bias left out",
             feedforward=_feedforward_without_bias),
     # depth: only at L ≥ 5
-    _mutant("InteriorLayersWithoutSigmaPrimeBP2", "BP2", "missing σ′",
+    _mutant("InteriorLayersWithoutSigmaPrimeBP2", "BP2", "missing σ′(zˡ)",
             backprop=_interior_without_sigma_prime),
     _mutant("HardCodedDepthBP2", "BP2", "left at zero", backprop=_hard_coded_depth),
     # width: only with a layer of one neuron
-    _mutant("SingleOutputWithoutSigmaPrimeBP1", "BP1", "missing σ′",
+    _mutant("SingleOutputWithoutSigmaPrimeBP1", "BP1", "missing σ′(zᴸ)",
             output_error=_single_output_without_sigma_prime),
-    _mutant("WidthOneLayerWithoutSigmaPrimeBP2", "BP2", "missing σ′",
+    _mutant("WidthOneLayerWithoutSigmaPrimeBP2", "BP2", "missing σ′(zˡ)",
             backpropagate=_width_one_without_sigma_prime),
     _mutant("ScalarBiasGradientForOneNeuron", "shapes", "a scalar",
             bias_gradient=_scalar_bias_gradient),

@@ -20,6 +20,7 @@ from bpverify.conformance.suite.checks.base import (
     CheckFailed,
     Context,
     Failure,
+    Gradient,
     constant_factor,
     mismatch,
 )
@@ -148,7 +149,7 @@ def judge_step(ctx: Context, spec: NetworkSpec, case: Case,
                old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
                new: tuple[Sequence[np.ndarray], Sequence[np.ndarray]], columns: Sequence[int],
                rule: StepRule, equation: str, what: str,
-               own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+               own_gradient: Callable[[], Gradient | None] | None = None,
                nominal: int | None = None) -> None:
     """CheckFailed unless ``new`` is one step (``rule``) from ``old`` on the examples ``columns``
     of ``case``; the hint names the constant factor a wrong step has (η instead of η/m, …), a
@@ -181,16 +182,17 @@ def _step_candidates(case: Case, spec: NetworkSpec,
                      old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
                      columns: Sequence[int], rule: StepRule, k: int, layer: int, g: np.ndarray,
                      o: np.ndarray, e: np.ndarray, tol: np.ndarray, decay: float,
-                     own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None,
+                     own_gradient: Callable[[], Gradient | None] | None,
                      nominal: int | None = None) -> dict[str, np.ndarray]:
     """Wrong steps a failed update may be, most telling first (computed on failure only)."""
     name, m = ("w", "b")[k], len(columns)
     step = rule.step(m, case.y.shape[0])
     found: dict[str, np.ndarray] = {}
-    if own_gradient is not None:
+    own = own_gradient() if own_gradient is not None else None
+    if own is not None:
         found["the step is right for the gradient backprop(x, y) returns: the gradient itself "
               "is wrong (see gradient-vs-reference)"] = (
-            decay * o - step * own_gradient[1 - k][layer - 2])
+            decay * o - step * own[1 - k][layer - 2])
     if rule.lmbda and name == "w":
         gradient_step = decay * o - e
         found["the L2 decay is (1 − ηλ) instead of (1 − ηλ/n): it is missing /n"] = (
@@ -222,8 +224,9 @@ def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int,
     divisor = m / r
     if divisor < 0:
         return None  # a step backwards that is not −1× the right one: no divisor means that
-    named = ((1.0, "η instead of η/m"),
-             (float(spec.L - 1), "η/(L − 1): divided by the number of weight layers"),
+    depth = ((float(spec.L - 1), "η/(L − 1): divided by the number of weight layers"),) if (
+        spec.L - 1 >= 2) else ()  # at L = 2 a divisor L − 1 = 1 is no division: depth cannot explain it
+    named = ((1.0, "η instead of η/m"), *depth,
              (2.0, "η/2: divided by len(mini_batch[0]), the length of an (x, y) pair"),
              (float(m * m), "η/m²: averaged twice"),
              *(((float(nominal), f"η/{nominal}: divided by mini_batch_size, not by the length "
@@ -271,17 +274,20 @@ def check_update(ctx: Context, spec: NetworkSpec) -> None:
         what = ctx.impl.call_name(f"update_mini_batch({arguments})")
         value = call_with_limit(what, ctx.impl.update, w, b, pairs(ctx, case, columns),
                                 *rule.arguments(), seconds=ctx.seconds)
-        new_w, new_b = as_parameters(value, what, case)
+        new_w, new_b = as_parameters(value, what, case, ctx.dtype)
         judge_step(ctx, spec, case, (case.weights, case.biases), (new_w, new_b), columns, rule,
                    "update rule", "the step" if decay or not caps.l2 else
                    "the step of update_mini_batch(mini_batch, eta), λ left at its default",
-                   _own_gradient(ctx, spec))
+                   lambda: _own_gradient(ctx, spec))
 
 
-def as_parameters(value: Any, what: str, case: Case) -> tuple[list[np.ndarray],
-                                                              list[np.ndarray]]:
+def as_parameters(value: Any, what: str, case: Case, dtype: str | None = None,
+                  equation: str = "update rule") -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(weights, biases) after an update: two lists of L − 1 real arrays in the book's shapes,
-    as float64; anything else is a fault of the implementation, named."""
+    as float64; anything else is a fault of the implementation, named. With ``dtype`` (the
+    declared one), parameters of another dtype fail ``equation``: an update must keep them in
+    the dtype the network computes in (a float32 network whose step is taken in float64 returns
+    float64 parameters, and every later step pays for it)."""
     if not isinstance(value, tuple | list) or len(value) != 2:
         raise ImplementationFault(f"{what} left {type(value).__name__} as its parameters, "
                                   "expected (weights, biases)")
@@ -299,6 +305,13 @@ def as_parameters(value: Any, what: str, case: Case) -> tuple[list[np.ndarray],
                 raise ImplementationFault(
                     f"{what} left {name}[{i}] (layer {i + 2}) of dtype {array.dtype} and shape "
                     f"{array.shape}, expected real numbers of shape {shape}")
+            if dtype is not None and array.dtype != np.dtype(dtype):
+                raise CheckFailed(Failure(
+                    equation, f"{what} left {name}[{i}] (layer {i + 2}) of dtype {array.dtype}, "
+                    f"expected {dtype} (the dtype the implementation declares)", i + 2,
+                    diagnosis=f"the step is computed in {array.dtype}: keep the parameters in "
+                              f"{dtype} (cast the step, e.g. w -= step.astype(w.dtype)), or "
+                              f"declare the dtype you compute in"))
             arrays.append(array.astype(np.float64))
         out.append(arrays)
     return out[0], out[1]
@@ -309,17 +322,26 @@ def call_checked(ctx: Context, what: str, fn: Callable[..., Any], *args: Any) ->
     return call_with_limit(f"{ctx.impl.name}: {what}", fn, *args, seconds=ctx.seconds)
 
 
-def parameters_now(ctx: Context, session: Session, case: Case
+def parameters_now(ctx: Context, session: Session, case: Case, equation: str = "state"
                    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The session's parameters now, as float64 copies (an in-place update cannot reach them)."""
+    """The session's parameters now, as float64 copies (an in-place update cannot reach them);
+    of another dtype than the declared one, they fail ``equation``."""
     value = call_checked(ctx, "reading weights and biases", session.parameters)
-    return as_parameters(value, f"{ctx.impl.name} (its weights and biases)", case)
+    return as_parameters(value, f"{ctx.impl.name} (its weights and biases)", case, ctx.dtype,
+                         equation)
 
 
-def _own_gradient(ctx: Context, spec: NetworkSpec) -> tuple[list[np.ndarray],
-                                                           list[np.ndarray]] | None:
-    """Σₓ of the implementation's own backprop(x, y), for the hint; None if it has none to give."""
+def _own_gradient(ctx: Context, spec: NetworkSpec) -> Gradient | None:
+    """Σₓ of the implementation's own backprop(x, y), for the hint (asked for on a failure only);
+    None if it has none to give, or the batch is too large to call it once per example."""
+    if spec.m > OWN_GRADIENT_MAX_M:
+        return None
     try:
         return ctx.gradient(spec, None)
     except (ImplementationFault, CheckFailed):
         return None
+
+
+OWN_GRADIENT_MAX_M = 256
+"""A failed step is compared with the implementation's own gradient up to this batch size (one
+backprop(x, y) call per example)."""

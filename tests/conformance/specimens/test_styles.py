@@ -38,7 +38,7 @@ def test_a_chapter_3_network_is_checked_with_its_own_cost_and_its_l2_update() ->
 
 @pytest.mark.parametrize("name, check, diagnosis", [
     ("network2_style:SigmaPrimeAddedToCrossEntropy", "BP1",
-     "σ′ multiplied into the cross-entropy δᴸ"),
+     "an extra ⊙ σ′(zᴸ): δᴸ = (−yᴸ + aᴸ) ⊙ σ′(zᴸ)"),
     ("network2_style:DecayMissingOverN", "update-rule", "it is missing /n"),
     ("network2_style:WeightsNotTransposed", "BP2", "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ"),
     ("network2_style:DecayOverMiniBatchSize", "sgd", "m the mini-batch's size"),
