@@ -40,7 +40,7 @@ import numpy as np
 
 from bpverify.oracles.cases import Case
 from bpverify.oracles.tolerances import z_magnitudes
-from bpverify.reference.activations import LayerActivation, Softmax
+from bpverify.reference.activations import Activation, LayerActivation, Softmax
 from bpverify.reference.equations import feedforward_layers
 
 SAFETY = 4.0
@@ -105,6 +105,22 @@ def _sigma_prime_magnitude(activation: LayerActivation, z: np.ndarray, a: np.nda
     return np.abs(activation.fprime(z))
 
 
+def _where_saturated(case: Case, acts: list[np.ndarray], eps_a: np.ndarray,
+                     delta_bar: list[np.ndarray], e_bar: list[np.ndarray]
+                     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """δᴸ's terms where ∇ₐC ⊙ σ′ is ∞·0: an output σ or softmax probability rounded to 0 or 1
+    under a cost whose δᴸ simplifies to aᴸ − y (cross-entropy): there δ̄ᴸ = |aᴸ| + |y|, and its
+    error is aᴸ's."""
+    output = case.activations[-1]
+    if not isinstance(output, Activation | Softmax) or output not in case.cost.output_error:
+        return delta_bar, e_bar
+    bad = ~np.isfinite(delta_bar[0]) | ~np.isfinite(e_bar[0])
+    if not bad.any():
+        return delta_bar, e_bar
+    simple = np.abs(acts[-1]) + np.abs(case.y)
+    return ([np.where(bad, simple, delta_bar[0])], [np.where(bad, eps_a, e_bar[0])])
+
+
 def allowance(case: Case, dtype: str = "float64") -> Allowance:
     """SAFETY·(κ·δ̄ + Ē) per entry of δ, and its sums and products for ∂C/∂b and ∂C/∂w."""
     zs, acts = feedforward_layers(case.weights, case.biases, case.x, case.activations)
@@ -119,15 +135,17 @@ def allowance(case: Case, dtype: str = "float64") -> Allowance:
             eps_z = np.broadcast_to(eps_z.max(axis=0, keepdims=True), eps_z.shape)
         eps_s.append(cu + eps_z)
         eps_a.append(cu + s_l * eps_z)
-    output = np.abs(case.cost.gradient(acts[-1], case.y)) + np.abs(acts[-1]) + np.abs(case.y)
     kappa = _relative_factors(case, acts, dtype)[None, :]
-    if softmax:  # δᴸ = a ⊙ (g − ⟨a, g⟩): |δᴸ| ≤ |a| ⊙ (G + ⟨|a|, G⟩), its errors likewise
-        a_L, e_a = np.abs(acts[-1]), eps_a[-1]
-        delta_bar = [a_L * (output + np.sum(a_L * output, axis=0, keepdims=True))]
-        e_bar = [e_a * (output + np.sum(a_L * output, axis=0, keepdims=True))
-                 + a_L * np.sum(e_a * output, axis=0, keepdims=True) + e_a]
-    else:
-        delta_bar, e_bar = [output * s[-1]], [eps_s[-1] * output + eps_a[-1]]
+    with np.errstate(all="ignore"):  # ∇ₐC is infinite where a cross-entropy's aᴸ rounds to 0 or 1
+        output = np.abs(case.cost.gradient(acts[-1], case.y)) + np.abs(acts[-1]) + np.abs(case.y)
+        if softmax:  # δᴸ = a ⊙ (g − ⟨a, g⟩): |δᴸ| ≤ |a| ⊙ (G + ⟨|a|, G⟩), its errors likewise
+            a_L, e_a = np.abs(acts[-1]), eps_a[-1]
+            delta_bar = [a_L * (output + np.sum(a_L * output, axis=0, keepdims=True))]
+            e_bar = [e_a * (output + np.sum(a_L * output, axis=0, keepdims=True))
+                     + a_L * np.sum(e_a * output, axis=0, keepdims=True) + e_a]
+        else:
+            delta_bar, e_bar = [output * s[-1]], [eps_s[-1] * output + eps_a[-1]]
+    delta_bar, e_bar = _where_saturated(case, acts, eps_a[-1], delta_bar, e_bar)
     for i in range(len(zs) - 2, -1, -1):
         w_abs = np.abs(case.weights[i + 1]).T
         e_bar.insert(0, (w_abs @ e_bar[0]) * s[i] + eps_s[i] * (w_abs @ delta_bar[0]))

@@ -162,7 +162,8 @@ def _torch_activation(name: str):
     import torch
 
     return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z,
-            "relu": torch.relu, "softplus": torch.nn.functional.softplus}[name]
+            "relu": torch.relu,  # softplus as declared, ln(1 + e^z) (F.softplus is z past z = 20)
+            "softplus": lambda z: torch.logaddexp(z, torch.zeros_like(z))}[name]
 
 
 def torch_autograd() -> Implementation:

@@ -382,7 +382,7 @@ MUTANTS: tuple[Mutant, ...] = (
             backprop_matrix=_chunked_overwrite),
     _mutant("OnlyBiasGradientAveraged", "mini-batch", "only ∂C/∂b averaged", base=MatrixNetwork,
             backprop_matrix=_bias_only_averaged),
-    _mutant("BackpropMatrixAveraged", "mini-batch", "both ∂C/∂b and ∂C/∂w divided by m",
+    _mutant("BackpropMatrixAveraged", "mini-batch", "declare reduction='mean'",
             base=MatrixNetwork, backprop_matrix=_both_averaged),
     # update scaling: a wrong divisor that equals m for some m
     _mutant("EtaOverNumberOfWeightLayers", "update-rule", "number of weight layers",

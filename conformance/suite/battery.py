@@ -22,8 +22,9 @@ seed's battery covers, at every seed, the properties that hide bugs:
                near-one-hot probability vectors; per-example gradients from tiny to large
 
 and every width, batch size past those and every value is drawn from the seed. The planted
-saturation (``saturation_specs``) puts z of ±750, 40, ±25, 14 and −12 into a hidden layer and
-into the output layer, whatever σ and C.
+saturation (``saturation_specs``) puts z of ±750, 40, ±25, 14 and −12 into every hidden layer
+and into the output layer, whatever σ and C: exp(±z) overflows there for σ, tanh and softplus
+written naively, σ and a softmax's probabilities round to 0 and 1.
 """
 
 from __future__ import annotations
@@ -140,8 +141,9 @@ def _build(spec: NetworkSpec) -> tuple[Case, Examples | None]:
         if bounded_output(case.cost):
             weights[-1], biases[-1] = bound_output(weights, biases, inputs.x, case.activations)
         case = replace_examples(case, weights, biases, inputs.x, case.y)
-    if spec.name in SATURATION_SLOTS:
-        case = _plant(case, layer=2 if spec.name == "saturated-hidden" else spec.L)
+    if spec.name in SATURATION_SLOTS:  # every hidden layer, or the output layer
+        for layer in range(2, spec.L) if spec.name == "saturated-hidden" else (spec.L,):
+            case = _plant(case, layer)
     if spec.examples == "mixed":
         _, acts = feedforward_layers(case.weights, case.biases, inputs.x, case.activations)
         drawn = mixed_targets(spec.seed, inputs, acts[-1], spec.cost)
@@ -225,17 +227,21 @@ def _saturating_scale(sizes: tuple[int, ...], m: int, seed: int) -> float:
 
 @functools.lru_cache(maxsize=64)
 def saturation_specs(seed: int) -> tuple[NetworkSpec, ...]:
-    """Networks with PLANTED_Z in a hidden layer of width 7–9 and in the output layer."""
+    """Networks with PLANTED_Z in every hidden layer (of width 7–9; one at L = 3, more at the
+    depth σ per layer fixes) and in the output layer (of width 7–8, three examples)."""
     rng = np.random.default_rng([seed, 0x5A7])
     n = functools.partial(_draw_widths, rng)
     return (NetworkSpec("saturated-hidden", (n(1, 2, 5)[0], *n(1, 7, 9), *n(1, 1, 3)), 2, 1.0,
                         seed, examples="mixed"),
-            NetworkSpec("saturated-output", (*n(2, 2, 5), *n(1, 7, 8)), 1, 1.0, seed,
+            NetworkSpec("saturated-output", (*n(2, 2, 5), *n(1, 7, 8)), 3, 1.0, seed,
                         examples="mixed"))
 
 
 def specs_for(source: str, seed: int) -> tuple[NetworkSpec, ...]:
-    return saturation_specs(seed) if source == "saturation" else battery(seed)
+    """The networks of a check's ``source``: "battery", "saturation", or "both"."""
+    if source == "saturation":
+        return saturation_specs(seed)
+    return battery(seed) + (saturation_specs(seed) if source == "both" else ())
 
 
 _TOKEN = re.compile(r"^(?P<sizes>\d+(?:,\d+)+)/m=(?P<m>\d+)/scale=(?P<scale>[0-9.e+-]+)"

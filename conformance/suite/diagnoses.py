@@ -146,6 +146,12 @@ def _softmax(n: Point) -> np.ndarray:
     return n.v("a", "L", 0)
 
 
+def _one_hot_of(y: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(y)
+    out[int(np.argmax(y[:, 0])), 0] = 1.0
+    return out
+
+
 def _quadratic(n: Point) -> Point:
     if n.cost != "quadratic":
         raise Unavailable("not the quadratic cost")
@@ -161,6 +167,9 @@ SOFTMAX = (
     Variant("BP1", "δᴸ = (aᴸ − y) ⊙ aᴸ(1 − aᴸ)", "σ′ applied to aᴸ − y: with softmax and "
             "categorical cross-entropy δᴸ = aᴸ − y, no σ′ (the softmax is not elementwise)", "",
             lambda n: (_softmax(n) - n.v("y", "L", 0)) * _softmax(n) * (1 - _softmax(n))),
+    Variant("BP1", "δᴸ = aᴸ − e_argmax(y)", "y taken as the one-hot vector of its largest entry "
+            "(a class label): with a probability vector y, δᴸ = aᴸ − y", "",
+            lambda n: _softmax(n) - _one_hot_of(n.v("y", "L", 0))),
 )
 """A softmax output layer's own variants, first: there σ′ is a Jacobian, not a factor."""
 

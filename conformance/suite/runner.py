@@ -154,7 +154,7 @@ def run_check(check: Check, ctx: Context, seeds: Sequence[int], *, case: str | N
             break  # each further hang would cost its whole time limit
     outcome = _reported(results)
     note = _note(results, specs, kept, prerequisites)
-    searched = search if (case is None and check.source == "battery" and not outcome.hang
+    searched = search if (case is None and check.source != "saturation" and not outcome.hang
                           and len(kept) == len(specs)) else 0  # no search after a hang: it would hang
     if searched:
         outcome = _search(check, ctx, searched, seeds[0]) or outcome

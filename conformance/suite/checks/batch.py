@@ -49,7 +49,7 @@ def check_mini_batch(ctx: Context, spec: NetworkSpec) -> None:
         return
     factors = [_factor(got, expected, tol) for got, expected, tol in
                ((got_b, ref.nabla_b, allowed.nabla_b), (got_w, ref.nabla_w, allowed.nabla_w))]
-    averaging = _averaging(factors, spec)
+    averaging = _averaging(ctx, factors, spec)
     raise CheckFailed(replace(failures[0], diagnosis=averaging or failures[0].diagnosis))
 
 
@@ -77,21 +77,14 @@ def _factor(got: Sequence[np.ndarray], expected: Sequence[np.ndarray],
     return factors.pop() if len(factors) == 1 else None
 
 
-def _averaging(factors: list[float | None], spec: NetworkSpec) -> str | None:
-    """Tell averaging both gradients from averaging one of them."""
-    m = spec.m
-    averaged = [r is not None and abs(r - 1 / m) <= 1e-9 for r in factors]
-    exact = [r == 1.0 for r in factors]
-    if all(averaged):
-        return (f"averaged over the mini-batch instead of summed (both ∂C/∂b and ∂C/∂w divided "
-                f"by m = {m}); a loss averaged over the batch? declare reduction='mean'")
-    if averaged[0] and exact[1]:
-        return f"only ∂C/∂b averaged over the mini-batch (divided by m = {m}); ∂C/∂w is summed"
-    if averaged[1] and exact[0]:
-        return f"only ∂C/∂w averaged over the mini-batch (divided by m = {m}); ∂C/∂b is summed"
-    for r in factors:
-        if r is not None and r != 1.0:
-            return factor_hint(r, spec.m, spec.sizes[-1], entries=4)
+def _averaging(ctx: Context, factors: list[float | None], spec: NetworkSpec) -> str | None:
+    """Tell a convention (both gradients scaled alike: declare it) from a bug in one of them."""
+    r_b, r_w = factors
+    if r_b is not None and r_b == r_w and r_b != 1.0:
+        return factor_hint(ctx, spec, r_b, spec.m, entries=4)
+    for r, quantity, other in ((r_b, "∂C/∂b", r_w), (r_w, "∂C/∂w", r_b)):
+        if r is not None and r != 1.0 and other == 1.0:
+            return factor_hint(ctx, spec, r, spec.m, entries=4, quantity=quantity)
     return None
 
 
@@ -114,13 +107,15 @@ class StepRule:
     lmbda: float
     n: int
     scale: Callable[[int, int], float]
+    reduction: str = "sum"
+    """The declared reduction of the implementation's gradient (for the hints)."""
 
     @classmethod
     def of(cls, ctx: Context, decay: bool = True) -> StepRule:
         """The rule the implementation's update follows: with L2 decay where it takes λ and n
         (unless ``decay`` is False: the plain call of an update whose λ has a default)."""
         lmbda, n = (L2_LAMBDA, L2_N) if decay and ctx.impl.capabilities.l2 else (0.0, 1)
-        return cls(ETA, lmbda, n, ctx.impl.step_scale)
+        return cls(ETA, lmbda, n, ctx.impl.step_scale, ctx.impl.conventions.reduction)
 
     def arguments(self) -> tuple[float, ...]:
         """What update_mini_batch is called with after the mini-batch: (η) or (η, λ, n)."""
@@ -204,7 +199,7 @@ def _step_candidates(case: Case, spec: NetworkSpec,
         found["the biases decayed too: L2 regularisation leaves b alone"] = e - rule.eta * (
             rule.lmbda / rule.n) * o
     r = constant_factor(decay * o - g, decay * o - e, tol) if g.shape == e.shape else None
-    hint = None if r is None else _step_hint(r, spec, m, g.size, nominal)
+    hint = None if r is None else _step_hint(r, spec, m, g.size, nominal, rule.reduction)
     if r is not None and hint is not None:
         found[hint] = decay * o - r * (decay * o - e)
     found["sequential updates inside the mini-batch"] = _sequential_update(
@@ -214,7 +209,7 @@ def _step_candidates(case: Case, spec: NetworkSpec,
 
 
 def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int,
-               nominal: int | None = None) -> str | None:
+               nominal: int | None = None, reduction: str = "sum") -> str | None:
     """What a step r times the right one means: the divisor of η it implies, named if we can
     (every name that fits), unnamed only when enough entries share it to make it a pattern."""
     if abs(r + 1) <= 1e-9:
@@ -226,7 +221,9 @@ def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int,
         return None  # a step backwards that is not −1× the right one: no divisor means that
     depth = ((float(spec.L - 1), "η/(L − 1): divided by the number of weight layers"),) if (
         spec.L - 1 >= 2) else ()  # at L = 2 a divisor L − 1 = 1 is no division: depth cannot explain it
-    named = ((1.0, "η instead of η/m"), *depth,
+    unscaled = ("η·Σₓ∇ where the declared mean needs η·(1/m)Σₓ∇: the /m (/batch) is missing, "
+                "in the gradient or in the step") if reduction == "mean" else "η instead of η/m"
+    named = ((1.0, unscaled), *depth,
              (2.0, "η/2: divided by len(mini_batch[0]), the length of an (x, y) pair"),
              (float(m * m), "η/m²: averaged twice"),
              *(((float(nominal), f"η/{nominal}: divided by mini_batch_size, not by the length "

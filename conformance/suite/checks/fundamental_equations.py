@@ -36,11 +36,13 @@ def check_shapes(ctx: Context, spec: NetworkSpec) -> None:
     try:
         ctx.gradient(spec, 0)
     except (CheckFailed, ImplementationFault) as problem:
-        try:
-            fits = call_with_limit("trying other conventions", ctx.impl.declarations_that_fit,
-                                   ctx.seconds, seconds=10 * ctx.seconds)
-        except ImplementationFault:
-            fits = None
+        def probe() -> str | None:  # once a run: it does not depend on the network
+            try:
+                return call_with_limit("trying other conventions", ctx.impl.declarations_that_fit,
+                                       ctx.seconds, seconds=10 * ctx.seconds)
+            except ImplementationFault:
+                return None
+        fits = ctx._memo(("declarations that fit",), probe)
         if not isinstance(fits, str):
             raise
         failure = problem.failure if isinstance(problem, CheckFailed) else Failure(

@@ -45,7 +45,10 @@ def test_a_chapter_3_network_is_checked_with_its_own_cost_and_its_l2_update() ->
     ("rows_mlp:MeanOverEveryEntry", "gradient-vs-reference", "declare reduction='mean_all'"),
     ("rows_mlp:BiasSummedOverNeurons", "gradient-vs-reference", None),
     ("rows_mlp:Undeclared", "shapes", "{'layout': 'rows', 'weights': 'in_out', 'biases': "
-                                      "'flat', 'gradient_order': 'wb'}"),
+                                      "'flat', 'gradient_order': 'wb', 'reduction': 'mean'"),
+    ("pvml_style:MLP", "shapes", "declare bpverify_capabilities = {'activation': "
+                                 "'relu/softmax', 'cost': 'categorical-cross-entropy'"),
+    ("pvml_style:LabelsByArgmax", "BP1", "y taken as the one-hot vector of its largest entry"),
     ("jax_style:undeclared_full_square", "gradient-vs-reference", "declare quadratic='full'"),
     ("softmax_mlp:ElementwiseSoftmaxDerivative", "BP1", "the softmax is not elementwise"),
     ("per_layer_mlp:FirstLayersDerivative", "BP2", None),
@@ -59,6 +62,27 @@ def test_planted_bugs_and_missing_declarations_are_named(name: str, check: str,
     if diagnosis is not None:
         assert outcome.failure is not None and diagnosis in (outcome.failure.diagnosis or ""), (
             name, outcome.failure)
+
+
+@pytest.mark.parametrize("name", ["rows_mlp:Undeclared", "pvml_style:MLP"])
+def test_a_declaration_hint_applied_literally_conforms(name: str) -> None:
+    """The hint of a class whose declaration is incomplete (pvml's style declares
+    reduction='mean' but not the gradient's order) is the whole declaration, the declared keys
+    kept: written as it is printed, the class conforms, and no second hint contradicts it."""
+    import ast
+
+    import bpverify.conformance.protocol.loading as loading
+    cls = loading.load(spec(name))
+    report = run_suite(resolve(spec(name)), only=["shapes"])
+    hint = report.outcomes[0].failure.diagnosis or ""  # type: ignore[union-attr]
+    literal = hint.split("bpverify_capabilities = ", 1)[1]
+    declared = ast.literal_eval(literal)
+    assert declared.get("reduction") == "mean"  # kept, not "sum"
+    fixed = type(cls.__name__, (cls,), {"bpverify_capabilities": declared})
+    fixed.__module__ = cls.__module__
+    from bpverify.conformance.protocol.adapters import as_implementation
+    after = run_suite(as_implementation(fixed), seeds=2)
+    assert after.passed, _problems(after)
 
 
 def test_a_row_major_mean_reduced_mlp_needs_five_lines_of_declarations() -> None:
