@@ -29,18 +29,22 @@ class Mutant:
     diagnosis: str | None = None
     status: str = "fail"
     check: str = ""
+    needs: str = ""
+    """What a network or batch must have for the bug to show (also the class's docstring)."""
 
 
 EQUATIONS = {"shapes": "BP3/BP4", "forward": "feedforward", "update-rule": "update rule",
-             "gradient-vs-reference": "gradient",
+             "gradient-vs-reference": "gradient", "mini-batch": "mini-batch",
              "inputs-not-mutated": "purity", "deterministic": "determinism", "sgd": "SGD"}
 
 
 def _mutant(name: str, check: str, diagnosis: str | None = None, status: str = "fail",
-            base: type = BookNetwork, **overrides: Callable) -> Mutant:
+            base: type = BookNetwork, needs: str = "", **overrides: Callable) -> Mutant:
     cls = type(name, (base,), dict(overrides))
     cls.__module__ = __name__
-    return Mutant(name, cls, EQUATIONS.get(check, check), diagnosis, status, check)
+    if needs:
+        cls.__doc__ = f"Needs {needs}."
+    return Mutant(name, cls, EQUATIONS.get(check, check), diagnosis, status, check, needs)
 
 
 def _sequential_update(self, mini_batch, eta):
@@ -321,6 +325,223 @@ def _sgd_nominal_size(self, training_data, epochs, mini_batch_size, eta):
             self.apply_step(nabla_b, nabla_w, eta, mini_batch_size)
 
 
+# -- the examples, targets and outputs as adversarial as the networks (issue 19) ---------------
+
+def _deduplicated(self, X, Y):
+    """Σ over the distinct examples: a repeated example is counted once."""
+    _, first = np.unique(np.vstack([X, Y]), axis=1, return_index=True)
+    keep = sorted(first)
+    return MatrixNetwork.backprop_matrix(self, X[:, keep], Y[:, keep])
+
+
+def _clipped_inputs(self, x):
+    return BookNetwork.forward_pass(self, np.clip(x, -100.0, 100.0))  # "outliers"
+
+
+def _zero_input_skipped(self, x, y):
+    if not x.any():  # "nothing to learn from an empty input": the biases still learn
+        return ([np.zeros(b.shape) for b in self.biases],
+                [np.zeros(w.shape) for w in self.weights])
+    return BookNetwork.backprop(self, x, y)
+
+
+def _labels_by_argmax(self, z, a, y):
+    return a - np.eye(y.shape[0])[:, y.argmax(axis=0)]  # targets as class labels
+
+
+def _bias_summed_over_neurons(self, X, Y):
+    nabla_b, nabla_w = MatrixNetwork.backprop_matrix(self, X, Y)
+    deltas = self._deltas(X, Y)
+    return [d.sum(axis=0, keepdims=True).T for d in deltas], nabla_w  # the wrong axis
+
+
+def _deltas_of(self, X, Y):
+    zs, activations = self.forward_pass(X)
+    delta = self.output_error(zs[-1], activations[-1], Y)
+    out = [delta]
+    for l in self.backward_layers():
+        delta = self.backpropagate(self.weights[-l + 1], delta, zs[-l], zs[-l + 1])
+        out.insert(0, delta)
+    return out
+
+
+def _unsummed_bias_gradient(self, X, Y):
+    _, nabla_w = MatrixNetwork.backprop_matrix(self, X, Y)
+    return self._deltas(X, Y), nabla_w  # per-example δ, one column each
+
+
+def _rows_when_square(self, X, Y):
+    if X.shape[1] == self.sizes[0]:  # "accept a batch of rows too"
+        X, Y = X.T, Y.T
+    return MatrixNetwork.backprop_matrix(self, X, Y)
+
+
+def _chunks_of_1024_drop_the_tail(self, X, Y):
+    if X.shape[1] <= 1024:
+        return MatrixNetwork.backprop_matrix(self, X, Y)
+    return MatrixNetwork.backprop_matrix(self, X[:, :1024], Y[:, :1024])  # the rest "next time"
+
+
+def _update_first_1024(self, mini_batch, eta):
+    nabla_b, nabla_w = self.summed_gradient(mini_batch[:1024])  # a memory cap
+    self.apply_step(nabla_b, nabla_w, eta, len(mini_batch))
+
+
+def _norm_clipped(self, x, y):
+    nabla_b, nabla_w = BookNetwork.backprop(self, x, y)
+    norm = np.sqrt(sum(float(np.sum(g * g)) for g in nabla_b + nabla_w))
+    if norm > 5.0:  # gradient clipping, left on
+        nabla_b = [g * 5.0 / norm for g in nabla_b]
+        nabla_w = [g * 5.0 / norm for g in nabla_w]
+    return nabla_b, nabla_w
+
+
+def _step_clipped(self, nabla_b, nabla_w, eta, m):
+    self.weights = [w - np.clip((eta / m) * nw, -1.0, 1.0)
+                    for w, nw in zip(self.weights, nabla_w, strict=True)]
+    self.biases = [b - np.clip((eta / m) * nb, -1.0, 1.0)
+                   for b, nb in zip(self.biases, nabla_b, strict=True)]
+
+
+def _tiny_deltas_flushed(self, z, a, y):
+    delta = BookNetwork.output_error(self, z, a, y)
+    return np.where(np.abs(delta) < 1e-9, 0.0, delta)  # "rounding noise"
+
+
+def _w_never_transposed(self, w, d, z, zn):
+    return np.dot(w, d) * self.sigmoid_prime(z)  # crashes wherever w is not square
+
+
+def _softmax_without_shift(self, z):
+    e = np.exp(z)
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def _cross_entropy_through_grad_c(self, z, a, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (a - y) / (a * (1 - a)) * self.sigmoid_prime(z)  # ∇ₐC ⊙ σ′, literally
+
+
+def _clipped_probabilities(self, z, a, y):
+    return np.clip(a, 1e-7, 1 - 1e-7) - y  # "so that log a stays finite"
+
+
+def _naive_tanh(self, z, last):
+    return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))
+
+
+def _naive_tanh_prime(self, z):
+    return 1.0 - _naive_tanh(self, z, False) ** 2
+
+
+def _naive_softplus(self, z, last):
+    return np.log(1.0 + np.exp(z))
+
+
+def _sigma_prime_of_activation(self, x, y):
+    """The book's loop with ``sigmoid_prime(activations[-l])``."""
+    zs, activations = self.forward_pass(x)
+    delta = self.output_error(zs[-1], activations[-1], y)
+    nabla_b, nabla_w = [delta], [np.dot(delta, activations[-2].T)]
+    for l in range(2, self.num_layers):
+        delta = np.dot(self.weights[-l + 1].T, delta) * self.sigmoid_prime(activations[-l])
+        nabla_b.insert(0, delta)
+        nabla_w.insert(0, np.dot(delta, activations[-l - 1].T))
+    return nabla_b, nabla_w
+
+
+def _bias_mean_missing(self, X, Y):
+    nabla_b, nabla_w = MatrixNetwork.backprop_matrix(self, X, Y)
+    return nabla_b, [g / X.shape[1] for g in nabla_w]  # ∂C/∂b not divided by the batch
+
+
+def _biases_step_by_eta(self, nabla_b, nabla_w, eta, m):
+    self.weights = [w - (eta / m) * nw for w, nw in zip(self.weights, nabla_w, strict=True)]
+    self.biases = [b - eta * nb for b, nb in zip(self.biases, nabla_b, strict=True)]
+
+
+ADVERSARIAL: tuple[Mutant, ...] = (
+    # the examples and targets of a batch
+    _mutant("RepeatedExamplesCountedOnce", "mini-batch", "each repeated example counted once",
+            base=MatrixNetwork, needs="a batch in which an example occurs twice",
+            backprop_matrix=_deduplicated),
+    _mutant("InputsClippedAtHundred", "gradient-vs-reference", None,
+            needs="an input entry beyond ±100 (the battery's large inputs)",
+            forward_pass=_clipped_inputs),
+    _mutant("ZeroInputLearnsNothing", "gradient-vs-reference", None,
+            needs="an all-zero input (whose ∂C/∂b is not zero)", backprop=_zero_input_skipped),
+    _mutant("SoftTargetsAsLabels", "BP1", "y taken as the one-hot vector of its largest entry",
+            base=_correct.SoftmaxClassifier,
+            needs="a softmax network with a soft or near-one-hot target",
+            output_error=_labels_by_argmax),
+    # batch sizes: m equal to a width, m past 1024
+    _mutant("BiasGradientSummedOverNeurons", "mini-batch", "summed over the neurons of each "
+            "example", base=MatrixNetwork, needs="m > 1 (it runs only where m = n_l, the "
+            "square network)", backprop_matrix=_bias_summed_over_neurons, _deltas=_deltas_of),
+    _mutant("UnsummedBiasGradient", "mini-batch", "one column per example", base=MatrixNetwork,
+            needs="m > 1 (per-example δ returned as ∂C/∂b)",
+            backprop_matrix=_unsummed_bias_gradient, _deltas=_deltas_of),
+    _mutant("BatchReadAsRowsWhenSquare", "mini-batch", "the batch read as rows",
+            base=MatrixNetwork, needs="m = n₁ = n_L (the square network)",
+            backprop_matrix=_rows_when_square),
+    _mutant("BackpropMatrixCappedAt1024", "mini-batch", None, base=MatrixNetwork,
+            needs="m > 1024 (the huge batch)", backprop_matrix=_chunks_of_1024_drop_the_tail),
+    _mutant("UpdateCappedAt1024Examples", "update-rule", None,
+            needs="a mini-batch of more than 1024 examples", update_mini_batch=_update_first_1024),
+    # the size of the gradient
+    _mutant("GradientNormClippedAtFive", "gradient-vs-reference", None,
+            needs="a per-example gradient of norm > 5 (the far targets)", backprop=_norm_clipped),
+    _mutant("StepClippedAtOne", "update-rule", None,
+            needs="a step (η/m)Σₓ∇ with an entry beyond ±1", apply_step=_step_clipped),
+    _mutant("TinyOutputErrorFlushedToZero", "BP1", None,
+            needs="an entry of δᴸ below 1e-9 that is not zero (the near targets)",
+            output_error=_tiny_deltas_flushed),
+    # a crash on some networks, a wrong equation on the others
+    _mutant("WeightsNeverTransposedBP2", "BP2", "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ",
+            needs="a network where every wˡ⁺¹ of BP2 is square (it crashes on the others)",
+            backpropagate=_w_never_transposed),
+    # saturation in the output layer and in every σ
+    _mutant("SoftmaxWithoutMaxShift", "saturation", "subtract max z",
+            base=_correct.SoftmaxClassifier, needs="a softmax logit beyond 709",
+            softmax=_softmax_without_shift),
+    _mutant("CrossEntropyDeltaThroughGradientOfC", "saturation", "use δᴸ = aᴸ − y",
+            base=_correct.CrossEntropyNetwork,
+            needs="a cross-entropy output that rounds to 0 or 1",
+            output_error=_cross_entropy_through_grad_c),
+    _mutant("CrossEntropyProbabilitiesClipped", "saturation", None,
+            base=_correct.CrossEntropyNetwork,
+            needs="a cross-entropy output within 1e-7 of 0 or 1",
+            output_error=_clipped_probabilities),
+    _mutant("TanhByExponentials", "saturation", None, base=_correct.TanhNetwork,
+            needs="a tanh neuron with |z| > 709 (e^|z| overflows)", activation=_naive_tanh,
+            sigmoid_prime=_naive_tanh_prime),
+    _mutant("SoftplusByExponential", "saturation", None, base=_correct.SoftplusNetwork,
+            needs="a softplus neuron with z > 709", activation=_naive_softplus),
+    # the diagnoses of the catalogue (issue 16)
+    _mutant("SigmaPrimeOfActivationBP2", "BP2", "σ′(aˡ) instead of σ′(zˡ)",
+            needs="a hidden layer (L ≥ 3)", backprop=_sigma_prime_of_activation),
+    _mutant("TanhPrimeOfActivationBP2", "BP2", "σ′(aˡ) instead of σ′(zˡ)",
+            base=_correct.TanhNetwork, needs="a tanh hidden layer (L ≥ 3)",
+            backprop=_sigma_prime_of_activation),
+    _mutant("TanhPrimeWrittenInAFedZ", "BP1", "fed zᴸ: 1 − (zᴸ)² instead of 1 − (aᴸ)²",
+            base=_correct.TanhNetwork, needs="tanh neurons",
+            sigmoid_prime=lambda self, z: 1.0 - z * z),
+    _mutant("FunctionSavedInputNotOutput", "BP1", "fed zᴸ: zᴸ(1 − zᴸ) instead of aᴸ(1 − aᴸ)",
+            needs="σ neurons (a backward that reads σ′ as a(1 − a) from what it saved)",
+            sigmoid_prime=lambda self, z: z * (1 - z)),
+    _mutant("BiasGradientMissingBatchMean", "mini-batch", "the /m (/batch) of the declared "
+            "mean is missing in ∂C/∂b", base=_correct.MeanReduced,
+            needs="m > 1 and a declared mean", backprop_matrix=_bias_mean_missing),
+    # hints that agree with the declaration
+    _mutant("BiasesStepByEtaOneLayer", "update-rule", "η instead of η/m",
+            needs="m > 1 (only the biases' step is wrong)", apply_step=_biases_step_by_eta),
+    _mutant("Float32NetworkStepsInFloat64", "update-rule", "keep the parameters in float32",
+            base=_correct.Float32Stable, needs="an update of a network declared float32",
+            summed_gradient=BookNetwork.summed_gradient),
+)
+"""Bugs of the families issue 19 names, each needing what its docstring says."""
+
+
 MUTANTS: tuple[Mutant, ...] = (
     _mutant("MissingSigmaPrimeBP1", "BP1", "missing σ′(zᴸ)",
             output_error=lambda self, z, a, y: self.cost_derivative(a, y)),
@@ -347,7 +568,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("ActivationOfThisLayerBP4", "BP4", "aˡ instead of aˡ⁻¹",
             weight_gradient=lambda self, d, a_prev, a: (
                 np.dot(d, a.T) if a.shape == a_prev.shape else np.dot(d, a_prev.T))),
-    _mutant("TransposedWeightGradientBP4", "shapes", "transposed",
+    _mutant("TransposedWeightGradientBP4", "BP4", "aˡ⁻¹(δˡ)ᵀ instead of δˡ(aˡ⁻¹)ᵀ",
             weight_gradient=lambda self, d, a_prev, a: np.dot(a_prev, d.T)),
     _mutant("SignFlipBP4", "BP4", "sign flipped",
             weight_gradient=lambda self, d, a_prev, a: -np.dot(d, a_prev.T)),
@@ -440,6 +661,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("SGDSlicesWithoutOffset", "sgd", "the same mini-batch stepped again",
             mini_batches=lambda self, data, size: [data[0:size]
                                                    for k in range(0, len(data), size)]),
+    *ADVERSARIAL,
 )
 
 CORRECT = _correct.CORRECT

@@ -49,8 +49,50 @@ def check_mini_batch(ctx: Context, spec: NetworkSpec) -> None:
         return
     factors = [_factor(got, expected, tol) for got, expected, tol in
                ((got_b, ref.nabla_b, allowed.nabla_b), (got_w, ref.nabla_w, allowed.nabla_w))]
-    averaging = _averaging(ctx, factors, spec)
+    averaging = _averaging(ctx, factors, spec) or _batch_diagnosis(
+        case, (got_b, got_w), (ref.nabla_b, ref.nabla_w), (allowed.nabla_b, allowed.nabla_w),
+        ref.deltas)
     raise CheckFailed(replace(failures[0], diagnosis=averaging or failures[0].diagnosis))
+
+
+def _batch_diagnosis(case: Case, got: Gradient, expected: Gradient, allowed: Gradient,
+                     deltas: Sequence[np.ndarray]) -> str | None:
+    """What a wrong backprop_matrix(X, Y) computed, among the batch's own bugs (computed on a
+    failure only): ∂C/∂b left one column per example, summed over the wrong axis, a repeated
+    example counted once, the batch read as rows where X and Y are square."""
+    X, Y, m = case.x, case.y, case.batch_size
+    variants: list[tuple[str, Gradient | tuple[list[np.ndarray], None]]] = [
+        ("∂C/∂b left with one column per example: the sum over the examples is missing "
+         "(Σₓ δˣ: delta.sum(axis=1, keepdims=True))", (list(deltas), None)),
+        ("∂C/∂b left with one row per example: the sum over the examples is missing",
+         ([d.T for d in deltas], None)),
+        ("∂C/∂b summed over the neurons of each example instead of over the examples (axis 0 "
+         "for axis 1)", ([d.sum(axis=0, keepdims=True).T for d in deltas], None))]
+    _, first = np.unique(np.vstack([X, Y]), axis=1, return_index=True)
+    if len(first) < m:
+        columns = sorted(int(j) for j in first)
+        once = backprop_matrix(list(case.weights), list(case.biases), X[:, columns],
+                               Y[:, columns], case.activations, case.cost)
+        variants.append(("each repeated example counted once: the sum runs over the distinct "
+                         "examples only (a cache or set keyed by the example?)",
+                         (once.nabla_b, once.nabla_w)))
+    if X.shape[0] == X.shape[1] and Y.shape[0] == Y.shape[1] and m > 1:
+        rows = backprop_matrix(list(case.weights), list(case.biases), X.T, Y.T,
+                               case.activations, case.cost)
+        variants.append(("the batch read as rows, Xᵀ and Yᵀ, where m = n₁ = n_L makes both "
+                         "orientations fit", (rows.nabla_b, rows.nabla_w)))
+    for name, (variant_b, variant_w) in variants:
+        if all(_matches(g, v if v is not None else e, t) for g, v, e, t in (
+                *zip(got[0], variant_b, expected[0], allowed[0], strict=True),
+                *zip(got[1], variant_w or [None] * len(got[1]), expected[1], allowed[1],
+                     strict=True))):
+            return name
+    return None
+
+
+def _matches(got: np.ndarray, variant: np.ndarray, tolerance: np.ndarray) -> bool:
+    return got.shape == variant.shape and bool(np.all(
+        np.abs(got - variant) <= tolerance + 1e-9 * np.abs(variant)))
 
 
 def _first(got: Sequence[np.ndarray], expected: Sequence[np.ndarray],

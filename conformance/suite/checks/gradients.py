@@ -11,6 +11,7 @@ from bpverify.conformance.protocol.calls import NonFinite
 from bpverify.conformance.protocol.probing import explain_factor
 from bpverify.conformance.suite.battery import SATURATION_SLOTS, NetworkSpec
 from bpverify.conformance.suite.checks.base import CheckFailed, Context, Failure, compare, constant_factor
+from bpverify.reference.activations import Softmax
 from bpverify.reference.costs import BUILTIN_COSTS
 from bpverify.reference.numerical import numerical_network_gradient
 
@@ -129,7 +130,16 @@ def _non_finite_failure(ctx: Context, spec: NetworkSpec, bad: NonFinite, column:
     overflow = {1.0: "exp(+z), which overflows for z > 709 (e^z/(1 + e^z) is inf/inf = NaN)",
                 -1.0: "exp(−z), which overflows for z < −709 (e^(−z)/(1 + e^(−z))² is inf/inf "
                       "= NaN)"}
-    return Failure("saturation", message, bad.layer, diagnosis=(
-        "σ or σ′ evaluated through " + " or through ".join(overflow[s] for s in sorted(signs)
-                                                            if s in overflow)
-        + "; write it with e^(−|z|) ≤ 1"))
+    case = ctx.case(spec)
+    output = case.activations[-1]
+    if isinstance(output, Softmax) and (bad.layer == spec.L or not signs):
+        diagnosis = ("the softmax evaluated as e^z/Σe^z: e^z overflows for z > 709 (inf/inf = "
+                     "NaN); subtract max z first, e^(z − max z)/Σe^(z − max z)")
+    elif spec.name == "saturated-output" and spec.cost != "quadratic" and (
+            output in case.cost.output_error):
+        diagnosis = ("δᴸ computed as ∇ₐC ⊙ σ′(zᴸ): ∇ₐC is infinite where aᴸ rounds to 0 or 1 "
+                     f"(∞·0 = NaN); with C = {spec.cost} use δᴸ = aᴸ − y, σ′ cancels")
+    else:
+        diagnosis = ("σ or σ′ evaluated through " + " or through ".join(
+            overflow[s] for s in sorted(signs) if s in overflow) + "; write it with e^(−|z|) ≤ 1")
+    return Failure("saturation", message, bad.layer, diagnosis=diagnosis)
