@@ -152,10 +152,11 @@ def mixed_targets(seed: int, inputs: Inputs, a_L: np.ndarray, cost: str) -> Exam
         direction = rng.standard_normal(n_out)
         direction /= max(float(np.linalg.norm(direction)), 1e-300)
         label = int(rng.integers(n_out))
+        column: np.ndarray
         if kind == "normal":
-            column = rng.standard_normal(n_out)
+            column = rng.standard_normal((n_out,))
         elif kind == "uniform":
-            column = rng.uniform(0.0, 1.0, n_out)
+            column = rng.uniform(0.0, 1.0, (n_out,))
         elif kind == "binary":
             column = rng.integers(0, 2, n_out).astype(float)
         elif kind == "one-hot":

@@ -82,10 +82,10 @@ def _batch_diagnosis(case: Case, got: Gradient, expected: Gradient, allowed: Gra
         variants.append(("the batch read as rows, Xᵀ and Yᵀ, where m = n₁ = n_L makes both "
                          "orientations fit", (rows.nabla_b, rows.nabla_w)))
     for name, (variant_b, variant_w) in variants:
-        if all(_matches(g, v if v is not None else e, t) for g, v, e, t in (
-                *zip(got[0], variant_b, expected[0], allowed[0], strict=True),
-                *zip(got[1], variant_w or [None] * len(got[1]), expected[1], allowed[1],
-                     strict=True))):
+        wanted_w = expected[1] if variant_w is None else variant_w  # right where not named
+        if all(_matches(g, v, t) for g, v, t in (
+                *zip(got[0], variant_b, allowed[0], strict=True),
+                *zip(got[1], wanted_w, allowed[1], strict=True))):
             return name
     return None
 

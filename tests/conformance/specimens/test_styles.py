@@ -85,6 +85,19 @@ def test_a_declaration_hint_applied_literally_conforms(name: str) -> None:
     assert after.passed, _problems(after)
 
 
+def test_w_for_w_transposed_fails_bp2_and_names_the_line_it_crashes_on_elsewhere() -> None:
+    """network2 with w for wᵀ crashes on every network whose wˡ⁺¹ is not square: shapes is an
+    ERROR at its file:line, and BP2, judged on the square network, fails and names both."""
+    report = run_suite(resolve(spec("network2_style:WeightsNotTransposed")))
+    outcomes = {o.check.id: o for o in report.outcomes}
+    assert outcomes["shapes"].status == "error"
+    assert "network2_style.py:" in outcomes["shapes"].detail
+    bp2 = outcomes["BP2"]
+    assert bp2.status == "fail" and bp2.failure is not None
+    assert "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ" in (bp2.failure.diagnosis or "")
+    assert "it crashes there, at " in bp2.note and "network2_style.py:" in bp2.note
+
+
 def test_a_row_major_mean_reduced_mlp_needs_five_lines_of_declarations() -> None:
     from styles.rows_mlp import MLP  # type: ignore[import-not-found]
     source = inspect.getsource(MLP).split("def __init__")[0]
