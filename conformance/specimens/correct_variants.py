@@ -261,6 +261,14 @@ class _StableMatrix(MatrixNetwork):
     def sigmoid_prime(self, z: np.ndarray) -> np.ndarray:
         return stable_sigmoid_prime(z)
 
+    def update_mini_batch(self, mini_batch: list[tuple[np.ndarray, np.ndarray]],
+                          eta: float) -> None:
+        """One step from the whole mini-batch at once (the matrix route, for large batches)."""
+        X = np.hstack([x for x, _ in mini_batch])
+        Y = np.hstack([y for _, y in mini_batch])
+        nabla_b, nabla_w = self.backprop_matrix(X, Y)
+        self.apply_step(nabla_b, nabla_w, eta, len(mini_batch))
+
 
 class SoftmaxClassifier(_StableMatrix):
     """σ hidden layers and a softmax output (shifted by max z) with the categorical

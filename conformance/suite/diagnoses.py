@@ -213,9 +213,10 @@ def _formula(variant: Variant, n: Point) -> str:
     act = n.activation(base, 0)
     written = SIGMA_PRIME_OF_ACTIVATION[getattr(act, "name", "")][0]
     at_z, at_a = written.format(u="z" + mark), written.format(u="a" + mark)
+    factor = at_z if at_z[0] != "1" else f"({at_z})"  # a sum inside a product: parenthesised
     return (f"σ′ written with the activations ({act.name}′ = {at_a}) fed z{mark}: {at_z} "
             f"instead of {at_a} (a derivative that kept its input z where it needs its output "
-            f"a): {variant.formula.replace(f'σ′ₐ(z{mark})', at_z)}")
+            f"a): {variant.formula.replace(f'σ′ₐ(z{mark})', factor)}")
 
 
 def candidates(equation: str, n: Point) -> dict[str, np.ndarray]:

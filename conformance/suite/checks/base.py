@@ -75,10 +75,16 @@ def distinct(expected: float, actual: float) -> tuple[str, str]:
     least MIN_DIGITS; 17 tell any two float64 numbers apart), trailing zeros kept so that the
     two line up digit for digit (0.1448723407 against 0.1448723410, not 0.144872341)."""
     for digits in range(MIN_DIGITS, 18):
-        shown = f"{expected:#.{digits}g}", f"{actual:#.{digits}g}"
+        shown = (_digits(expected, digits), _digits(actual, digits))
         if shown[0] != shown[1]:
             return shown
     return shown
+
+
+def _digits(value: float, digits: int) -> str:
+    """``value`` with ``digits`` significant digits, trailing zeros kept, no bare point (4925)."""
+    text = f"{value:#.{digits}g}"
+    return text[:-1] if text.endswith(".") else text.replace(".e", "e")
 
 
 class CheckFailed(Exception):
