@@ -416,9 +416,9 @@ class SandboxedImplementation(Implementation):
                 name, message = (list(reply["raised"]) + ["", ""])[:2]
                 raise _remote_exception(str(name), str(message)[:2000])
             try:
+                originals = list(_arrays([list(args), kwargs]))  # once: a mini-batch has thousands
                 for index, value in reply.get("changed", []):
-                    _write_back(list(_arrays([list(args), kwargs])), int(index),
-                                wire.decode(value, buffers))
+                    _write_back(originals, int(index), wire.decode(value, buffers))
                 for index, value in reply.get("resized", []):  # a list it emptied or grew
                     if not (0 <= int(index) < len(args) and isinstance(args[int(index)], list)):
                         raise wire.ProtocolError("a resized argument that was not a list")
