@@ -176,23 +176,40 @@ def mismatch(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, equa
         return Failure(equation, f"{quantity} at layer {layer} has shape {actual.shape}, expected "
                        f"{expected.shape}", layer, diagnosis=shape_diagnosis(actual.shape,
                                                                             expected.shape))
-    ratio = np.abs(actual - expected) / np.maximum(allowed, np.finfo(np.float64).tiny)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN ratios are judged below
+        ratio = np.abs(actual - expected) / np.maximum(allowed, np.finfo(np.float64).tiny)
     ratio = np.where(np.isnan(ratio), np.inf, ratio)
     if np.all(ratio <= 1.0):
         return None
     index = tuple(int(k) for k in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
-    diagnosis = None
-    for name, alternative in (candidates or {}).items():
-        if alternative.shape == actual.shape and np.all(
-                np.abs(actual - alternative) <= allowed + 1e-9 * np.abs(alternative)):
-            diagnosis = name
-            break
+    diagnosis = named_variant(actual, expected, allowed, candidates or {})
     if diagnosis is None and float32_hint is not None and (float32_hint or np.array_equal(
             actual.astype(np.float32), actual)) and looks_like_float32(actual, expected, ratio):
         diagnosis = FLOAT32_HINT
     return Failure(equation, f"{quantity} at layer {layer} is out of tolerance "
                    f"({int(np.sum(ratio > 1))} of {ratio.size} entries)", layer, index,
                    float(expected[index]), float(actual[index]), diagnosis)
+
+
+def named_variant(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray,
+                  candidates: Mapping[str, np.ndarray]) -> str | None:
+    """The first of ``candidates`` (wrong formulas, by name) whose value ``actual`` matches at
+    every entry (within its allowance and VARIANT_MATCH of its size); never one that right code
+    gives too, being as close to ``expected`` everywhere (σ′ applied twice where σ′ = 1, an
+    extra ⊙ σ′ under the quadratic cost, BP1's right side at l = L, where they are right): it
+    cannot be what made a check fail."""
+    for name, alternative in candidates.items():
+        near = allowed + VARIANT_MATCH * np.abs(alternative)
+        if alternative.shape == actual.shape and np.all(np.abs(actual - alternative) <= near) \
+                and not np.all(np.abs(alternative - expected) <= near):
+            return name
+    return None
+
+
+VARIANT_MATCH = 1e-9
+"""Relative closeness beyond the allowance at which a value is taken to be a wrong formula's:
+the formula is evaluated in float64 by other operations than the implementation's (1e-9 is far
+above their rounding and far below any real difference between two formulas)."""
 
 
 def compare(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
