@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -542,6 +543,123 @@ ADVERSARIAL: tuple[Mutant, ...] = (
 """Bugs of the families issue 19 names, each needing what its docstring says."""
 
 
+
+# -- one mutant for each hint of the catalogue no other mutant names (issue 16) -----------------
+
+def _loop(self, x, y, bias=None, weight=None):
+    """The book's backprop with ∂C/∂bˡ = bias(q) and ∂C/∂wˡ = weight(q) where given, q what the
+    loop holds at layer l: delta, z, a, a_prev, x, grad_a_C, and above it w_next, delta_next
+    (None at l = L)."""
+    zs, activations = self.forward_pass(x)
+    delta = self.output_error(zs[-1], activations[-1], y)
+    grad_a_C = self.cost_derivative(activations[-1], y)
+    nabla_b, nabla_w = [None] * len(self.biases), [None] * len(self.weights)
+    delta_next, w_next = None, None
+    for l in range(1, self.num_layers):
+        if l > 1:
+            delta_next, w_next = delta, self.weights[-l + 1]
+            delta = np.dot(w_next.T, delta_next) * self.sigmoid_prime(zs[-l])
+        q = SimpleNamespace(delta=delta, z=zs[-l], a=activations[-l], a_prev=activations[-l - 1],
+                            x=x, grad_a_C=grad_a_C, w_next=w_next, delta_next=delta_next)
+        nabla_b[-l] = bias(q) if bias is not None else delta
+        nabla_w[-l] = weight(q) if weight is not None else np.dot(delta, q.a_prev.T)
+    return nabla_b, nabla_w
+
+
+def _changing(bias=None, weight=None):
+    return lambda self, x, y: _loop(self, x, y, bias, weight)
+
+
+def _hidden(change):
+    """``change`` at the hidden layers, the book's δˡ at l = L (where there is no layer above)."""
+    return lambda q: q.delta if q.w_next is None else change(q)
+
+
+def _hidden_w(change):
+    return lambda q: np.dot(q.delta, q.a_prev.T) if q.w_next is None else change(q)
+
+
+def _weight_gradient_before_update(self, x, y):
+    """nabla_w[-l] taken before δ moves down a layer: δˡ⁺¹(aˡ)ᵀ lands in layer l."""
+    zs, activations = self.forward_pass(x)
+    delta = self.output_error(zs[-1], activations[-1], y)
+    nabla_b = [np.zeros(b.shape) for b in self.biases]
+    nabla_w = [np.zeros(w.shape) for w in self.weights]
+    nabla_b[-1], nabla_w[-1] = delta, np.dot(delta, activations[-2].T)
+    for l in range(2, self.num_layers):
+        nabla_w[-l] = np.dot(delta, activations[-l].T)
+        delta = np.dot(self.weights[-l + 1].T, delta) * self.sigmoid_prime(zs[-l])
+        nabla_b[-l] = delta
+    return nabla_b, nabla_w
+
+
+HINTED: tuple[Mutant, ...] = (
+    _mutant("SigmaPrimeOfOutputActivationBP1", "BP1", "σ′(aᴸ) instead of σ′(zᴸ)",
+            needs="σ neurons", output_error=lambda self, z, a, y: (
+                self.cost_derivative(a, y) * self.sigmoid_prime(a))),
+    _mutant("SigmaPrimeTwiceBP1", "BP1", "σ′ applied twice", needs="any σ but the identity",
+            output_error=lambda self, z, a, y: (
+                self.cost_derivative(a, y) * self.sigmoid_prime(z) * self.sigmoid_prime(z))),
+    _mutant("CrossEntropyWithSigmaPrimeBP1", "BP1", "an extra ⊙ σ′(zᴸ): δᴸ = (−yᴸ + aᴸ) ⊙ σ′(zᴸ)",
+            base=_correct.CrossEntropyNetwork, needs="the cross-entropy cost (under the "
+            "quadratic one this δᴸ is right)",
+            output_error=lambda self, z, a, y: (a - y) * self.sigmoid_prime(z)),
+    _mutant("SoftmaxJacobianAsItsDiagonalBP1", "BP1", "the softmax's Jacobian taken as its "
+            "diagonal", base=_correct.SoftmaxClassifier, needs="a softmax output layer",
+            output_error=lambda self, z, a, y: (-y / a) * a * (1 - a)),
+    _mutant("SoftmaxSigmaPrimeOnTheOutputErrorBP1", "BP1", "σ′ applied to aᴸ − y",
+            base=_correct.SoftmaxClassifier, needs="a softmax output layer",
+            output_error=lambda self, z, a, y: (a - y) * a * (1 - a)),
+    _mutant("SoftmaxJacobianMissingBP1", "BP1", "missing the softmax's Jacobian",
+            base=_correct.SoftmaxClassifier, needs="a softmax output layer",
+            output_error=lambda self, z, a, y: -y / a),
+    _mutant("SigmaPrimeFormOfTheLayerAboveBP2", "BP2", "(wˡ⁺¹)ᵀΣ′(zˡ⁺¹)δˡ⁺¹ instead of",
+            needs="a hidden layer (L ≥ 3)",
+            backpropagate=lambda self, w, d, z, zn: np.dot(w.T, self.sigmoid_prime(zn) * d)),
+    _mutant("LinearNeuronsBackwardWithoutTransposeBP2", "BP2", "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ: δˡ = "
+            "wˡ⁺¹δˡ⁺¹", needs="a network where every wˡ⁺¹ of BP2 is square (it crashes on the "
+            "others)", backpropagate=lambda self, w, d, z, zn: np.dot(w, d)),
+    _mutant("SignFlipBP2", "BP2", "sign flipped: δˡ = −((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ′(zˡ)",
+            needs="a hidden layer (L ≥ 3)",
+            backpropagate=lambda self, w, d, z, zn: -np.dot(w.T, d) * self.sigmoid_prime(z)),
+    _mutant("SigmaPrimeWrittenInAFedZBP2", "BP2", "zˡ(1 − zˡ) instead of aˡ(1 − aˡ)",
+            needs="a hidden layer of σ neurons",
+            backpropagate=lambda self, w, d, z, zn: np.dot(w.T, d) * z * (1 - z)),
+    _mutant("BiasGradientTimesActivationBP3", "BP3", "an extra ⊙ aˡ: ∂C/∂bˡ = δˡ ⊙ aˡ",
+            needs="any network", backprop=_changing(bias=lambda q: q.delta * q.a)),
+    _mutant("BiasGradientBeforeSigmaPrimeBP3", "BP3", "(wˡ⁺¹)ᵀδˡ⁺¹ instead of δˡ",
+            needs="a hidden layer (L ≥ 3)",
+            backprop=_changing(bias=_hidden(lambda q: np.dot(q.w_next.T, q.delta_next)))),
+    _mutant("BiasGradientFromTheOutputErrorBP3", "BP3", "∇ₐC ⊙ σ′(zˡ) instead of δˡ",
+            needs="a hidden layer as wide as the output layer (it crashes on the others)",
+            backprop=_changing(bias=_hidden(lambda q: q.grad_a_C * sigmoid_prime(q.z)))),
+    _mutant("WeightGradientTimesActivationBP4", "BP4", "an extra ⊙ aˡ: ∂C/∂wˡ = (δˡ ⊙ aˡ)",
+            needs="any network", weight_gradient=lambda self, d, a_prev, a: np.dot(d * a,
+                                                                                    a_prev.T)),
+    _mutant("WeightGradientExtraSigmaPrimeBP4", "BP4", "an extra ⊙ σ′(zˡ): ∂C/∂wˡ = (δˡ ⊙ σ′(zˡ))",
+            needs="any σ but the identity",
+            backprop=_changing(weight=lambda q: np.dot(q.delta * sigmoid_prime(q.z), q.a_prev.T))),
+    _mutant("WeightGradientOfWeightedInputBP4", "BP4", "zˡ instead of aˡ⁻¹",
+            needs="a square wˡ (it crashes on the others)",
+            backprop=_changing(weight=lambda q: np.dot(q.delta, q.z.T))),
+    _mutant("WeightGradientBeforeSigmaPrimeBP4", "BP4", "(wˡ⁺¹)ᵀδˡ⁺¹ instead of δˡ",
+            needs="a hidden layer (L ≥ 3)", backprop=_changing(weight=_hidden_w(
+                lambda q: np.dot(np.dot(q.w_next.T, q.delta_next), q.a_prev.T)))),
+    _mutant("WeightGradientFromTheOutputErrorBP4", "BP4", "∇ₐC ⊙ σ′(zˡ) instead of δˡ",
+            needs="a hidden layer as wide as the output layer (it crashes on the others)",
+            backprop=_changing(weight=_hidden_w(
+                lambda q: np.dot(q.grad_a_C * sigmoid_prime(q.z), q.a_prev.T)))),
+    _mutant("WeightGradientOneLayerOffBP4", "BP4", "off by one layer: δˡ⁺¹(aˡ)ᵀ",
+            needs="a square network (it crashes on the others)",
+            backprop=_weight_gradient_before_update),
+    _mutant("WeightGradientOfTheInputBP4", "BP4", "the input x instead of aˡ⁻¹",
+            needs="a layer l ≥ 3 with nₗ₋₁ = n₁ (it returns the wrong shape elsewhere)",
+            backprop=_changing(weight=lambda q: np.dot(q.delta, q.x.T))),
+)
+"""One mutant for each hint of the catalogue (``suite/diagnoses.py``) that no mutant above
+names: each must fail its equation with exactly that hint (``tests/conformance/suite/
+test_diagnoses.py``)."""
+
 MUTANTS: tuple[Mutant, ...] = (
     _mutant("MissingSigmaPrimeBP1", "BP1", "missing σ′(zᴸ)",
             output_error=lambda self, z, a, y: self.cost_derivative(a, y)),
@@ -662,6 +780,7 @@ MUTANTS: tuple[Mutant, ...] = (
             mini_batches=lambda self, data, size: [data[0:size]
                                                    for k in range(0, len(data), size)]),
     *ADVERSARIAL,
+    *HINTED,
 )
 
 CORRECT = _correct.CORRECT

@@ -8,6 +8,7 @@ import inspect
 from pathlib import Path
 
 import pytest
+from reports import SEEDS
 from reports import problems as _problems
 
 from bpverify.conformance.protocol.adapters import resolve
@@ -26,7 +27,7 @@ def spec(name: str) -> str:
                                   "rows_mlp:MLP", "softmax_mlp:Classifier",
                                   "per_layer_mlp:Network"])
 def test_correct_code_in_other_styles_conforms(name: str) -> None:
-    report = run_suite(resolve(spec(name)), seeds=2)
+    report = run_suite(resolve(spec(name)), seeds=SEEDS)
     assert report.passed, _problems(report)
 
 

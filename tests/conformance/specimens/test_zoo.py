@@ -11,11 +11,26 @@ from bpverify.conformance.specimens.zoo import MUTANTS, Mutant
 from bpverify.conformance.suite.checks import all_checks
 from bpverify.conformance.suite.runner import SuiteReport, run_suite
 
+HANGS = ("HangsInUpdate",)
+"""Mutants whose calls hang: each hang costs the time limit, so theirs is short (0.5 s); the
+others get a generous one, so that no verdict depends on the machine's load."""
+
+
+class _Reports(dict[str, SuiteReport]):
+    """Each mutant through the whole suite once, when a test first asks for it (a worker of
+    ``pytest -n`` runs only the mutants of its own tests)."""
+
+    def __missing__(self, name: str) -> SuiteReport:
+        mutant = next(m for m in MUTANTS if m.name == name)
+        report = run_suite(as_implementation(mutant.cls),
+                           seconds=0.5 if name in HANGS else 10.0)
+        self[name] = report
+        return report
+
 
 @pytest.fixture(scope="module")
 def zoo_reports() -> dict[str, SuiteReport]:
-    """Each mutant through the whole suite once (0.5 s limit per call: one of them hangs)."""
-    return {m.name: run_suite(as_implementation(m.cls), seconds=0.5) for m in MUTANTS}
+    return _Reports()
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
@@ -32,11 +47,12 @@ def test_every_mutant_is_rejected_by_its_check(mutant: Mutant,
         assert mutant.diagnosis in text, (mutant.name, text)
 
 
-def test_kill_rate(capsys: pytest.CaptureFixture[str], zoo_reports: dict[str, SuiteReport]) -> None:
-    killed = sum(not report.passed for report in zoo_reports.values())
-    with capsys.disabled():
-        print(f"\nbug zoo kill rate: {killed}/{len(MUTANTS)}")
-    assert len(MUTANTS) >= 85 and killed == len(MUTANTS)
+def test_the_zoo_has_every_family() -> None:
+    """Each mutant is killed by its own test above; the zoo keeps every family, each name once."""
+    from bpverify.conformance.specimens.zoo import ADVERSARIAL, HINTED
+    names = [m.name for m in MUTANTS]
+    assert len(set(names)) == len(names) >= 105
+    assert set(ADVERSARIAL) | set(HINTED) <= set(MUTANTS)
 
 
 def test_every_mutant_names_the_equation_of_the_check_that_kills_it() -> None:
