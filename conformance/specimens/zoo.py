@@ -485,7 +485,8 @@ ADVERSARIAL: tuple[Mutant, ...] = (
     _mutant("BatchReadAsRowsWhenSquare", "mini-batch", "the batch read as rows",
             base=MatrixNetwork, needs="m = n₁ = n_L (the square network)",
             backprop_matrix=_rows_when_square),
-    _mutant("BackpropMatrixCappedAt1024", "mini-batch", None, base=MatrixNetwork,
+    _mutant("BackpropMatrixCappedAt1024", "mini-batch", "the examples past the first 1024 "
+            "of m = ", base=MatrixNetwork,
             needs="m > 1024 (the huge batch)", backprop_matrix=_chunks_of_1024_drop_the_tail),
     _mutant("UpdateCappedAt1024Examples", "update-rule", None,
             needs="a mini-batch of more than 1024 examples", update_mini_batch=_update_first_1024),
@@ -513,10 +514,11 @@ ADVERSARIAL: tuple[Mutant, ...] = (
             base=_correct.CrossEntropyNetwork,
             needs="a cross-entropy output within 1e-7 of 0 or 1",
             output_error=_clipped_probabilities),
-    _mutant("TanhByExponentials", "saturation", None, base=_correct.TanhNetwork,
+    _mutant("TanhByExponentials", "saturation", "use np.tanh", base=_correct.TanhNetwork,
             needs="a tanh neuron with |z| > 709 (e^|z| overflows)", activation=_naive_tanh,
             sigmoid_prime=_naive_tanh_prime),
-    _mutant("SoftplusByExponential", "saturation", None, base=_correct.SoftplusNetwork,
+    _mutant("SoftplusByExponential", "saturation", "ln(1 + e^z) is ∞",
+            base=_correct.SoftplusNetwork,
             needs="a softplus neuron with z > 709", activation=_naive_softplus),
     # the diagnoses of the catalogue (issue 16)
     _mutant("SigmaPrimeOfActivationBP2", "BP2", "σ′(aˡ) instead of σ′(zˡ)",
@@ -751,7 +753,8 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("TiledMatmulDropsTailRows", "gradient-vs-reference", None,
             weighted_input=lambda self, w, a, b: _tiled_dot(w, a) + b,
             backpropagate=lambda self, w, d, z, zn: _tiled_dot(w.T, d) * sigmoid_prime(z)),
-    _mutant("BackpropMatrixChunksOf64DropTheTail", "mini-batch", None, base=MatrixNetwork,
+    _mutant("BackpropMatrixChunksOf64DropTheTail", "mini-batch", "chunks of 64 with the last, "
+            "shorter one dropped", base=MatrixNetwork,
             backprop_matrix=_chunks_of_64_drop_the_tail),
     _mutant("BackwardLoopCappedAtSevenLayers", "BP2", "left at zero",
             backward_layers=lambda self: range(2, min(self.num_layers, 7))),

@@ -39,6 +39,7 @@ import numpy as np
 
 from bpverify.conformance.suite.examples import (
     EXAMPLE_RECIPES,
+    FAR_NORM,
     Examples,
     mixed_inputs,
     mixed_targets,
@@ -52,6 +53,7 @@ from bpverify.oracles.cases import (
     named_cost,
     random_case,
 )
+from bpverify.reference.backpropagation import backprop_matrix
 from bpverify.reference.equations import feedforward_layers
 
 if TYPE_CHECKING:
@@ -148,7 +150,21 @@ def _build(spec: NetworkSpec) -> tuple[Case, Examples | None]:
         _, acts = feedforward_layers(case.weights, case.biases, inputs.x, case.activations)
         drawn = mixed_targets(spec.seed, inputs, acts[-1], spec.cost)
         case = replace_examples(case, case.weights, case.biases, drawn.x, drawn.y)
+        if spec.cost == "quadratic":
+            case = _far_enough(case, acts[-1], drawn)
     return case, drawn
+
+
+def _far_enough(case: Case, a_L: np.ndarray, drawn: Examples) -> Case:
+    """Each far target's y − aᴸ scaled up until its example's ‖∇Cₓ‖ ≥ FAR_NORM (the quadratic
+    cost's gradient is linear in y − aᴸ; saturated layers shrink it by σ′): a repeat of it is
+    scaled alike and stays a repeat."""
+    norms = gradient_norms(case)
+    y = case.y.copy()
+    for j, kind in enumerate(drawn.kinds):
+        if kind.endswith("y far") and 0 < norms[j] < FAR_NORM:
+            y[:, j] = a_L[:, j] + (y[:, j] - a_L[:, j]) * (FAR_NORM / norms[j])
+    return replace_examples(case, case.weights, case.biases, case.x, y)
 
 
 def replace_examples(case: Case, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
@@ -319,12 +335,15 @@ def largest_abs_z(spec: NetworkSpec) -> float:
 
 
 def example_gradient_norms(spec: NetworkSpec) -> np.ndarray:
-    """‖∇Cₓ‖ of each example x of the network (the reference's δ: ‖δˡ(aˡ⁻¹)ᵀ‖ = ‖δˡ‖‖aˡ⁻¹‖)."""
-    from bpverify.reference.backpropagation import backprop_matrix
+    """‖∇Cₓ‖ of each example x of the network."""
+    return gradient_norms(spec.case())
 
-    case = spec.case()
-    result = backprop_matrix(case.weights, case.biases, case.x, case.y, case.activations,
-                             case.cost)
+
+def gradient_norms(case: Case) -> np.ndarray:
+    """‖∇Cₓ‖ of each example x of ``case`` (the reference's δ: ‖δˡ(aˡ⁻¹)ᵀ‖ = ‖δˡ‖‖aˡ⁻¹‖)."""
+    with np.errstate(all="ignore"):  # a planted z of ±750: the reference is finite, exp is not
+        result = backprop_matrix(case.weights, case.biases, case.x, case.y, case.activations,
+                                 case.cost)
     squares = sum(np.sum(d * d, axis=0) * (1.0 + np.sum(a * a, axis=0))
                   for d, a in zip(result.deltas, result.activations[:-1], strict=True))
     return np.sqrt(squares)

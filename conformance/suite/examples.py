@@ -17,7 +17,8 @@ normal; x and y take their kinds independently:
            (1 − t)aᴸ + t·p, t of 10⁻⁹ to 10⁻⁶); any other cost: normal
 
 so that within one network per-example gradients range from tiny to large (a near and, where
-the cost allows one, a far target come first in every batch of two or more). ``examples="plain"``
+the cost allows one, a far target come first in every batch of two or more; a lone example is
+near or far, alternately). ``examples="plain"``
 is the generic draw of ``oracles.cases.random_case`` (x normal, y by the cost).
 """
 
@@ -51,7 +52,13 @@ FAR_GAIN = (1e2, 1e4)
 ~10³, past every clipping threshold in use (1, 5, 10) and below every "small enough" one."""
 GRADIENT_EXTREMES = ("near", "far")
 """The target kinds of the tiniest and the largest gradients: the first two examples of every
-batch of two or more (in an order drawn), so that each network has both."""
+batch of two or more (in an order drawn), so that each network has both; a lone example (m = 1)
+is one of them, near or far as the parity of seed + n_L says (so that the battery's two networks
+of m = 1, whose n_L differ in parity, have one each, and each has both over two seeds)."""
+FAR_NORM = 20.0
+"""The least ‖∇Cₓ‖ of a far target's example under the quadratic cost (``battery`` scales
+y − aᴸ up to it, where saturated layers make the drawn gain fall short): past every clipping
+threshold in use."""
 NEAR_ONE_HOT = (1e-6, 1e-2)
 """The probability left off the true class of a near-one-hot target (log-uniform)."""
 
@@ -141,6 +148,9 @@ def mixed_targets(seed: int, inputs: Inputs, a_L: np.ndarray, cost: str) -> Exam
     rng = np.random.default_rng([seed, 0x7A6, n_out, m])
     choices = TARGET_KINDS.get(cost, OTHER_COSTS)
     kinds = _order(rng, choices, m, choices[0], leading=GRADIENT_EXTREMES)
+    lone = GRADIENT_EXTREMES[(seed + n_out) % 2]
+    if m == 1 and lone in choices:
+        kinds = [lone]
     y = np.empty((n_out, m))
     for j, kind in enumerate(kinds):
         source = inputs.repeats[j]

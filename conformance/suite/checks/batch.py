@@ -59,7 +59,8 @@ def _batch_diagnosis(case: Case, got: Gradient, expected: Gradient, allowed: Gra
                      deltas: Sequence[np.ndarray]) -> str | None:
     """What a wrong backprop_matrix(X, Y) computed, among the batch's own bugs (computed on a
     failure only): ∂C/∂b left one column per example, summed over the wrong axis, a repeated
-    example counted once, the batch read as rows where X and Y are square."""
+    example counted once, a sum that stops at a chunk, the batch read as rows where X and Y are
+    square."""
     X, Y, m = case.x, case.y, case.batch_size
     variants: list[tuple[str, Gradient | tuple[list[np.ndarray], None]]] = [
         ("∂C/∂b left with one column per example: the sum over the examples is missing "
@@ -76,6 +77,11 @@ def _batch_diagnosis(case: Case, got: Gradient, expected: Gradient, allowed: Gra
         variants.append(("each repeated example counted once: the sum runs over the distinct "
                          "examples only (a cache or set keyed by the example?)",
                          (once.nabla_b, once.nabla_w)))
+    for k, why in _prefixes(m):
+        first = backprop_matrix(list(case.weights), list(case.biases), X[:, :k], Y[:, :k],
+                                case.activations, case.cost)
+        variants.append((f"the examples past the first {k} of m = {m} left out: {why}",
+                         (first.nabla_b, first.nabla_w)))
     if X.shape[0] == X.shape[1] and Y.shape[0] == Y.shape[1] and m > 1:
         rows = backprop_matrix(list(case.weights), list(case.biases), X.T, Y.T,
                                case.activations, case.cost)
@@ -88,6 +94,29 @@ def _batch_diagnosis(case: Case, got: Gradient, expected: Gradient, allowed: Gra
                 *zip(got[1], wanted_w, allowed[1], strict=True))):
             return name
     return None
+
+
+CHUNKS = (32, 64, 128, 256, 512, 1024)
+"""Blockings that batched code uses: a sum that stops at one of them is named."""
+
+
+def _prefixes(m: int) -> list[tuple[int, str]]:
+    """The k < m examples a chunked sum over a batch of m may stop at, and why: whole chunks
+    only (the last, shorter chunk dropped), or a cap of one chunk."""
+    chunked: dict[int, list[int]] = {}
+    for c in CHUNKS:
+        if c < m:
+            chunked.setdefault(c * (m // c), []).append(c)
+    found = []
+    for k, sizes in sorted(chunked.items()):
+        why = (f"chunks of {_either(sizes)} with the last, shorter one dropped"
+               + (f", or a cap at {k}" if k in CHUNKS else ""))
+        found.append((k, why))
+    return found
+
+
+def _either(values: Sequence[int]) -> str:
+    return ", ".join(map(str, values[:-1])) + (" or " if len(values) > 1 else "") + str(values[-1])
 
 
 def _matches(got: np.ndarray, variant: np.ndarray, tolerance: np.ndarray) -> bool:

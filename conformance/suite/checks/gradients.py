@@ -121,16 +121,15 @@ def _non_finite_failure(ctx: Context, spec: NetworkSpec, bad: NonFinite, column:
     z_there = float(zs[bad.layer - 2][row])
     message = (f"{bad.quantity} at layer {bad.layer}, index {bad.index}, is not finite; there "
                f"z^{bad.layer}_{row} = {z_there:.6g} (example {column})")
-    signs = {np.sign(z_there)} if abs(z_there) > 709 else set()
-    if not signs:  # the NaN came from another layer (the forward pass): name the extreme z
+    beyond = [(z_there, bad.layer)] if abs(z_there) > 709 else []
+    if not beyond:  # the NaN came from another layer (the forward pass): name the extreme z
         beyond = [(float(v), l) for l, z in enumerate(zs, start=2) for v in z if abs(v) > 709]
-        signs = {np.sign(v) for v, _ in beyond}
         message += "; beyond ±709 the network has " + ", ".join(
             f"z = {v:.6g} at layer {l}" for v, l in beyond)
-    overflow = {1.0: "exp(+z), which overflows for z > 709 (e^z/(1 + e^z) is inf/inf = NaN)",
-                -1.0: "exp(−z), which overflows for z < −709 (e^(−z)/(1 + e^(−z))² is inf/inf "
-                      "= NaN)"}
     case = ctx.case(spec)
+    names = {getattr(case.activations[l - 2], "name", "") for _, l in beyond}
+    name = names.pop() if len(names) == 1 and names <= set(NAIVE) else "sigmoid"
+    signs = ({np.sign(v) for v, _ in beyond} & set(NAIVE[name][0])) or set(NAIVE[name][0])
     output = case.activations[-1]
     if isinstance(output, Softmax) and (bad.layer == spec.L or not signs):
         diagnosis = ("the softmax evaluated as e^z/Σe^z: e^z overflows for z > 709 (inf/inf = "
@@ -140,6 +139,22 @@ def _non_finite_failure(ctx: Context, spec: NetworkSpec, bad: NonFinite, column:
         diagnosis = ("δᴸ computed as ∇ₐC ⊙ σ′(zᴸ): ∇ₐC is infinite where aᴸ rounds to 0 or 1 "
                      f"(∞·0 = NaN); with C = {spec.cost} use δᴸ = aᴸ − y, σ′ cancels")
     else:
-        diagnosis = ("σ or σ′ evaluated through " + " or through ".join(
-            overflow[s] for s in sorted(signs) if s in overflow) + "; write it with e^(−|z|) ≤ 1")
+        naive, fix = NAIVE[name]
+        σ = "σ" if name == "sigmoid" else f"σ = {name}"
+        diagnosis = (f"{σ} or σ′ evaluated through " + " or through ".join(
+            naive[s] for s in sorted(signs)) + f"; {fix}")
     return Failure("saturation", message, bad.layer, diagnosis=diagnosis)
+
+
+NAIVE: dict[str, tuple[dict[float, str], str]] = {
+    "sigmoid": ({1.0: "exp(+z), which overflows for z > 709 (e^z/(1 + e^z) is inf/inf = NaN)",
+                 -1.0: "exp(−z), which overflows for z < −709 (e^(−z)/(1 + e^(−z))² is inf/inf "
+                       "= NaN)"}, "write it with e^(−|z|) ≤ 1"),
+    "tanh": ({1.0: "exp(+z), which overflows for z > 709 ((e^z − e^(−z))/(e^z + e^(−z)) is "
+                   "inf/inf = NaN)",
+              -1.0: "exp(−z), which overflows for z < −709 ((e^z − e^(−z))/(e^z + e^(−z)) is "
+                    "inf/inf = NaN)"}, "use np.tanh, or write it with e^(−2|z|) ≤ 1"),
+    "softplus": ({1.0: "exp(+z), which overflows for z > 709 (ln(1 + e^z) is ∞)"},
+                 "use np.logaddexp(0, z) = max(z, 0) + ln(1 + e^(−|z|))"),
+}
+"""Per σ: how its textbook formula overflows past ±709 (by the sign of z), and the way out."""

@@ -59,13 +59,18 @@ def _kinds(spec: NetworkSpec) -> list[str]:
 
 
 @pytest.mark.parametrize("seed", range(0, 60, 7))
-def test_every_batch_of_two_or_more_has_a_tiny_and_a_large_gradient(seed: int) -> None:
-    """Gradient norms from tiny to large in every network (clipping and thresholds show), but
-    the saturating one, where σ′ ≈ 0 scales every gradient down."""
-    for spec in battery(seed):
-        if spec.m >= 2 and spec.name != "saturating":
-            norms = example_gradient_norms(spec)
-            assert norms.min() < TINY_GRADIENT and norms.max() > LARGE_GRADIENT, spec
+def test_every_slot_has_a_tiny_and_a_large_gradient(seed: int) -> None:
+    """Gradient norms from tiny to large in every slot (clipping and thresholds show): in one
+    battery where m ≥ 2 (the saturating slot too, where σ′ ≈ 0 scales gradients down), over two
+    consecutive seeds where m = 1 (a lone example is near or far, the two such slots unlike)."""
+    pairs = zip(battery(seed), battery(seed + 1), strict=True)
+    for spec, following in pairs:
+        norms = example_gradient_norms(spec)
+        if spec.m == 1:
+            norms = np.concatenate([norms, example_gradient_norms(following)])
+        assert norms.min() < TINY_GRADIENT and norms.max() > LARGE_GRADIENT, spec
+    lone = [example_gradient_norms(s)[0] for s in battery(seed) if s.m == 1]
+    assert len(lone) == 2 and min(lone) < TINY_GRADIENT and max(lone) > LARGE_GRADIENT, lone
 
 
 @pytest.mark.parametrize("seed", [0, 1])
