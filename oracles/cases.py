@@ -109,18 +109,23 @@ def random_case(seed: int, sizes: Sequence[int], *, batch_size: int = 1,
     per_layer = layer_activations(activations, sizes)
     if cost is cross_entropy:
         y = rng.uniform(0.0, 1.0, (sizes[-1], batch_size))
-        weights[-1], biases[-1] = _bound_output(weights, biases, x, per_layer)
     elif cost is categorical_cross_entropy:  # one class per example
         y = np.eye(sizes[-1])[:, rng.integers(0, sizes[-1], batch_size)]
-        weights[-1], biases[-1] = _bound_output(weights, biases, x, per_layer)
     else:
         y = rng.standard_normal((sizes[-1], batch_size))
+    if bounded_output(cost):
+        weights[-1], biases[-1] = bound_output(weights, biases, x, per_layer)
     return Case(tuple(weights), tuple(biases), x, y, per_layer, cost, seed, label)
 
 
-def _bound_output(weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
-                  per_layer: Sequence[LayerActivation]) -> tuple[np.ndarray, np.ndarray]:
-    """Scale the output layer so that |zᴸ| ≤ CROSS_ENTROPY_MAX_ABS_Z (see its docstring)."""
+def bounded_output(cost: Cost) -> bool:
+    """The costs whose cases keep |zᴸ| ≤ CROSS_ENTROPY_MAX_ABS_Z (``bound_output``)."""
+    return cost is cross_entropy or cost is categorical_cross_entropy
+
+
+def bound_output(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], x: np.ndarray,
+                 per_layer: Sequence[LayerActivation]) -> tuple[np.ndarray, np.ndarray]:
+    """The output layer scaled so that |zᴸ| ≤ CROSS_ENTROPY_MAX_ABS_Z at x (see its docstring)."""
     zs, _ = feedforward_layers(weights, biases, x, per_layer)
     largest = float(np.max(np.abs(zs[-1])))
     shrink = min(1.0, CROSS_ENTROPY_MAX_ABS_Z / largest) if largest > 0 else 1.0

@@ -229,6 +229,8 @@ def submission_page(e: dict[str, Any], meta: dict[str, Any]) -> str:
                      "</p>"]
             if o.get("case"):
                 lines.append(f"<p class=\"small\">network: {_e(o['case'])}</p>")
+            if o.get("note"):
+                lines.append(f"<p class=\"small\">also: {_e(o['note'])}</p>")
             if o.get("diagnosis"):
                 lines.append(f"<p>likely: {_e(o['diagnosis'])}</p>")
             if o.get("rerun"):

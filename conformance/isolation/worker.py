@@ -565,9 +565,9 @@ class SandboxedImplementation(Implementation):
                 raise _remote_exception(str(name), str(message)[:2000]
                                         + (f"; {outside}" if outside else ""), frames)
             try:
+                originals = list(_arrays([list(args), kwargs]))  # once: a mini-batch has thousands
                 for index, value in reply.get("changed", []):
-                    _write_back(list(_arrays([list(args), kwargs])), int(index),
-                                wire.decode(value, buffers))
+                    _write_back(originals, int(index), wire.decode(value, buffers))
                 for index, value in reply.get("resized", []):  # a list it emptied or grew
                     if not (0 <= int(index) < len(args) and isinstance(args[int(index)], list)):
                         raise wire.ProtocolError("a resized argument that was not a list")
@@ -778,7 +778,7 @@ def report_to_data(report: SuiteReport) -> dict[str, Any]:
             "seed": int(getattr(o, "seed", report.seed)),
             "diagnosis": text(getattr(failure, "diagnosis", None)),
             "rerun": o.rerun(report.spec) if o.status in ("fail", "error") else None}
-        for extra in ("case", "network"):
+        for extra in ("case", "network", "note"):
             if getattr(o, extra, None) is not None:
                 item[extra] = text(getattr(o, extra))
         for extra in ("layer", "index", "expected", "actual"):

@@ -378,7 +378,8 @@ class BookClassAdapter(Implementation):
 
     def declarations_that_fit(self, seconds: float) -> str | None:
         found = fitting_conventions(self, seconds)
-        return None if found is None else declaration(found, self.conventions)
+        return None if found is None else declaration(found, self.conventions,
+                                                      self.capabilities)
 
     def session(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Session:
         return BookSession(self, weights, biases)

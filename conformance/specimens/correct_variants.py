@@ -4,7 +4,9 @@ at every seed, with no false failure (the other half of testing the checks, besi
 Each is a book-style class (``Cls(sizes)``, ``.weights``, ``.biases``, ``backprop(x, y)``,
 ``feedforward(a)``, ``update_mini_batch(mini_batch, eta)``) whose arithmetic is arranged
 otherwise: rows as examples with einsum, Σ′ as a diagonal matrix, float32 with an overflow-free
-σ, δ by recursion, in-place updates.
+σ, δ by recursion, in-place updates; and styles written for the battery's adversarial inputs,
+targets and planted saturation: a softmax classifier for soft targets, the cross-entropy with
+δᴸ = aᴸ − y, tanh and softplus without overflow, a batch in chunks, a mean-reduced gradient.
 """
 
 from __future__ import annotations
@@ -131,6 +133,18 @@ class Float32Stable(MatrixNetwork):
     def feedforward(self, a: np.ndarray) -> np.ndarray:
         return self.forward_pass(a)[1][-1]
 
+    def summed_gradient(self, mini_batch: list[tuple[np.ndarray, np.ndarray]]
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Σₓ in float32: accumulators of the parameters' dtype (the book's np.zeros(shape) would
+        make the sums, and with them the updated parameters, float64)."""
+        nabla_b = [np.zeros_like(b, dtype=np.float32) for b in self.biases]
+        nabla_w = [np.zeros_like(w, dtype=np.float32) for w in self.weights]
+        for x, y in mini_batch:
+            delta_b, delta_w = self.backprop(x, y)
+            nabla_b = [nb + d for nb, d in zip(nabla_b, delta_b, strict=True)]
+            nabla_w = [nw + d for nw, d in zip(nabla_w, delta_w, strict=True)]
+        return nabla_b, nabla_w
+
 
 class Recursive(_Initialised):
     """δˡ by its recursion written literally: δ(l) calls δ(l + 1) (memoised), down from BP1."""
@@ -220,7 +234,137 @@ class LinearNeurons(BookNetwork):
         return np.ones_like(z)
 
 
+# -- written for the battery's adversarial examples, targets and saturation ----------------------
+
+def stable_softmax(z: np.ndarray) -> np.ndarray:
+    """e^(z − max z) / Σ e^(z − max z) per column: no overflow at any logit."""
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+class _StableMatrix(MatrixNetwork):
+    """The matrix-based network with an overflow-free σ and σ′ (the base of the styles below)."""
+
+    def activation(self, z: np.ndarray, last: bool) -> np.ndarray:
+        return stable_sigmoid(z)
+
+    def forward_pass(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        acts, zs = [x], []
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            zs.append(w @ acts[-1] + b)
+            acts.append(self.activation(zs[-1], i == len(self.weights) - 1))
+        return zs, acts
+
+    def feedforward(self, a: np.ndarray) -> np.ndarray:
+        return self.forward_pass(a)[1][-1]
+
+    def sigmoid_prime(self, z: np.ndarray) -> np.ndarray:
+        return stable_sigmoid_prime(z)
+
+    def update_mini_batch(self, mini_batch: list[tuple[np.ndarray, np.ndarray]],
+                          eta: float) -> None:
+        """One step from the whole mini-batch at once (the matrix route, for large batches)."""
+        X = np.hstack([x for x, _ in mini_batch])
+        Y = np.hstack([y for _, y in mini_batch])
+        nabla_b, nabla_w = self.backprop_matrix(X, Y)
+        self.apply_step(nabla_b, nabla_w, eta, len(mini_batch))
+
+
+class SoftmaxClassifier(_StableMatrix):
+    """σ hidden layers and a softmax output (shifted by max z) with the categorical
+    cross-entropy: δᴸ = aᴸ − y for any probability vector y, soft targets too."""
+
+    bpverify_capabilities = {"activation": "sigmoid/softmax", "cost": "categorical-cross-entropy"}
+
+    def activation(self, z: np.ndarray, last: bool) -> np.ndarray:
+        return self.softmax(z) if last else stable_sigmoid(z)
+
+    def softmax(self, z: np.ndarray) -> np.ndarray:
+        return stable_softmax(z)
+
+    def output_error(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return a - y
+
+
+class CrossEntropyNetwork(_StableMatrix):
+    """σ neurons and the cross-entropy cost, δᴸ = aᴸ − y (σ′ cancels), declared: finite where
+    aᴸ rounds to 0 or 1."""
+
+    bpverify_capabilities = {"cost": "cross-entropy"}
+
+    def output_error(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return a - y
+
+
+class TanhNetwork(_StableMatrix):
+    """tanh neurons, declared: np.tanh (no overflow), tanh′ = 1 − tanh²."""
+
+    bpverify_capabilities = {"activation": "tanh"}
+
+    def activation(self, z: np.ndarray, last: bool) -> np.ndarray:
+        return np.tanh(z)
+
+    def sigmoid_prime(self, z: np.ndarray) -> np.ndarray:
+        return 1.0 - np.tanh(z) ** 2
+
+
+class SoftplusNetwork(_StableMatrix):
+    """softplus neurons, declared: ln(1 + e^z) as logaddexp(0, z), σ′ = σ (no overflow)."""
+
+    bpverify_capabilities = {"activation": "softplus"}
+
+    def activation(self, z: np.ndarray, last: bool) -> np.ndarray:
+        return np.logaddexp(0.0, z)
+
+    def sigmoid_prime(self, z: np.ndarray) -> np.ndarray:
+        return stable_sigmoid(z)
+
+
+class ChunkedBatch(_StableMatrix):
+    """backprop_matrix in chunks of 256 columns (to bound memory), each chunk's gradient added
+    to the total: right for any m, past 1024 too."""
+
+    CHUNK = 256
+
+    def backprop_matrix(self, X: np.ndarray, Y: np.ndarray
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        total_b = [np.zeros(b.shape) for b in self.biases]
+        total_w = [np.zeros(w.shape) for w in self.weights]
+        for start in range(0, X.shape[1], self.CHUNK):
+            nb, nw = MatrixNetwork.backprop_matrix(self, X[:, start:start + self.CHUNK],
+                                                   Y[:, start:start + self.CHUNK])
+            total_b = [t + g for t, g in zip(total_b, nb, strict=True)]
+            total_w = [t + g for t, g in zip(total_w, nw, strict=True)]
+        return total_b, total_w
+
+
+class MeanReduced(_StableMatrix):
+    """backprop_matrix averaged over the mini-batch, as most frameworks' losses are, declared
+    (reduction='mean'), and update_mini_batch stepping by η times that mean."""
+
+    bpverify_capabilities = {"reduction": "mean"}
+
+    def backprop_matrix(self, X: np.ndarray, Y: np.ndarray
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        nabla_b, nabla_w = MatrixNetwork.backprop_matrix(self, X, Y)
+        m = X.shape[1]
+        return [g / m for g in nabla_b], [g / m for g in nabla_w]
+
+    def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        return self.backprop_matrix(x, y)
+
+    def update_mini_batch(self, mini_batch: list[tuple[np.ndarray, np.ndarray]],
+                          eta: float) -> None:
+        X = np.hstack([x for x, _ in mini_batch])
+        Y = np.hstack([y for _, y in mini_batch])
+        nabla_b, nabla_w = self.backprop_matrix(X, Y)
+        self.weights = [w - eta * g for w, g in zip(self.weights, nabla_w, strict=True)]
+        self.biases = [b - eta * g for b, g in zip(self.biases, nabla_b, strict=True)]
+
+
 CORRECT: tuple[type, ...] = (BookNetwork, MatrixNetwork, EinsumRowsAsExamples,
                              DiagonalSigmaPrime, Float32Stable, Recursive, InPlaceUpdates,
-                             TanhSigmoid, OptionalUpdateArguments, LinearNeurons)
+                             TanhSigmoid, OptionalUpdateArguments, LinearNeurons,
+                             SoftmaxClassifier, CrossEntropyNetwork, TanhNetwork, SoftplusNetwork,
+                             ChunkedBatch, MeanReduced)
 """Every correct implementation the suite must pass (the book's own code among them)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import platform
 import random
+import re
 import shlex
 import time
 from collections.abc import Sequence
@@ -19,7 +20,13 @@ from dataclasses import dataclass, replace
 from bpverify.conformance.protocol.adapters import Capabilities, Implementation
 from bpverify.conformance.protocol.calls import Hang, ImplementationFault
 from bpverify.conformance.suite.assignment import ASSIGNMENT_CHECK, Assigned, Assignment
-from bpverify.conformance.suite.battery import NetworkSpec, drawn_specs, parse_case, specs_for
+from bpverify.conformance.suite.battery import (
+    NetworkSpec,
+    distinguishing_trait,
+    drawn_specs,
+    parse_case,
+    specs_for,
+)
 from bpverify.conformance.suite.checks import Check, CheckFailed, Context, Failure, all_checks
 
 DEFAULT_SECONDS = 10.0
@@ -51,6 +58,16 @@ class Outcome:
     hang: bool = False
     assignment: str | None = None
     """The assignment it was judged under, as ``--assignment`` names it (None: none)."""
+    note: str = ""
+    """What else the networks showed: where it crashed beside a failure, where it ran beside a
+    crash, the networks a prerequisite left out."""
+    broken: frozenset[tuple[str, int]] = frozenset()
+    """The networks (``network_key``) it did not pass on: a check that depends on it is judged
+    on the others."""
+    passed_on: int = 0
+    """How many networks it passed on (none: the checks that depend on it are blocked)."""
+    blocker: str = ""
+    """The id of the check that blocked this one."""
 
     def rerun(self, spec: str) -> str:
         """The command that reruns exactly this check on exactly this network."""
@@ -101,37 +118,127 @@ def networks_of(check: Check, native: tuple[str, str], seeds: Sequence[int],
             for spec in check.networks(specs_for(check.source, seed), native)]
 
 
+def network_key(spec: NetworkSpec) -> tuple[str, int]:
+    """A network as every check sees it, whatever σ and C a check sets (its slot, or numbers)."""
+    return spec.token(), spec.seed
+
+
 def run_check(check: Check, ctx: Context, seeds: Sequence[int], *, case: str | None = None,
-              search: int = 0, blocked_by: Outcome | None = None) -> Outcome:
+              search: int = 0, prerequisites: Sequence[Outcome] = ()) -> Outcome:
     """The verdict of one check over the networks of ``seeds`` (or the one ``case``), then, with
-    ``search`` > 0, over that many networks drawn by Hypothesis, shrunk if one fails."""
+    ``search`` > 0, over that many networks drawn by Hypothesis, shrunk if one fails.
+
+    The check runs on every network where its ``prerequisites`` passed (blocked where none is
+    left), and on each of them to the end: a crash on some networks does not hide a wrong
+    equation on the others (w for wᵀ crashes wherever wˡ⁺¹ is not square, and is wrong on the
+    square network). A failure is the verdict (the most telling one: ``_reported``), with the
+    crashes named beside it; crashes alone are an error that says where the code runs."""
     reason = check.requires(ctx.impl.capabilities)
     if reason is not None:
         return Outcome(check, "skip", reason, None, 0.0, ctx.seed)
-    if blocked_by is not None:
-        return Outcome(check, "blocked", f"blocked by {blocked_by.check.id} (it {blocked_by.status}"
-                       f"s: fix it first)", None, 0.0, ctx.seed)
     native = ctx.impl.capabilities.native
     specs = networks_of(check, native, seeds, case)
     if not specs:
         where = f"the network --case {case}" if case else (
             f"any network with σ = {native[0]}, C = {native[1]}")
         return Outcome(check, "skip", f"does not apply to {where}", None, 0.0, ctx.seed)
+    broken = frozenset().union(*(p.broken for p in prerequisites))
+    kept = [spec for spec in specs if network_key(spec) not in broken]
+    nowhere = [p for p in prerequisites if p.status in ("fail", "error", "blocked")
+               and not p.passed_on]
+    if not kept or nowhere:
+        blockers = nowhere or [p for p in prerequisites if p.status != "pass"]
+        names = " and ".join(f"{p.check.id} (it {p.status}s)" for p in blockers)
+        return Outcome(check, "blocked", f"blocked by {names}: fix it first", None, 0.0, ctx.seed,
+                       broken=frozenset(network_key(s) for s in specs),
+                       blocker=blockers[0].check.id)
     start = time.perf_counter()
-    outcome = None
-    for spec in specs:
-        outcome = _one(check, ctx, spec)
-        if outcome.status != "pass":
-            break
-    assert outcome is not None
-    searched = search if case is None and check.source == "battery" and not (
-        outcome.status == "error" and outcome.hang) else 0  # no search after a hang: it would hang
+    results = []
+    for spec in kept:
+        results.append(_one(check, ctx, spec))
+        if results[-1].hang:
+            break  # each further hang would cost its whole time limit
+    outcome = _reported(results)
+    note = _note(results, specs, kept, prerequisites)
+    searched = search if (case is None and check.source != "saturation" and not outcome.hang
+                          and len(kept) == len(specs)) else 0  # no search after a hang: it would hang
     if searched:
         outcome = _search(check, ctx, searched, seeds[0]) or outcome
     seconds = time.perf_counter() - start
+    not_passed = frozenset(network_key(o.network) for o in results
+                           if o.status != "pass" and o.network is not None)
+    passed_on = sum(o.status == "pass" for o in results)
     if outcome.status == "pass":
-        return replace(outcome, seconds=seconds, networks=len(specs) + searched)
-    return replace(outcome, seconds=seconds, networks=len(specs))
+        return replace(outcome, seconds=seconds, networks=len(kept) + searched, note=note,
+                       passed_on=passed_on)
+    return replace(outcome, seconds=seconds, networks=len(kept), note=note, passed_on=passed_on,
+                   broken=not_passed | frozenset(network_key(s) for s in specs
+                                                 if s not in kept))
+
+
+def _reported(results: Sequence[Outcome]) -> Outcome:
+    """The outcome a check reports over its networks: its first failure whose diagnosis the most
+    failing networks share (a hint that holds on several networks before one that holds on one:
+    η/(L − 1) explains a step at every depth, "η instead of η/m" only where L − 1 = 1; any
+    diagnosis before none); else its first error; else a pass."""
+    failed = [o for o in results if o.status == "fail"]
+    if failed:
+        diagnoses = [_meaning(o.failure.diagnosis) if o.failure else None for o in failed]
+        shared = {d: sum(d == other for other in diagnoses) for d in diagnoses if d}
+        if shared:
+            best = max(shared.values())
+            return next(o for o, d in zip(failed, diagnoses, strict=True)
+                        if d and shared[d] == best)
+        return failed[0]
+    return next((o for o in results if o.status == "error"), results[-1])
+
+
+def _meaning(diagnosis: str | None) -> str | None:
+    """A diagnosis without its numbers (the m, the layer, the factor of one network), to tell
+    which networks share it."""
+    return None if diagnosis is None else re.sub(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?", "#", diagnosis)
+
+
+def _note(results: Sequence[Outcome], specs: Sequence[NetworkSpec], kept: Sequence[NetworkSpec],
+          prerequisites: Sequence[Outcome]) -> str:
+    """Where a check crashed beside its verdict, where it ran beside its crashes, and what its
+    prerequisites left out."""
+    errors = [o for o in results if o.status == "error" and o.network is not None]
+    ran = [o.network for o in results if o.status != "error" and o.network is not None]
+    parts = []
+    if errors:
+        crashed = [o.network for o in errors if o.network is not None]
+        verdict = next((o for o in results if o.status == "fail"), None)
+        first = errors[0].failure.message if errors[0].failure else errors[0].detail
+        where = f"{len(crashed)} of {len(results)} networks ({_names(crashed)})"
+        if verdict is not None:
+            parts.append(f"it crashes on {where} too: {first}")
+        elif ran:
+            parts.append(f"it crashes on {where}; it runs on {_names(ran)}"
+                         + (f" ({trait})" if (trait := distinguishing_trait(ran, crashed))
+                            else ""))
+    left_out = [s for s in specs if s not in kept]
+    if left_out:
+        by = " and ".join(p.check.id for p in prerequisites if p.broken)
+        part = (f"judged on {len(kept)} of {len(specs)} networks ({_names(kept)}): {by} does not "
+                f"pass on the others")
+        crash = next((p.failure.message for p in prerequisites
+                      if p.status == "error" and p.failure is not None), "")
+        located = re.search(r"\(at ([^\s()]+:\d+)", crash)  # the innermost frame's file:line
+        if located and any(o.status == "fail" for o in results):
+            part += f" (it crashes there, at {located[1]})"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _names(specs: Sequence[NetworkSpec]) -> str:
+    """Battery slots by name (with their seed when several seeds ran), drawn networks by sizes."""
+    seeds = {s.seed for s in specs}
+    names = [s.name if s.name != "drawn" else f"sizes {list(s.sizes)}" for s in specs]
+    if len(seeds) > 1:
+        names = [f"{n} (seed {s.seed})" for n, s in zip(names, specs, strict=True)]
+    shown = ", ".join(names[:6])
+    return shown + (f" and {len(names) - 6} more" if len(names) > 6 else "")
 
 
 def _search(check: Check, ctx: Context, examples: int, seed: int) -> Outcome | None:
@@ -217,10 +324,9 @@ def run_suite(impl: Implementation, *, spec: str = "", seed: int = 0,
             if prerequisite.id not in done:  # on the battery even for --case: blocked is general
                 done[prerequisite.id] = run_check(prerequisite, ctx, seed_list,
                                                   case=case if only is None else None)
-        blocker = next((done[c.id] for c in needed if done[c.id].status in ("fail", "error")),
-                       None)
         done[check.id] = run_check(check, ctx, seed_list, case=case,
-                                   search=SEARCH_EXAMPLES if thorough else 0, blocked_by=blocker)
+                                   search=SEARCH_EXAMPLES if thorough else 0,
+                                   prerequisites=[done[c.id] for c in needed])
     outcomes = [done[c.id] for c in checks if only is None or c.id in only]
     if assignment is not None:
         outcomes = _judged(assignment, impl, target.capabilities, outcomes, seed_list, only)
@@ -276,8 +382,10 @@ def format_report(report: SuiteReport) -> str:
     for o in report.outcomes:
         detail = o.detail
         if o.status == "pass" and o.networks:
-            detail += f"  ({o.networks} networks)"
+            detail += f"  ({o.networks} network{'s' if o.networks != 1 else ''})"
         lines.append(f"{MARKS[o.status]} {o.check.id:<{width}}  {detail}")
+        if o.note:
+            lines.append(f"{pad}also: {o.note}")
         if o.failure is not None:
             if o.shrunk and o.network is not None and o.status == "fail":
                 lines.append(f"{pad}shrunk: fails at sizes {list(o.network.sizes)}, m = "

@@ -21,19 +21,20 @@ def test_conformance(bp_check: Check, bp_impl: Any, request: pytest.FixtureReque
     seeds = list(range(seed, seed + count))
     case = config.getoption("bp_case", None)
     ctx = Context(impl, seed, config.getoption("bp_timeout", 10.0))
-    for prerequisite in bp_check.after:
-        before = run_check(by_id(prerequisite), ctx, seeds)  # on the battery, as in a report
-        if before.status in ("fail", "error"):
-            pytest.skip(f"blocked by {prerequisite}, which {before.status}s: see "
-                        f"test_conformance[{prerequisite}]")
+    before = [run_check(by_id(prerequisite), ctx, seeds)  # on the battery, as in a report
+              for prerequisite in bp_check.after]
     outcome = run_check(bp_check, ctx, seeds, case=case,
-                        search=SEARCH_EXAMPLES if thorough else 0)
+                        search=SEARCH_EXAMPLES if thorough else 0, prerequisites=before)
+    if outcome.status == "blocked":
+        pytest.skip(f"{outcome.detail}: see test_conformance[{outcome.blocker}]")
     if outcome.status == "skip":
         if config.getoption("bp_strict", False):
             pytest.fail(f"skipped under --bp-strict: {outcome.detail}", pytrace=False)
         pytest.skip(outcome.detail)
     if outcome.status in ("fail", "error"):
         lines = [f"{outcome.status.upper()} {bp_check.id} ({bp_check.title}): {outcome.detail}"]
+        if outcome.note:
+            lines.append(f"also: {outcome.note}")
         if outcome.shrunk and outcome.network is not None:
             lines.append(f"shrunk: fails at sizes {list(outcome.network.sizes)}, "
                          f"m = {outcome.network.m}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bpverify.conformance.protocol.adapters import Capabilities
-from bpverify.conformance.suite.battery import NetworkSpec
+from bpverify.conformance.suite.battery import SATURATION_SLOTS, NetworkSpec
 from bpverify.conformance.suite.checks.base import Check, CheckFailed, Context, Failure, needs
 from bpverify.conformance.suite.checks.batch import check_mini_batch, check_update
 from bpverify.conformance.suite.checks.fundamental_equations import (
@@ -26,6 +26,7 @@ from bpverify.conformance.suite.checks.fundamental_equations import (
     check_shapes,
 )
 from bpverify.conformance.suite.checks.gradients import (
+    check_declared_function,
     check_gradient_complex_step,
     check_gradient_reference,
     check_saturation,
@@ -64,12 +65,15 @@ CORE_CHECKS: tuple[Check, ...] = (
           check_gradient_reference),
     Check("gradient-vs-complex-step", "gradient", "every entry of ∇C against the complex step",
           check_gradient_complex_step, applies=small_and_smooth),
-    Check("saturation", "saturation", "∇C accurate where σ saturates, finite where z < −709",
+    Check("saturation", "saturation", "∇C accurate where σ saturates, finite where exp(±z) "
+          "overflows, in every layer",
           check_saturation, applies=saturates, source="saturation"),
     Check("mini-batch", "mini-batch", "backprop_matrix(X, Y) = Σₓ∇Cₓ (against the reference)",
-          check_mini_batch, needs("mini_batch", "no backprop_matrix(X, Y) method"), after=()),
+          check_mini_batch, needs("mini_batch", "no backprop_matrix(X, Y) method"), after=(),
+          whole_batch=True),
     Check("update-rule", "update rule", "w → w − (η/m)Σₓ∂Cₓ/∂w, b likewise", check_update,
-          needs("update", "no update_mini_batch(mini_batch, eta) method"), after=()),
+          needs("update", "no update_mini_batch(mini_batch, eta) method"), after=(),
+          whole_batch=True),
     Check("state", "state", "one network across calls: kept results, new weights, two steps",
           check_state, applies=_named("width-one", "square", "deep"),
           after=("shapes", "gradient-vs-reference", "update-rule")),
@@ -98,13 +102,14 @@ def _declared(kind: str, name: str) -> Callable[[Capabilities], str | None]:
 
 def all_checks() -> tuple[Check, ...]:
     """The core checks, then one per activation and cost an implementation may declare."""
-    variants = _named("one-layer", "square", "deep")
-    extra = [Check(f"activation-{name}", "gradient", f"∇C with σ = {name}",
-                   check_gradient_reference, _declared("activations", name), variants,
-                   functions=(name, None)) for name in VARIANT_ACTIVATIONS]
+    def variants(spec: NetworkSpec) -> bool:
+        return _named("one-layer", "square", "deep", *SATURATION_SLOTS)(spec) and saturates(spec)
+    extra = [Check(f"activation-{name}", "gradient", f"∇C with σ = {name} (and in saturation)",
+                   check_declared_function, _declared("activations", name), variants,
+                   source="both", functions=(name, None)) for name in VARIANT_ACTIVATIONS]
     extra += [Check(f"cost-{name}", "gradient", f"∇C with C = {name}", check_gradient_reference,
-                    _declared("costs", name), variants, functions=(None, name))
-              for name in VARIANT_COSTS]
+                    _declared("costs", name), _named("one-layer", "square", "deep"),
+                    functions=(None, name)) for name in VARIANT_COSTS]
     return CORE_CHECKS + tuple(extra)
 
 

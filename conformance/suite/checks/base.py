@@ -8,7 +8,7 @@ implementation's δˡ is read from its ∂C/∂bˡ (BP3), or from ``deltas`` whe
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -16,9 +16,9 @@ import numpy as np
 from bpverify.conformance.protocol.adapters import Capabilities, Implementation
 from bpverify.conformance.protocol.calls import as_gradient, call_with_limit, check_finite
 from bpverify.conformance.protocol.conventions import declaration_hint
-from bpverify.conformance.suite.battery import NetworkSpec
+from bpverify.conformance.suite.battery import HUGE_BATCH, NetworkSpec
 from bpverify.oracles.cases import Case
-from bpverify.oracles.rounding import UNIT_ROUNDOFF, Allowance, allowance, relative_factor
+from bpverify.oracles.rounding import UNIT_ROUNDOFF, Allowance, allowance, relative_factors
 from bpverify.reference.backpropagation import BackpropResult, backprop_matrix
 
 Gradient = tuple[list[np.ndarray], list[np.ndarray]]
@@ -37,6 +37,8 @@ class Failure:
     actual: float | None = None
     diagnosis: str | None = None
     network: NetworkSpec | None = None
+    example: str | None = None
+    """Which example of the network's batch (``example 3 (x zero, y binary)``), where it matters."""
 
     @property
     def absolute(self) -> float | None:
@@ -52,14 +54,37 @@ class Failure:
 
     def describe(self) -> str:
         text = self.message
-        if self.index is not None:
-            digits = 10 if f"{self.expected:.10g}" != f"{self.actual:.10g}" else 17
-            text += (f"; worst entry {self.index}: expected {self.expected:.{digits}g}, got "
-                     f"{self.actual:.{digits}g} (abs error {self.absolute:.3g}"
+        if self.index is not None and self.expected is not None and self.actual is not None:
+            expected, got = distinct(self.expected, self.actual)
+            text += (f"; worst entry {self.index}: expected {expected}, got {got} (got − expected "
+                     f"= {self.actual - self.expected:#.3g}"
                      + (f", rel error {self.relative:.3g})" if self.relative is not None else ")"))
+        if self.example is not None:
+            text += f", in {self.example}"
         if self.network is not None:
             text += f" — network: {self.network.describe()}"
         return text
+
+
+MIN_DIGITS = 4
+"""Significant digits a value is printed with at least (more where two values need them)."""
+
+
+def distinct(expected: float, actual: float) -> tuple[str, str]:
+    """Both values with as many significant digits as it takes for them to differ visibly (at
+    least MIN_DIGITS; 17 tell any two float64 numbers apart), trailing zeros kept so that the
+    two line up digit for digit (0.1448723407 against 0.1448723410, not 0.144872341)."""
+    for digits in range(MIN_DIGITS, 18):
+        shown = (_digits(expected, digits), _digits(actual, digits))
+        if shown[0] != shown[1]:
+            return shown
+    return shown
+
+
+def _digits(value: float, digits: int) -> str:
+    """``value`` with ``digits`` significant digits, trailing zeros kept, no bare point (4925)."""
+    text = f"{value:#.{digits}g}"
+    return text[:-1] if text.endswith(".") else text.replace(".e", "e")
 
 
 class CheckFailed(Exception):
@@ -91,6 +116,9 @@ class Check:
     source: str = "battery"
     functions: tuple[str | None, str | None] = (None, None)
     after: tuple[str, ...] = ("shapes",)
+    whole_batch: bool = False
+    """The check makes one call per mini-batch, not one per example: the battery's huge batch
+    (m past 1024) is within its reach."""
 
     def networks(self, specs: Sequence[NetworkSpec], native: tuple[str, str] = (
             "sigmoid", "quadratic")) -> list[NetworkSpec]:
@@ -98,7 +126,8 @@ class Check:
         ``functions``, else the implementation's ``native`` ones."""
         activation, cost = (mine or theirs for mine, theirs in zip(self.functions, native,
                                                                    strict=True))
-        chosen = [s.with_functions(activation, cost) for s in specs]
+        chosen = [s.with_functions(activation, cost) for s in specs
+                  if self.whole_batch or s.name != HUGE_BATCH]
         return [s for s in chosen if self.applies(s)]
 
 
@@ -147,17 +176,13 @@ def mismatch(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, equa
         return Failure(equation, f"{quantity} at layer {layer} has shape {actual.shape}, expected "
                        f"{expected.shape}", layer, diagnosis=shape_diagnosis(actual.shape,
                                                                             expected.shape))
-    ratio = np.abs(actual - expected) / np.maximum(allowed, np.finfo(np.float64).tiny)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN ratios are judged below
+        ratio = np.abs(actual - expected) / np.maximum(allowed, np.finfo(np.float64).tiny)
     ratio = np.where(np.isnan(ratio), np.inf, ratio)
     if np.all(ratio <= 1.0):
         return None
     index = tuple(int(k) for k in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
-    diagnosis = None
-    for name, alternative in (candidates or {}).items():
-        if alternative.shape == actual.shape and np.all(
-                np.abs(actual - alternative) <= allowed + 1e-9 * np.abs(alternative)):
-            diagnosis = name
-            break
+    diagnosis = named_variant(actual, expected, allowed, candidates or {})
     if diagnosis is None and float32_hint is not None and (float32_hint or np.array_equal(
             actual.astype(np.float32), actual)) and looks_like_float32(actual, expected, ratio):
         diagnosis = FLOAT32_HINT
@@ -166,16 +191,40 @@ def mismatch(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, equa
                    float(expected[index]), float(actual[index]), diagnosis)
 
 
+def named_variant(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray,
+                  candidates: Mapping[str, np.ndarray]) -> str | None:
+    """The first of ``candidates`` (wrong formulas, by name) whose value ``actual`` matches at
+    every entry (within its allowance and VARIANT_MATCH of its size); never one that right code
+    gives too, being as close to ``expected`` everywhere (σ′ applied twice where σ′ = 1, an
+    extra ⊙ σ′ under the quadratic cost, BP1's right side at l = L, where they are right): it
+    cannot be what made a check fail."""
+    for name, alternative in candidates.items():
+        near = allowed + VARIANT_MATCH * np.abs(alternative)
+        if alternative.shape == actual.shape and np.all(np.abs(actual - alternative) <= near) \
+                and not np.all(np.abs(alternative - expected) <= near):
+            return name
+    return None
+
+
+VARIANT_MATCH = 1e-9
+"""Relative closeness beyond the allowance at which a value is taken to be a wrong formula's:
+the formula is evaluated in float64 by other operations than the implementation's (1e-9 is far
+above their rounding and far below any real difference between two formulas)."""
+
+
 def compare(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
             allowed: Sequence[np.ndarray], equation: str, quantity: str, layers: Sequence[int],
             float32_hint: bool | None = None,
             candidates: Callable[[int], Mapping[str, np.ndarray]] | None = None) -> None:
-    """``mismatch`` layer by layer; CheckFailed at the first layer that has one."""
+    """``mismatch`` layer by layer; CheckFailed at the first layer that has one (the candidates
+    of a layer are computed only where it fails)."""
     for a, e, tol, layer in zip(actual, expected, allowed, layers, strict=True):
+        if mismatch(a, e, tol, equation, quantity, layer, float32_hint) is None:
+            continue
         found = mismatch(a, e, tol, equation, quantity, layer, float32_hint,
                          candidates(layer) if candidates else None)
-        if found is not None:
-            raise CheckFailed(found)
+        assert found is not None
+        raise CheckFailed(found)
 
 
 def fixed(candidates: Mapping[str, np.ndarray]) -> Callable[[int], Mapping[str, np.ndarray]]:
@@ -223,6 +272,30 @@ def check_shapes(nabla_b: Sequence[np.ndarray], nabla_w: Sequence[np.ndarray], c
                     diagnosis=f"compute in {dtype}, or declare the dtype you compute in: "
                               f"bpverify_capabilities = {{'dtype': '{array.dtype}'}}"
                     if array.dtype.kind == "f" else "return real floating arrays"))
+
+
+PROBE_COLUMNS = 10
+"""The equations are checked on each of a network's first examples, up to this many: at least one
+of each kind the battery draws (``examples.py``: nine kinds of input, up to five of target)."""
+
+
+def probe_columns(spec: NetworkSpec) -> range:
+    return range(min(spec.m, PROBE_COLUMNS))
+
+
+def over_examples(spec: NetworkSpec, check: Callable[[int], None]) -> None:
+    """``check(j)`` for each probed example j; on failures, the one reported is the first that
+    has a diagnosis (an example of tiny gradient can fail without one where the others say
+    why), else the first; it names the example (of a batch of more than one)."""
+    failures = []
+    for j in probe_columns(spec):
+        try:
+            check(j)
+        except CheckFailed as failed:
+            example = None if spec.m == 1 and spec.examples == "plain" else spec.example(j)
+            failures.append(replace(failed.failure, example=example))
+    if failures:
+        raise CheckFailed(next((f for f in failures if f.diagnosis), failures[0]))
 
 
 # -- the context ----------------------------------------------------------------------------------
@@ -275,9 +348,11 @@ class Context:
     def allowance(self, spec: NetworkSpec) -> Allowance:
         return self._memo(("allowance", spec), lambda: allowance(self.case(spec), self.dtype))
 
-    def kappa(self, spec: NetworkSpec) -> float:
-        """SAFETY·κ of ``bounds``, for relations that build their magnitudes themselves."""
-        return self._memo(("kappa", spec), lambda: relative_factor(self.case(spec), self.dtype))
+    def kappa(self, spec: NetworkSpec, column: int) -> float:
+        """SAFETY·κ of ``rounding`` for one example, for relations that build their magnitudes
+        themselves."""
+        return float(self._memo(("kappa", spec), lambda: relative_factors(
+            self.case(spec), self.dtype))[column])
 
     def gradient(self, spec: NetworkSpec, column: int | None) -> Gradient:
         """The implementation's (∂C/∂b, ∂C/∂w) for one column, or summed over all columns by

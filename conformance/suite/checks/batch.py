@@ -20,6 +20,7 @@ from bpverify.conformance.suite.checks.base import (
     CheckFailed,
     Context,
     Failure,
+    Gradient,
     constant_factor,
     mismatch,
 )
@@ -48,8 +49,79 @@ def check_mini_batch(ctx: Context, spec: NetworkSpec) -> None:
         return
     factors = [_factor(got, expected, tol) for got, expected, tol in
                ((got_b, ref.nabla_b, allowed.nabla_b), (got_w, ref.nabla_w, allowed.nabla_w))]
-    averaging = _averaging(factors, spec)
+    averaging = _averaging(ctx, factors, spec) or _batch_diagnosis(
+        case, (got_b, got_w), (ref.nabla_b, ref.nabla_w), (allowed.nabla_b, allowed.nabla_w),
+        ref.deltas)
     raise CheckFailed(replace(failures[0], diagnosis=averaging or failures[0].diagnosis))
+
+
+def _batch_diagnosis(case: Case, got: Gradient, expected: Gradient, allowed: Gradient,
+                     deltas: Sequence[np.ndarray]) -> str | None:
+    """What a wrong backprop_matrix(X, Y) computed, among the batch's own bugs (computed on a
+    failure only): ∂C/∂b left one column per example, summed over the wrong axis, a repeated
+    example counted once, a sum that stops at a chunk, the batch read as rows where X and Y are
+    square."""
+    X, Y, m = case.x, case.y, case.batch_size
+    variants: list[tuple[str, Gradient | tuple[list[np.ndarray], None]]] = [
+        ("∂C/∂b left with one column per example: the sum over the examples is missing "
+         "(Σₓ δˣ: delta.sum(axis=1, keepdims=True))", (list(deltas), None)),
+        ("∂C/∂b left with one row per example: the sum over the examples is missing",
+         ([d.T for d in deltas], None)),
+        ("∂C/∂b summed over the neurons of each example instead of over the examples (axis 0 "
+         "for axis 1)", ([d.sum(axis=0, keepdims=True).T for d in deltas], None))]
+    _, first = np.unique(np.vstack([X, Y]), axis=1, return_index=True)
+    if len(first) < m:
+        columns = sorted(int(j) for j in first)
+        once = backprop_matrix(list(case.weights), list(case.biases), X[:, columns],
+                               Y[:, columns], case.activations, case.cost)
+        variants.append(("each repeated example counted once: the sum runs over the distinct "
+                         "examples only (a cache or set keyed by the example?)",
+                         (once.nabla_b, once.nabla_w)))
+    for k, why in _prefixes(m):
+        prefix = backprop_matrix(list(case.weights), list(case.biases), X[:, :k], Y[:, :k],
+                                 case.activations, case.cost)
+        variants.append((f"the examples past the first {k} of m = {m} left out: {why}",
+                         (prefix.nabla_b, prefix.nabla_w)))
+    if X.shape[0] == X.shape[1] and Y.shape[0] == Y.shape[1] and m > 1:
+        rows = backprop_matrix(list(case.weights), list(case.biases), X.T, Y.T,
+                               case.activations, case.cost)
+        variants.append(("the batch read as rows, Xᵀ and Yᵀ, where m = n₁ = n_L makes both "
+                         "orientations fit", (rows.nabla_b, rows.nabla_w)))
+    for name, (variant_b, variant_w) in variants:
+        wanted_w = expected[1] if variant_w is None else variant_w  # right where not named
+        if all(_matches(g, v, t) for g, v, t in (
+                *zip(got[0], variant_b, allowed[0], strict=True),
+                *zip(got[1], wanted_w, allowed[1], strict=True))):
+            return name
+    return None
+
+
+CHUNKS = (32, 64, 128, 256, 512, 1024)
+"""Blockings that batched code uses: a sum that stops at one of them is named."""
+
+
+def _prefixes(m: int) -> list[tuple[int, str]]:
+    """The k < m examples a chunked sum over a batch of m may stop at, and why: whole chunks
+    only (the last, shorter chunk dropped), or a cap of one chunk."""
+    chunked: dict[int, list[int]] = {}
+    for c in CHUNKS:
+        if c < m:
+            chunked.setdefault(c * (m // c), []).append(c)
+    found = []
+    for k, sizes in sorted(chunked.items()):
+        why = (f"chunks of {_either(sizes)} with the last, shorter one dropped"
+               + (f", or a cap at {k}" if k in CHUNKS else ""))
+        found.append((k, why))
+    return found
+
+
+def _either(values: Sequence[int]) -> str:
+    return ", ".join(map(str, values[:-1])) + (" or " if len(values) > 1 else "") + str(values[-1])
+
+
+def _matches(got: np.ndarray, variant: np.ndarray, tolerance: np.ndarray) -> bool:
+    return got.shape == variant.shape and bool(np.all(
+        np.abs(got - variant) <= tolerance + 1e-9 * np.abs(variant)))
 
 
 def _first(got: Sequence[np.ndarray], expected: Sequence[np.ndarray],
@@ -76,21 +148,14 @@ def _factor(got: Sequence[np.ndarray], expected: Sequence[np.ndarray],
     return factors.pop() if len(factors) == 1 else None
 
 
-def _averaging(factors: list[float | None], spec: NetworkSpec) -> str | None:
-    """Tell averaging both gradients from averaging one of them."""
-    m = spec.m
-    averaged = [r is not None and abs(r - 1 / m) <= 1e-9 for r in factors]
-    exact = [r == 1.0 for r in factors]
-    if all(averaged):
-        return (f"averaged over the mini-batch instead of summed (both ∂C/∂b and ∂C/∂w divided "
-                f"by m = {m}); a loss averaged over the batch? declare reduction='mean'")
-    if averaged[0] and exact[1]:
-        return f"only ∂C/∂b averaged over the mini-batch (divided by m = {m}); ∂C/∂w is summed"
-    if averaged[1] and exact[0]:
-        return f"only ∂C/∂w averaged over the mini-batch (divided by m = {m}); ∂C/∂b is summed"
-    for r in factors:
-        if r is not None and r != 1.0:
-            return factor_hint(r, spec.m, spec.sizes[-1], entries=4)
+def _averaging(ctx: Context, factors: list[float | None], spec: NetworkSpec) -> str | None:
+    """Tell a convention (both gradients scaled alike: declare it) from a bug in one of them."""
+    r_b, r_w = factors
+    if r_b is not None and r_b == r_w and r_b != 1.0:
+        return factor_hint(ctx, spec, r_b, spec.m, entries=4)
+    for r, quantity, other in ((r_b, "∂C/∂b", r_w), (r_w, "∂C/∂w", r_b)):
+        if r is not None and r != 1.0 and other == 1.0:
+            return factor_hint(ctx, spec, r, spec.m, entries=4, quantity=quantity)
     return None
 
 
@@ -113,13 +178,15 @@ class StepRule:
     lmbda: float
     n: int
     scale: Callable[[int, int], float]
+    reduction: str = "sum"
+    """The declared reduction of the implementation's gradient (for the hints)."""
 
     @classmethod
     def of(cls, ctx: Context, decay: bool = True) -> StepRule:
         """The rule the implementation's update follows: with L2 decay where it takes λ and n
         (unless ``decay`` is False: the plain call of an update whose λ has a default)."""
         lmbda, n = (L2_LAMBDA, L2_N) if decay and ctx.impl.capabilities.l2 else (0.0, 1)
-        return cls(ETA, lmbda, n, ctx.impl.step_scale)
+        return cls(ETA, lmbda, n, ctx.impl.step_scale, ctx.impl.conventions.reduction)
 
     def arguments(self) -> tuple[float, ...]:
         """What update_mini_batch is called with after the mini-batch: (η) or (η, λ, n)."""
@@ -148,7 +215,7 @@ def judge_step(ctx: Context, spec: NetworkSpec, case: Case,
                old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
                new: tuple[Sequence[np.ndarray], Sequence[np.ndarray]], columns: Sequence[int],
                rule: StepRule, equation: str, what: str,
-               own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+               own_gradient: Callable[[], Gradient | None] | None = None,
                nominal: int | None = None) -> None:
     """CheckFailed unless ``new`` is one step (``rule``) from ``old`` on the examples ``columns``
     of ``case``; the hint names the constant factor a wrong step has (η instead of η/m, …), a
@@ -181,16 +248,17 @@ def _step_candidates(case: Case, spec: NetworkSpec,
                      old: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
                      columns: Sequence[int], rule: StepRule, k: int, layer: int, g: np.ndarray,
                      o: np.ndarray, e: np.ndarray, tol: np.ndarray, decay: float,
-                     own_gradient: tuple[list[np.ndarray], list[np.ndarray]] | None,
+                     own_gradient: Callable[[], Gradient | None] | None,
                      nominal: int | None = None) -> dict[str, np.ndarray]:
     """Wrong steps a failed update may be, most telling first (computed on failure only)."""
     name, m = ("w", "b")[k], len(columns)
     step = rule.step(m, case.y.shape[0])
     found: dict[str, np.ndarray] = {}
-    if own_gradient is not None:
+    own = own_gradient() if own_gradient is not None else None
+    if own is not None:
         found["the step is right for the gradient backprop(x, y) returns: the gradient itself "
               "is wrong (see gradient-vs-reference)"] = (
-            decay * o - step * own_gradient[1 - k][layer - 2])
+            decay * o - step * own[1 - k][layer - 2])
     if rule.lmbda and name == "w":
         gradient_step = decay * o - e
         found["the L2 decay is (1 − ηλ) instead of (1 − ηλ/n): it is missing /n"] = (
@@ -202,7 +270,7 @@ def _step_candidates(case: Case, spec: NetworkSpec,
         found["the biases decayed too: L2 regularisation leaves b alone"] = e - rule.eta * (
             rule.lmbda / rule.n) * o
     r = constant_factor(decay * o - g, decay * o - e, tol) if g.shape == e.shape else None
-    hint = None if r is None else _step_hint(r, spec, m, g.size, nominal)
+    hint = None if r is None else _step_hint(r, spec, m, g.size, nominal, rule.reduction)
     if r is not None and hint is not None:
         found[hint] = decay * o - r * (decay * o - e)
     found["sequential updates inside the mini-batch"] = _sequential_update(
@@ -212,7 +280,7 @@ def _step_candidates(case: Case, spec: NetworkSpec,
 
 
 def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int,
-               nominal: int | None = None) -> str | None:
+               nominal: int | None = None, reduction: str = "sum") -> str | None:
     """What a step r times the right one means: the divisor of η it implies, named if we can
     (every name that fits), unnamed only when enough entries share it to make it a pattern."""
     if abs(r + 1) <= 1e-9:
@@ -222,8 +290,11 @@ def _step_hint(r: float, spec: NetworkSpec, m: int, entries: int,
     divisor = m / r
     if divisor < 0:
         return None  # a step backwards that is not −1× the right one: no divisor means that
-    named = ((1.0, "η instead of η/m"),
-             (float(spec.L - 1), "η/(L − 1): divided by the number of weight layers"),
+    depth = ((float(spec.L - 1), "η/(L − 1): divided by the number of weight layers"),) if (
+        spec.L - 1 >= 2) else ()  # at L = 2 a divisor L − 1 = 1 is no division: depth cannot explain it
+    unscaled = ("η·Σₓ∇ where the declared mean needs η·(1/m)Σₓ∇: the /m (/batch) is missing, "
+                "in the gradient or in the step") if reduction == "mean" else "η instead of η/m"
+    named = ((1.0, unscaled), *depth,
              (2.0, "η/2: divided by len(mini_batch[0]), the length of an (x, y) pair"),
              (float(m * m), "η/m²: averaged twice"),
              *(((float(nominal), f"η/{nominal}: divided by mini_batch_size, not by the length "
@@ -271,17 +342,20 @@ def check_update(ctx: Context, spec: NetworkSpec) -> None:
         what = ctx.impl.call_name(f"update_mini_batch({arguments})")
         value = call_with_limit(what, ctx.impl.update, w, b, pairs(ctx, case, columns),
                                 *rule.arguments(), seconds=ctx.seconds)
-        new_w, new_b = as_parameters(value, what, case)
+        new_w, new_b = as_parameters(value, what, case, ctx.dtype)
         judge_step(ctx, spec, case, (case.weights, case.biases), (new_w, new_b), columns, rule,
                    "update rule", "the step" if decay or not caps.l2 else
                    "the step of update_mini_batch(mini_batch, eta), λ left at its default",
-                   _own_gradient(ctx, spec))
+                   lambda: _own_gradient(ctx, spec))
 
 
-def as_parameters(value: Any, what: str, case: Case) -> tuple[list[np.ndarray],
-                                                              list[np.ndarray]]:
+def as_parameters(value: Any, what: str, case: Case, dtype: str | None = None,
+                  equation: str = "update rule") -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(weights, biases) after an update: two lists of L − 1 real arrays in the book's shapes,
-    as float64; anything else is a fault of the implementation, named."""
+    as float64; anything else is a fault of the implementation, named. With ``dtype`` (the
+    declared one), parameters of another dtype fail ``equation``: an update must keep them in
+    the dtype the network computes in (a float32 network whose step is taken in float64 returns
+    float64 parameters, and every later step pays for it)."""
     if not isinstance(value, tuple | list) or len(value) != 2:
         raise ImplementationFault(f"{what} left {type(value).__name__} as its parameters, "
                                   "expected (weights, biases)")
@@ -299,6 +373,13 @@ def as_parameters(value: Any, what: str, case: Case) -> tuple[list[np.ndarray],
                 raise ImplementationFault(
                     f"{what} left {name}[{i}] (layer {i + 2}) of dtype {array.dtype} and shape "
                     f"{array.shape}, expected real numbers of shape {shape}")
+            if dtype is not None and array.dtype != np.dtype(dtype):
+                raise CheckFailed(Failure(
+                    equation, f"{what} left {name}[{i}] (layer {i + 2}) of dtype {array.dtype}, "
+                    f"expected {dtype} (the dtype the implementation declares)", i + 2,
+                    diagnosis=f"the step is computed in {array.dtype}: keep the parameters in "
+                              f"{dtype} (cast the step, e.g. w -= step.astype(w.dtype)), or "
+                              f"declare the dtype you compute in"))
             arrays.append(array.astype(np.float64))
         out.append(arrays)
     return out[0], out[1]
@@ -309,17 +390,26 @@ def call_checked(ctx: Context, what: str, fn: Callable[..., Any], *args: Any) ->
     return call_with_limit(f"{ctx.impl.name}: {what}", fn, *args, seconds=ctx.seconds)
 
 
-def parameters_now(ctx: Context, session: Session, case: Case
+def parameters_now(ctx: Context, session: Session, case: Case, equation: str = "state"
                    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The session's parameters now, as float64 copies (an in-place update cannot reach them)."""
+    """The session's parameters now, as float64 copies (an in-place update cannot reach them);
+    of another dtype than the declared one, they fail ``equation``."""
     value = call_checked(ctx, "reading weights and biases", session.parameters)
-    return as_parameters(value, f"{ctx.impl.name} (its weights and biases)", case)
+    return as_parameters(value, f"{ctx.impl.name} (its weights and biases)", case, ctx.dtype,
+                         equation)
 
 
-def _own_gradient(ctx: Context, spec: NetworkSpec) -> tuple[list[np.ndarray],
-                                                           list[np.ndarray]] | None:
-    """Σₓ of the implementation's own backprop(x, y), for the hint; None if it has none to give."""
+def _own_gradient(ctx: Context, spec: NetworkSpec) -> Gradient | None:
+    """Σₓ of the implementation's own backprop(x, y), for the hint (asked for on a failure only);
+    None if it has none to give, or the batch is too large to call it once per example."""
+    if spec.m > OWN_GRADIENT_MAX_M:
+        return None
     try:
         return ctx.gradient(spec, None)
     except (ImplementationFault, CheckFailed):
         return None
+
+
+OWN_GRADIENT_MAX_M = 256
+"""A failed step is compared with the implementation's own gradient up to this batch size (one
+backprop(x, y) call per example)."""

@@ -8,9 +8,11 @@ from collections.abc import Callable
 import numpy as np
 
 from bpverify.conformance.protocol.calls import NonFinite
-from bpverify.conformance.suite.battery import NetworkSpec
+from bpverify.conformance.protocol.probing import explain_factor
+from bpverify.conformance.suite.battery import SATURATION_SLOTS, NetworkSpec
 from bpverify.conformance.suite.checks.base import CheckFailed, Context, Failure, compare, constant_factor
-from bpverify.oracles.cases import layer_names
+from bpverify.reference.activations import Softmax
+from bpverify.reference.costs import BUILTIN_COSTS
 from bpverify.reference.numerical import numerical_network_gradient
 
 COMPLEX_STEP_MAX_PARAMETERS = 400
@@ -25,50 +27,38 @@ def _against(ctx: Context, spec: NetworkSpec, nabla_b: list[np.ndarray],
     got_b, got_w = ctx.gradient(spec, None)
     layers = range(2, spec.L + 1)
     compare(got_b, nabla_b, allowed.nabla_b, equation, "∂C/∂b", layers, ctx.float32_hint,
-            scaled(spec, got_b, nabla_b, allowed.nabla_b))
+            scaled(ctx, spec, got_b, nabla_b, allowed.nabla_b))
     compare(got_w, nabla_w, allowed.nabla_w, equation, "∂C/∂w", layers, ctx.float32_hint,
-            scaled(spec, got_w, nabla_w, allowed.nabla_w))
+            scaled(ctx, spec, got_w, nabla_w, allowed.nabla_w))
 
 
-def scaled(spec: NetworkSpec, actual: list[np.ndarray], expected: list[np.ndarray],
+def scaled(ctx: Context, spec: NetworkSpec, actual: list[np.ndarray], expected: list[np.ndarray],
            allowed: list[np.ndarray]) -> Callable[[int], dict[str, np.ndarray]]:
     """Candidates for ``compare``: r·expected, when the layer is off by a constant factor r that
-    means something (``factor_hint``)."""
+    means something (``factor_hint``; backprop(x, y) takes one example: m = 1)."""
     def candidates(layer: int) -> dict[str, np.ndarray]:
         i = layer - 2
         r = constant_factor(actual[i], expected[i], allowed[i])
-        meaning = None if r is None else factor_hint(r, 1, spec.sizes[-1], actual[i].size)
+        meaning = None if r is None else factor_hint(ctx, spec, r, 1, actual[i].size)
         return {} if meaning is None else {meaning: r * expected[i]}
     return candidates
 
 
-def factor_hint(r: float, m: int, n_out: int, entries: int) -> str | None:
+def factor_hint(ctx: Context, spec: NetworkSpec, r: float, m: int, entries: int,
+                quantity: str = "") -> str | None:
     """What a constant factor r between a gradient of a batch of m and the expected Σₓ∇Cₓ
-    suggests, with the declaration that would fit; a factor with no name only when enough
+    suggests: the conventions that explain it for the cost in use and the declared ones, as the
+    full declaration (``probing.explain_factor``); a factor with no name only when enough
     entries share it to make it a pattern."""
-    if r == 0.0:
-        return "every entry is 0: this gradient is never computed (left at its initial zeros)"
-    names = [(-1.0, "−1: the sign flipped"),
-             (2.0, "2: the ½ of the quadratic cost left out (if your loss is Σ(a − y)² on "
-                   "purpose, declare quadratic='full')")]
-    if m > 1:
-        names += [(1 / m, f"1/m = 1/{m}: averaged over the mini-batch instead of summed (a "
-                          "loss averaged over the batch? declare reduction='mean')"),
-                  (2 / m, f"2/m = 2/{m}: the mean of (a − y)² over the batch? declare "
-                          "reduction='mean', quadratic='full'")]
-    if m * n_out > 1:
-        names += [(1 / (m * n_out), f"1/(m·n_L) = 1/{m * n_out}: a loss averaged over every "
-                                    "entry? declare reduction='mean_all'"),
-                  (2 / (m * n_out), f"2/(m·n_L) = 2/{m * n_out}: the mean of (a − y)² over "
-                                    "every entry, as torch's MSELoss? declare "
-                                    "reduction='mean_all', quadratic='full'")]
-    where = f" (in a call on one example, with n_L = {n_out})" if m == 1 else (
-        f" (in a call on m = {m} examples, with n_L = {n_out})")
-    for value, meaning in names:
-        if abs(r - value) <= 1e-6 * abs(value):
-            return f"every entry is exactly {meaning}{where}"
+    impl = ctx.impl
+    meaning = explain_factor(r, m, spec.sizes[-1], spec.cost, impl.conventions,
+                             impl.capabilities, quantity)
+    if meaning is not None:
+        return meaning
     if entries >= 4:
-        return f"every entry is exactly {r:.6g} × expected: a constant factor in the cost or step"
+        return (f"every entry is exactly {r:.6g} × expected"
+                + (f" in {quantity} only" if quantity else "")
+                + ": a constant factor in the cost or step")
     return None
 
 
@@ -76,6 +66,15 @@ def check_gradient_reference(ctx: Context, spec: NetworkSpec) -> None:
     """Every entry of Σₓ∇Cₓ (backprop called per example) against the reference."""
     ref = ctx.reference(spec)
     _against(ctx, spec, ref.nabla_b, ref.nabla_w)
+
+
+def check_declared_function(ctx: Context, spec: NetworkSpec) -> None:
+    """∇C with a declared σ or C: against the reference on the battery, and as ``saturation``
+    judges it on the planted saturation (each declared σ driven past where exp overflows)."""
+    if spec.name in SATURATION_SLOTS:
+        check_saturation(ctx, spec)
+    else:
+        check_gradient_reference(ctx, spec)
 
 
 def small_and_smooth(spec: NetworkSpec) -> bool:
@@ -95,22 +94,17 @@ def check_gradient_complex_step(ctx: Context, spec: NetworkSpec) -> None:
     _against(ctx, spec, exact_b, exact_w)
 
 
-SATURATING = ("sigmoid", "tanh")
-"""The σ whose σ′ vanishes in both tails: where the saturation check means something."""
-
-
 def saturates(spec: NetworkSpec) -> bool:
-    """Planted saturation in a hidden layer of a saturating σ; in the output layer only with a
-    cost that stays finite there (the cross-entropy of an output σ(−750) = 0 is infinite; its
-    δᴸ = a − y is tested elsewhere)."""
-    names = layer_names(spec.activation, spec.L)
-    if spec.name == "saturated-output":
-        return names[-1] in SATURATING and spec.cost == "quadratic"
-    return names[0] in SATURATING
+    """Planted saturation in every hidden layer, whatever σ; in the output layer whatever σ,
+    with the costs whose δᴸ stays finite there (the quadratic one; cross-entropy and its
+    categorical form, whose δᴸ = aᴸ − y is finite where C itself is infinite); a cost the
+    implementation declared has no saturated output (its ∇ₐC may be infinite there)."""
+    return spec.name != "saturated-output" or spec.cost in BUILTIN_COSTS
 
 
 def check_saturation(ctx: Context, spec: NetworkSpec) -> None:
-    """Accurate where σ saturates (|z| ≥ 12, with σ′ of 1e-6) and finite where z < −709."""
+    """Accurate where σ saturates (|z| ≥ 12, with σ′ of 1e-6; σ and a softmax's probabilities
+    rounded to 0 or 1) and finite where exp(±z) overflows (|z| > 709)."""
     for column in range(spec.m):
         try:
             ctx.gradient(spec, column)
@@ -127,16 +121,40 @@ def _non_finite_failure(ctx: Context, spec: NetworkSpec, bad: NonFinite, column:
     z_there = float(zs[bad.layer - 2][row])
     message = (f"{bad.quantity} at layer {bad.layer}, index {bad.index}, is not finite; there "
                f"z^{bad.layer}_{row} = {z_there:.6g} (example {column})")
-    signs = {np.sign(z_there)} if abs(z_there) > 709 else set()
-    if not signs:  # the NaN came from another layer (the forward pass): name the extreme z
+    beyond = [(z_there, bad.layer)] if abs(z_there) > 709 else []
+    if not beyond:  # the NaN came from another layer (the forward pass): name the extreme z
         beyond = [(float(v), l) for l, z in enumerate(zs, start=2) for v in z if abs(v) > 709]
-        signs = {np.sign(v) for v, _ in beyond}
         message += "; beyond ±709 the network has " + ", ".join(
             f"z = {v:.6g} at layer {l}" for v, l in beyond)
-    overflow = {1.0: "exp(+z), which overflows for z > 709 (e^z/(1 + e^z) is inf/inf = NaN)",
-                -1.0: "exp(−z), which overflows for z < −709 (e^(−z)/(1 + e^(−z))² is inf/inf "
-                      "= NaN)"}
-    return Failure("saturation", message, bad.layer, diagnosis=(
-        "σ or σ′ evaluated through " + " or through ".join(overflow[s] for s in sorted(signs)
-                                                            if s in overflow)
-        + "; write it with e^(−|z|) ≤ 1"))
+    case = ctx.case(spec)
+    names = {getattr(case.activations[l - 2], "name", "") for _, l in beyond}
+    name = names.pop() if len(names) == 1 and names <= set(NAIVE) else "sigmoid"
+    signs = ({np.sign(v) for v, _ in beyond} & set(NAIVE[name][0])) or set(NAIVE[name][0])
+    output = case.activations[-1]
+    if isinstance(output, Softmax) and (bad.layer == spec.L or not signs):
+        diagnosis = ("the softmax evaluated as e^z/Σe^z: e^z overflows for z > 709 (inf/inf = "
+                     "NaN); subtract max z first, e^(z − max z)/Σe^(z − max z)")
+    elif spec.name == "saturated-output" and spec.cost != "quadratic" and (
+            output in case.cost.output_error):
+        diagnosis = ("δᴸ computed as ∇ₐC ⊙ σ′(zᴸ): ∇ₐC is infinite where aᴸ rounds to 0 or 1 "
+                     f"(∞·0 = NaN); with C = {spec.cost} use δᴸ = aᴸ − y, σ′ cancels")
+    else:
+        naive, fix = NAIVE[name]
+        σ = "σ" if name == "sigmoid" else f"σ = {name}"
+        diagnosis = (f"{σ} or σ′ evaluated through " + " or through ".join(
+            naive[s] for s in sorted(signs)) + f"; {fix}")
+    return Failure("saturation", message, bad.layer, diagnosis=diagnosis)
+
+
+NAIVE: dict[str, tuple[dict[float, str], str]] = {
+    "sigmoid": ({1.0: "exp(+z), which overflows for z > 709 (e^z/(1 + e^z) is inf/inf = NaN)",
+                 -1.0: "exp(−z), which overflows for z < −709 (e^(−z)/(1 + e^(−z))² is inf/inf "
+                       "= NaN)"}, "write it with e^(−|z|) ≤ 1"),
+    "tanh": ({1.0: "exp(+z), which overflows for z > 709 ((e^z − e^(−z))/(e^z + e^(−z)) is "
+                   "inf/inf = NaN)",
+              -1.0: "exp(−z), which overflows for z < −709 ((e^z − e^(−z))/(e^z + e^(−z)) is "
+                    "inf/inf = NaN)"}, "use np.tanh, or write it with e^(−2|z|) ≤ 1"),
+    "softplus": ({1.0: "exp(+z), which overflows for z > 709 (ln(1 + e^z) is ∞)"},
+                 "use np.logaddexp(0, z) = max(z, 0) + ln(1 + e^(−|z|))"),
+}
+"""Per σ: how its textbook formula overflows past ±709 (by the sign of z), and the way out."""

@@ -93,7 +93,9 @@ SGD_LAMBDA = 0.4
 """λ for an SGD with L2 decay: ηλ/n ≤ 0.1 for n ≥ 3, so the decay 1 − ηλ/n stays in (0.9, 1),
 as in training, and n = 3 differs from the m = 2 or 1 of call 3's mini-batches."""
 def sgd_spec(spec: NetworkSpec) -> NetworkSpec:
-    return replace(spec, m=EXAMPLES)
+    """The network of ``spec`` with EXAMPLES plain examples: distinct, so that which of them
+    share a mini-batch shows (the other checks vary what an example holds)."""
+    return replace(spec, m=EXAMPLES, examples="plain")
 
 
 def check_sgd(ctx: Context, spec: NetworkSpec) -> None:
@@ -109,7 +111,7 @@ def check_sgd(ctx: Context, spec: NetworkSpec) -> None:
         call_checked(ctx, ctx.impl.call_name(call.call(eta)), session.sgd,
                      pairs(ctx, big, call.columns), call.epochs, call.mini_batch_size, eta,
                      *((rule.lmbda,) if l2 else ()))
-        after = parameters_now(ctx, session, big)
+        after = parameters_now(ctx, session, big, "SGD")
         where = f"call {number} of {len(CALLS)}, {what}"
         schedules = call.schedules()
         if len(schedules) == 1 and len(schedules[0]) == 1:

@@ -56,8 +56,10 @@ def state_batch_sizes(L: int) -> tuple[int, ...]:
 
 
 def state_spec(spec: NetworkSpec) -> NetworkSpec:
-    """The network of ``spec`` with enough examples for every step and the probes x₀, x₁."""
-    return replace(spec, m=sum(state_batch_sizes(spec.L)))
+    """The network of ``spec`` with enough examples for every step and the probes x₀, x₁, drawn
+    plain: x₀ and x₁ must differ (a repeated example would hide a buffer overwritten by the
+    next call), and what an example holds is the other checks' to vary."""
+    return replace(spec, m=sum(state_batch_sizes(spec.L)), examples="plain")
 
 
 def check_state(ctx: Context, spec: NetworkSpec) -> None:
@@ -101,7 +103,7 @@ def _fresh_step_agrees(ctx: Context, big: Case, before: tuple[list[np.ndarray], 
     value = call_checked(ctx, "update_mini_batch(mini_batch, eta)", ctx.impl.update,
                   [w.astype(dt) for w in before[0]], [b.astype(dt) for b in before[1]],
                   pairs(ctx, big, columns), *rule.arguments())
-    fresh = as_parameters(value, ctx.impl.name, big)
+    fresh = as_parameters(value, ctx.impl.name, big, ctx.dtype, "state")
     return all(np.allclose(f, a, rtol=1e-12, atol=0.0) for f, a in zip(
         fresh[0] + fresh[1], after[0] + after[1], strict=True))
 

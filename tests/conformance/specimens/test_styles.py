@@ -8,6 +8,7 @@ import inspect
 from pathlib import Path
 
 import pytest
+from reports import SEEDS
 from reports import problems as _problems
 
 from bpverify.conformance.protocol.adapters import resolve
@@ -26,7 +27,7 @@ def spec(name: str) -> str:
                                   "rows_mlp:MLP", "softmax_mlp:Classifier",
                                   "per_layer_mlp:Network"])
 def test_correct_code_in_other_styles_conforms(name: str) -> None:
-    report = run_suite(resolve(spec(name)), seeds=2)
+    report = run_suite(resolve(spec(name)), seeds=SEEDS)
     assert report.passed, _problems(report)
 
 
@@ -38,14 +39,17 @@ def test_a_chapter_3_network_is_checked_with_its_own_cost_and_its_l2_update() ->
 
 @pytest.mark.parametrize("name, check, diagnosis", [
     ("network2_style:SigmaPrimeAddedToCrossEntropy", "BP1",
-     "σ′ multiplied into the cross-entropy δᴸ"),
+     "an extra ⊙ σ′(zᴸ): δᴸ = (−yᴸ + aᴸ) ⊙ σ′(zᴸ)"),
     ("network2_style:DecayMissingOverN", "update-rule", "it is missing /n"),
     ("network2_style:WeightsNotTransposed", "BP2", "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ"),
     ("network2_style:DecayOverMiniBatchSize", "sgd", "m the mini-batch's size"),
     ("rows_mlp:MeanOverEveryEntry", "gradient-vs-reference", "declare reduction='mean_all'"),
     ("rows_mlp:BiasSummedOverNeurons", "gradient-vs-reference", None),
     ("rows_mlp:Undeclared", "shapes", "{'layout': 'rows', 'weights': 'in_out', 'biases': "
-                                      "'flat', 'gradient_order': 'wb'}"),
+                                      "'flat', 'gradient_order': 'wb', 'reduction': 'mean'"),
+    ("pvml_style:MLP", "shapes", "declare bpverify_capabilities = {'activation': "
+                                 "'relu/softmax', 'cost': 'categorical-cross-entropy'"),
+    ("pvml_style:LabelsByArgmax", "BP1", "y taken as the one-hot vector of its largest entry"),
     ("jax_style:undeclared_full_square", "gradient-vs-reference", "declare quadratic='full'"),
     ("softmax_mlp:ElementwiseSoftmaxDerivative", "BP1", "the softmax is not elementwise"),
     ("per_layer_mlp:FirstLayersDerivative", "BP2", None),
@@ -59,6 +63,40 @@ def test_planted_bugs_and_missing_declarations_are_named(name: str, check: str,
     if diagnosis is not None:
         assert outcome.failure is not None and diagnosis in (outcome.failure.diagnosis or ""), (
             name, outcome.failure)
+
+
+@pytest.mark.parametrize("name", ["rows_mlp:Undeclared", "pvml_style:MLP"])
+def test_a_declaration_hint_applied_literally_conforms(name: str) -> None:
+    """The hint of a class whose declaration is incomplete (pvml's style declares
+    reduction='mean' but not the gradient's order) is the whole declaration, the declared keys
+    kept: written as it is printed, the class conforms, and no second hint contradicts it."""
+    import ast
+
+    import bpverify.conformance.protocol.loading as loading
+    cls = loading.load(spec(name))
+    report = run_suite(resolve(spec(name)), only=["shapes"])
+    hint = report.outcomes[0].failure.diagnosis or ""  # type: ignore[union-attr]
+    literal = hint.split("bpverify_capabilities = ", 1)[1]
+    declared = ast.literal_eval(literal)
+    assert declared.get("reduction") == "mean"  # kept, not "sum"
+    fixed = type(cls.__name__, (cls,), {"bpverify_capabilities": declared})
+    fixed.__module__ = cls.__module__
+    from bpverify.conformance.protocol.adapters import as_implementation
+    after = run_suite(as_implementation(fixed), seeds=2)
+    assert after.passed, _problems(after)
+
+
+def test_w_for_w_transposed_fails_bp2_and_names_the_line_it_crashes_on_elsewhere() -> None:
+    """network2 with w for wᵀ crashes on every network whose wˡ⁺¹ is not square: shapes is an
+    ERROR at its file:line, and BP2, judged on the square network, fails and names both."""
+    report = run_suite(resolve(spec("network2_style:WeightsNotTransposed")))
+    outcomes = {o.check.id: o for o in report.outcomes}
+    assert outcomes["shapes"].status == "error"
+    assert "network2_style.py:" in outcomes["shapes"].detail
+    bp2 = outcomes["BP2"]
+    assert bp2.status == "fail" and bp2.failure is not None
+    assert "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ" in (bp2.failure.diagnosis or "")
+    assert "it crashes there, at " in bp2.note and "network2_style.py:" in bp2.note
 
 
 def test_a_row_major_mean_reduced_mlp_needs_five_lines_of_declarations() -> None:

@@ -3,6 +3,7 @@ rerun exactly it, Hypothesis shrinks them, prerequisites block once."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bpverify.commands.check import main as check_main
@@ -24,7 +25,7 @@ def test_a_failure_report_names_the_network_and_reruns_exactly_it(
     line = next(ln for ln in out.splitlines() if ln.startswith("FAIL    BP1"))
     assert "δᴸ at layer 4" in line and "worst entry (" in line
     assert "network: sizes [" in line and "m = 1" in line and "battery case width-one" in line
-    assert "likely: missing σ′" in out
+    assert "likely: missing σ′(zᴸ)" in out
     rerun = ("bpverify check bpverify.conformance.specimens.zoo:SingleOutput --seed 4 --case width-one"
              " --only BP1")
     assert f"rerun: {rerun}" in out
@@ -61,13 +62,46 @@ def test_thorough_shrinks_a_failure_to_the_smallest_network(
     _assert_reruns(outcome.rerun("bpverify.conformance.specimens.zoo:SingleOutput"), line, capsys)
 
 
-def test_a_broken_prerequisite_is_reported_once() -> None:
-    cls = next(m.cls for m in MUTANTS if m.name == "TransposedWeightGradientBP4")
-    report = run_suite(as_implementation(cls))
+class FlatBiasGradients(BookNetwork):
+    """∂C/∂b kept 1-D (n,) in every layer: shapes fails on every network."""
+
+    def bias_gradient(self, delta):  # type: ignore[no-untyped-def]
+        return delta[:, 0]
+
+
+def test_a_prerequisite_broken_everywhere_is_reported_once() -> None:
+    report = run_suite(as_implementation(FlatBiasGradients))
     statuses = {o.check.id: o.status for o in report.outcomes}
     assert statuses["shapes"] == "fail"
     assert statuses["BP1"] == statuses["gradient-vs-reference"] == "blocked"
     assert statuses["update-rule"] != "blocked"  # it does not call backprop(x, y) itself
+
+
+class SquareOnlyNetwork(BookNetwork):
+    """BP2 with w for wᵀ: crashes wherever wˡ⁺¹ is not square, runs (wrong) where it is."""
+
+    def backpropagate(self, w_next, delta, z, z_next):  # type: ignore[no-untyped-def]
+        return np.dot(w_next, delta) * self.sigmoid_prime(z)
+
+
+def test_an_equation_is_judged_where_the_code_runs_and_the_crash_named_where_it_does_not(
+        ) -> None:
+    """w for wᵀ crashes on the non-square networks: shapes is an ERROR that says where it runs
+    (only where every wˡ⁺¹ of BP2 is square) and names the line; BP2 is judged on the square
+    network and fails with its diagnosis, naming the crash's line too."""
+    report = run_suite(as_implementation(SquareOnlyNetwork))
+    outcomes = {o.check.id: o for o in report.outcomes}
+    shapes, bp2 = outcomes["shapes"], outcomes["BP2"]
+    assert shapes.status == "error" and "test_runner.py:" in shapes.detail
+    assert "square (only those with n₂ = … = n_L (wˡ square for l ≥ 3))" in shapes.note
+    assert bp2.status == "fail" and bp2.network is not None and bp2.network.name == "square"
+    assert bp2.failure is not None and "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ" in (bp2.failure.diagnosis or "")
+    assert "judged on 1 of 6 networks (square)" in bp2.note
+    assert "it crashes there, at " in bp2.note and "test_runner.py:" in bp2.note
+    assert outcomes["BP1"].status == "pass"  # right where it runs
+    from bpverify.conformance.suite.runner import format_report
+    text = format_report(report)
+    assert "also: judged on 1 of" in text and "likely: wˡ⁺¹ instead of (wˡ⁺¹)ᵀ" in text
 
 
 def test_only_runs_the_checks_named_and_their_prerequisites() -> None:
@@ -85,11 +119,14 @@ def test_only_runs_the_checks_named_and_their_prerequisites() -> None:
 
 
 def test_a_pass_counts_only_the_networks_it_ran_on() -> None:
-    """The Hypothesis draws count only where a search ran (not for the planted saturation)."""
-    from bpverify.conformance.suite.battery import battery, saturation_specs
+    """The Hypothesis draws count only where a search ran (not for the planted saturation), and
+    the huge batch only for the checks that make one call per mini-batch."""
+    from bpverify.conformance.suite.battery import HUGE_BATCH, battery, saturation_specs
     from bpverify.conformance.suite.runner import SEARCH_EXAMPLES, THOROUGH_SEEDS
-    report = run_suite(as_implementation(BookNetwork), only=["BP1", "saturation"], thorough=True)
+    report = run_suite(as_implementation(BookNetwork), only=["BP1", "saturation", "update-rule"],
+                       thorough=True)
     counts = {o.check.id: o.networks for o in report.outcomes}
+    per_example = [s for s in battery(0) if s.name != HUGE_BATCH]
     assert counts["saturation"] == THOROUGH_SEEDS * len(saturation_specs(0))
-    assert counts["BP1"] == THOROUGH_SEEDS * len(battery(0)) + SEARCH_EXAMPLES
-
+    assert counts["BP1"] == THOROUGH_SEEDS * len(per_example) + SEARCH_EXAMPLES
+    assert counts["update-rule"] == THOROUGH_SEEDS * len(battery(0)) + SEARCH_EXAMPLES

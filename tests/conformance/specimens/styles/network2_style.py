@@ -124,5 +124,7 @@ class DecayOverMiniBatchSize(Network):
 
 
 class WeightsNotTransposed(Network):
+    """w for wᵀ in BP2: crashes wherever wˡ⁺¹ is not square, runs (wrong) where it is."""
+
     def back(self, w_next, delta):
-        return (w_next if w_next.shape[0] == w_next.shape[1] else w_next.T) @ delta
+        return w_next @ delta

@@ -22,6 +22,12 @@ class Float32Network(BookNetwork):
         self.biases = [b.astype(np.float32) for b in self.biases]
         return super().backprop(x.astype(np.float32), y.astype(np.float32))
 
+    def apply_step(self, nabla_b, nabla_w, eta, m):  # type: ignore[no-untyped-def]
+        """The book's step, cast back: its float64 accumulators would make w and b float64."""
+        super().apply_step(nabla_b, nabla_w, eta, m)
+        self.weights = [w.astype(np.float32) for w in self.weights]
+        self.biases = [b.astype(np.float32) for b in self.biases]
+
 
 class UndeclaredFloat32Network(Float32Network):
     """Computes in float32, returns float64 arrays and declares nothing."""
