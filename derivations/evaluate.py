@@ -3,7 +3,7 @@ checks, evaluated on random concrete cases with the inputs each method supplies,
 side as that method computes it (the numpy reference, JAX autodiff, the complex step, central
 differences). Props. 1, 2, 2E are evaluated on random smooth functions.
 
-Each evaluation answers a ``Discrepancy`` (normwise, as ``conformance.compare``) per method, or
+Each evaluation answers a ``Discrepancy`` (normwise, as ``oracles.discrepancy``) per method, or
 raises ``NotEvaluated`` with the reason where the method does not apply.
 """
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import sympy as sp
 
-from bpverify.derivations.notation import QUANTITIES, Apply, Diag, L, Outer, Q, l, n
+from bpverify.derivations.notation import QUANTITIES, Apply, Diag, L, Outer, Q, l, m, n
 
 
 class ShapeMismatch(ValueError):
@@ -41,6 +41,8 @@ def extent(spec: str, layer: sp.Expr, world: World, cols: sp.Expr) -> sp.Expr:
         return sp.Integer(1)
     if spec in ("u", "x"):
         return world.width(sp.Symbol(spec))
+    if spec == "m":
+        return world.bind(m)
     return world.width(world.bind(layer) + {"l-1": -1, "l+1": 1}.get(spec, 0))
 
 
@@ -141,10 +143,17 @@ def component(template: sp.Expr, world: World) -> sp.Expr:
     """A component template (δˡⱼ = Σₖ wˡ⁺¹ₖⱼ δˡ⁺¹ₖ σ′(zˡⱼ)) in this world: layers and widths bound,
     sums done where their bounds are numbers, functions interpreted, then entries read."""
     expr = world.bind(template)
+
+    def known(e: sp.Expr) -> sp.Expr:
+        """n(layer) where the world gives that layer a number of neurons; n of a symbol the world
+        does not bind (a summation index) or of a symbolic width stays."""
+        if not e.args[0].free_symbols <= {l, L}:
+            return e
+        width = world.width(e.args[0])
+        return width if width.is_Integer else e
+
     for _ in range(3):  # widths of known layers, then sums with known bounds, then the widths they expose
-        expr = expr.replace(
-            lambda e: isinstance(e, sp.Function) and e.func == n and not e.args[0].free_symbols,
-            lambda e: world.width(e.args[0]))
+        expr = expr.replace(lambda e: isinstance(e, sp.Function) and e.func == n, known)
         if not expr.has(sp.Sum):
             break
         expr = expr.doit()

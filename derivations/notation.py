@@ -38,6 +38,9 @@ one_minus = sp.Function("one_minus")
 """1 − v entry by entry (the note's algorithm writes σ′ as a ⊙ (1 − a))."""
 DERIVATIVE_OF = {"sigma": "sigma_prime", "f": "f_prime"}
 
+dw, da = sp.Symbol("Δw"), sp.Symbol("Δa")
+"""§2.7's small changes: of one weight (Δwˡⱼₖ) and of one activation (Δaˡⱼ)."""
+
 u_, x_ = sp.symbols("u x")
 """Labels of the note's vectors u and x: their lengths are n(u) and n(x)."""
 
@@ -54,6 +57,17 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "Delta_b": ("l", "1"), "Delta_W": ("l", "l-1"),
     # equation 53's rate factors: ∂aˡ⁺¹ₚ/∂aˡⱼ and ∂aˡⱼ/∂wˡⱼₖ (entry j, k of the latter)
     "rate": ("l+1", "l"), "rate_w": ("l", "l-1"),
+    # the proofs' inner derivatives: ∂aˡₖ/∂zˡⱼ (entry k, j) and ∂zˡ⁺¹ₖ/∂zˡⱼ (entry k, j)
+    "da_dz": ("l", "l"), "dz_dz": ("l+1", "l"),
+    # the note's Train on two examples: what it leaves, and the examples' gradients (worlds.NoteTrain)
+    **{name: ("l", "l-1" if "W" in name or name.endswith(("dw", "dw0")) else "1")
+       for name in ("Train_W", "Train_b", "Train_W_swapped", "Train_b_swapped", "dC1_dw", "dC1_db", "dC2_dw",
+                    "dC2_db", "dC2_dw0", "dC2_db0")},
+    # §2.7's changes, each caused by a small change: ΔC and Δaˡⱼ by Δwˡⱼₖ (entry j, k), Δaˡ⁺¹_q by
+    # Δaˡⱼ and by Δwˡⱼ₁ (entry q, j)
+    "DC_w": ("l", "l-1"), "Da_w": ("l", "l-1"), "Danext_a": ("l+1", "l"), "Danext_w1": ("l+1", "l"),
+    # a column of m ones (the fully matrix-based mini-batch: bˡ1ᵀ repeats the bias in every column)
+    "ones": ("m", "1"),
     # §2.6's costs, counted on a concrete network: C's evaluations for eq. 46's gradient, and the
     # multiplications of the forward pass's wˡaˡ⁻¹ and the backward pass's (wˡ⁺¹)ᵀδˡ⁺¹
     "passes_46": ("1", "1"), "mults_forward": ("1", "1"), "mults_backward": ("1", "1"),
@@ -65,7 +79,7 @@ column c_j of U (Prop. 2E)."""
 
 def _extent(spec: str, layer: sp.Expr) -> sp.Expr:
     return {"l": n(layer), "l-1": n(layer - 1), "l+1": n(layer + 1), "1": sp.Integer(1), "u": n(u_),
-            "x": n(x_)}[spec]
+            "x": n(x_), "m": m}[spec]
 
 
 class Q(MatrixExpr):

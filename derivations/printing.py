@@ -13,8 +13,8 @@ from sympy.printing.str import StrPrinter
 from bpverify.derivations.notation import QUANTITIES, Apply, Diag, L, Outer, Q, l
 
 SUPERSCRIPT = str.maketrans("0123456789+-()lLnmx", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ˡᴸⁿᵐˣ")
-SUBSCRIPT = str.maketrans("0123456789+-()jkinmpx", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎ⱼₖᵢₙₘₚₓ")
-SUBSCRIPT_CHARS = set("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ⱼₖᵢₙₘₚₓ")
+SUBSCRIPT = str.maketrans("0123456789+-()jkinmpxstu", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎ⱼₖᵢₙₘₚₓₛₜᵤ")
+SUBSCRIPT_CHARS = set("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ⱼₖᵢₙₘₚₓₛₜᵤ")
 
 BOOK_TEXT = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": "δ", "y": "y", "w_swapped": "w̃",
              "dC_db": "∂C/∂b", "dC_dw": "∂C/∂w", "dC_da": "∂C/∂a", "grad_a_C": "∇ₐC"}
@@ -27,14 +27,43 @@ DERIVED = {"dC_db", "dC_dw", "dC_da"}
 COUNTS = {"passes_46": "evaluations of C for eq. 46", "mults_forward": "multiplications, forward",
           "mults_backward": "multiplications, backward"}
 FIXED_TEXT = {"d_u_f": "d_u f", "D_u_x": "D_u x", "d_x_f": "d_x f", "d_u_x": "d_u x", "d_r_x": "d_r x",
-              "d_c_f": "d_cⱼ f", "d_c_x": "d_cⱼ x", "Delta_b": "Δb", "Delta_W": "ΔW"}
+              "d_c_f": "d_cⱼ f", "d_c_x": "d_cⱼ x", "Delta_b": "Δb", "Delta_W": "ΔW", "ones": "1"}
 FIXED_LATEX = {"d_u_f": r"d_{u} f", "D_u_x": r"D_{u} x", "d_x_f": r"d_{x} f", "d_u_x": r"d_{u} x",
                "d_r_x": r"d_{r} x", "d_c_f": r"d_{c_j} f", "d_c_x": r"d_{c_j} x", "Delta_b": r"\Delta b",
-               "Delta_W": r"\Delta W"}
+               "Delta_W": r"\Delta W", "ones": r"\mathbf{1}"}
+TRAIN_TEXT = {"Train_W": "W{} after Train", "Train_b": "b{} after Train",
+              "Train_W_swapped": "W{} after Train with the updates first",
+              "Train_b_swapped": "b{} after Train with the updates first",
+              "dC1_dw": "∂C₁/∂W{}", "dC1_db": "∂C₁/∂b{}", "dC2_dw": "∂C₂/∂W{}(θ₁)", "dC2_db": "∂C₂/∂b{}(θ₁)",
+              "dC2_dw0": "∂C₂/∂W{}(θ₀)", "dC2_db0": "∂C₂/∂b{}(θ₀)"}
+TRAIN_LATEX = {"Train_W": r"W^{{{}}}_{{\text{{Train}}}}", "Train_b": r"b^{{{}}}_{{\text{{Train}}}}",
+               "Train_W_swapped": r"W^{{{}}}_{{\text{{Train, updates first}}}}",
+               "Train_b_swapped": r"b^{{{}}}_{{\text{{Train, updates first}}}}",
+               "dC1_dw": r"\frac{{\partial C_{{1}}}}{{\partial W^{{{}}}}}",
+               "dC1_db": r"\frac{{\partial C_{{1}}}}{{\partial b^{{{}}}}}",
+               "dC2_dw": r"\left.\frac{{\partial C_{{2}}}}{{\partial W^{{{}}}}}\right|_{{\theta_{{1}}}}",
+               "dC2_db": r"\left.\frac{{\partial C_{{2}}}}{{\partial b^{{{}}}}}\right|_{{\theta_{{1}}}}",
+               "dC2_dw0": r"\left.\frac{{\partial C_{{2}}}}{{\partial W^{{{}}}}}\right|_{{\theta_{{0}}}}",
+               "dC2_db0": r"\left.\frac{{\partial C_{{2}}}}{{\partial b^{{{}}}}}\right|_{{\theta_{{0}}}}"}
+"""The note's Train on two examples: the weights and biases it leaves, and the gradients of the
+examples' costs C₁, C₂ at the start θ₀ and after one step θ₁."""
 FUNCTIONS_TEXT = {"sigma": "σ", "sigma_prime": "σ′", "f": "f", "f_prime": "f′", "C": "C"}
 FUNCTIONS_LATEX = {"sigma": r"\sigma", "sigma_prime": r"\sigma'", "f": "f", "f_prime": "f'"}
-SYMBOLS_TEXT = {"eta": "η", "epsilon": "ε", "lambda": "λ"}
-SYMBOLS_LATEX = {"eta": r"\eta", "epsilon": r"\epsilon", "λ": r"\lambda"}
+SYMBOLS_TEXT = {"eta": "η", "epsilon": "ε", "lambda": "λ", "_s0": "s", "_s1": "t", "_s2": "u",
+                "rho": "ρ", "rho1": "ρ₁", "rho2": "ρ₂"}
+"""The canonical form's summation indices (_s0, _s1, …) and the ρ of a symbolic width n = j + ρ."""
+SYMBOLS_LATEX = {"eta": r"\eta", "epsilon": r"\epsilon", "λ": r"\lambda", "Δw": r"\Delta w",
+                 "Δa": r"\Delta a"}
+
+
+CHANGES = {"DC_w", "Da_w", "Danext_a", "Danext_w1"}
+"""§2.7's changes (``notation.QUANTITIES``)."""
+
+
+def _sub(index: str) -> str:
+    """An index as a subscript where Unicode has one (j → ⱼ), else _q."""
+    shown = index.translate(SUBSCRIPT)
+    return shown if all(c in SUBSCRIPT_CHARS for c in shown) else f"_{index}"
 
 
 def _layer_text(layer: sp.Expr) -> str:
@@ -77,6 +106,8 @@ class BookTextPrinter(StrPrinter):
 
     def _print_Q(self, expr: Q) -> str:
         layer = expr.layer
+        if expr.name in TRAIN_TEXT:
+            return TRAIN_TEXT[expr.name].format(_layer_text(layer).translate(SUPERSCRIPT))
         if expr.name in FIXED_TEXT:
             return FIXED_TEXT[expr.name] + (_layer_text(layer).translate(SUPERSCRIPT)
                                             if expr.name.startswith("Delta") else "")
@@ -92,9 +123,9 @@ class BookTextPrinter(StrPrinter):
                 return base + mark
         name = BOOK_TEXT[expr.name]
         if expr.name == "grad_a_C":
-            return name
+            return name + ("^(X)" if expr.columns != 1 else "")
         if expr.columns != 1 and QUANTITIES[expr.name][1] == "1":  # a mini-batch: one column per x
-            return f"{name}^(X,{_layer_text(layer)})"
+            return f"{name}^(X,{_layer_text(layer).replace('-', '−')})"
         sup = _layer_text(layer).translate(SUPERSCRIPT)
         if expr.name in DERIVED:
             return f"{name}{sup}"
@@ -103,7 +134,7 @@ class BookTextPrinter(StrPrinter):
     def _print_Transpose(self, expr: sp.Transpose) -> str:
         inner = self._print(expr.arg)
         needs = _grouped(expr.arg) or (isinstance(expr.arg, Q) and not self.note
-                                       and expr.arg.name != "grad_a_C")
+                                       and expr.arg.name not in ("grad_a_C", "ones"))
         return f"({inner})ᵀ" if needs else f"{inner}ᵀ"
 
     def _print_MatMul(self, expr: sp.MatMul) -> str:
@@ -148,7 +179,7 @@ class BookTextPrinter(StrPrinter):
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         name = str(expr.base)
         layer, *indices = expr.indices
-        sub = "".join(str(x).replace(" ", "") for x in indices).translate(SUBSCRIPT)
+        sub = "".join(self._print(x).replace(" ", "") for x in indices).translate(SUBSCRIPT)
         sup = _layer_text(layer).translate(SUPERSCRIPT)
         if name in DERIVED:
             return f"∂C/∂{name[-1]}{sup}{sub}"
@@ -156,10 +187,19 @@ class BookTextPrinter(StrPrinter):
             return f"∂C/∂aᴸ{sub}"
         if name == "rate":
             above = _layer_text(layer + 1).translate(SUPERSCRIPT)
-            return (f"∂a{above}{self._print(indices[0]).translate(SUBSCRIPT)}/"
-                    f"∂a{sup}{self._print(indices[1]).translate(SUBSCRIPT)}")
+            return f"∂a{above}{_sub(self._print(indices[0]))}/∂a{sup}{_sub(self._print(indices[1]))}"
         if name == "rate_w":
             return f"∂a{sup}{self._print(indices[0]).translate(SUBSCRIPT)}/∂w{sup}{sub}"
+        if name in CHANGES:
+            first, second = (_sub(self._print(x)) for x in indices)
+            above = _layer_text(layer + 1).translate(SUPERSCRIPT)
+            return {"DC_w": f"ΔC(Δw{sup}{first}{second})", "Da_w": f"Δa{sup}{first}(Δw{sup}{first}{second})",
+                    "Danext_a": f"Δa{above}{first}(Δa{sup}{second})",
+                    "Danext_w1": f"Δa{above}{first}(Δw{sup}{second}₁)"}[name]
+        if name in ("da_dz", "dz_dz"):
+            top = "a" + sup if name == "da_dz" else "z" + _layer_text(layer + 1).translate(SUPERSCRIPT)
+            return (f"∂{top}{self._print(indices[0]).translate(SUBSCRIPT)}/"
+                    f"∂z{sup}{self._print(indices[1]).translate(SUBSCRIPT)}")
         if name in COUNTS:
             return COUNTS[name]
         return f"{BOOK_TEXT.get(name, name)}{sup}{sub}"
@@ -242,6 +282,8 @@ class BookLatexPrinter(LatexPrinter):
 
     def _print_Q(self, expr: Q) -> str:
         layer = expr.layer
+        if expr.name in TRAIN_LATEX:
+            return TRAIN_LATEX[expr.name].format(self._layer(layer))
         if expr.name in FIXED_LATEX:
             layer_mark = f"^{{{self._layer(layer)}}}" if expr.name.startswith("Delta") else ""
             return FIXED_LATEX[expr.name] + layer_mark
@@ -258,7 +300,7 @@ class BookLatexPrinter(LatexPrinter):
                 return f"{base}{mark}"
         name = BOOK_LATEX[expr.name]
         if expr.name == "grad_a_C":
-            return name
+            return name + ("^{X}" if expr.columns != 1 else "")
         if expr.columns != 1 and QUANTITIES[expr.name][1] == "1":
             return f"{name}^{{X,{self._layer(layer)}}}"
         if expr.name in DERIVED:
@@ -268,7 +310,7 @@ class BookLatexPrinter(LatexPrinter):
     def _print_Transpose(self, expr: sp.Transpose) -> str:
         inner = self._print(expr.arg)
         needs = _grouped(expr.arg) or (isinstance(expr.arg, Q) and not self.note
-                                       and expr.arg.name != "grad_a_C")
+                                       and expr.arg.name not in ("grad_a_C", "ones"))
         return rf"\left({inner}\right)^{{T}}" if needs else f"{{{inner}}}^{{T}}"
 
     def _print_MatMul(self, expr: sp.MatMul) -> str:
@@ -321,6 +363,20 @@ class BookLatexPrinter(LatexPrinter):
         if name == "rate_w":
             return (rf"\frac{{\partial a^{{{sup}}}_{{{self._print(indices[0])}}}}}"
                     rf"{{\partial w^{{{sup}}}_{{{sub}}}}}")
+        if name in CHANGES:
+            first, second = (self._print(x) for x in indices)
+            above = _layer_text(layer + 1)
+            return {"DC_w": rf"\Delta C\left(\Delta w^{{{sup}}}_{{{first}{second}}}\right)",
+                    "Da_w": rf"\Delta a^{{{sup}}}_{{{first}}}\left(\Delta "
+                            rf"w^{{{sup}}}_{{{first}{second}}}\right)",
+                    "Danext_a": rf"\Delta a^{{{above}}}_{{{first}}}\left(\Delta "
+                                rf"a^{{{sup}}}_{{{second}}}\right)",
+                    "Danext_w1": rf"\Delta a^{{{above}}}_{{{first}}}\left(\Delta "
+                                 rf"w^{{{sup}}}_{{{second}1}}\right)"}[name]
+        if name in ("da_dz", "dz_dz"):
+            top = f"a^{{{sup}}}" if name == "da_dz" else f"z^{{{_layer_text(layer + 1)}}}"
+            return (rf"\frac{{\partial {top}_{{{self._print(indices[0])}}}}}"
+                    rf"{{\partial z^{{{sup}}}_{{{self._print(indices[1])}}}}}")
         if name in COUNTS:
             return r"\text{" + COUNTS[name] + "}"
         return f"{BOOK_LATEX.get(name, name)}^{{{sup}}}_{{{sub}}}"
@@ -368,7 +424,9 @@ PROSE_LATEX = {
     "Δ": r"\Delta", "θ": r"\theta", "ξ": r"\xi", "α": r"\alpha", "λ": r"\lambda", "ₚ": "_{p}",
     "ₙ": "_{n}", "ₘ": "_{m}", "₍": "_{(}", "₎": "_{)}", "⁽": "^{(}", "⁾": "^{)}", "ᵐ": "^{m}", "ⁿ": "^{n}",
     "⁰": "^{0}", "ₑ": "_{e}", "ₒ": "_{o}", "≡": r"\equiv", "≈": r"\approx", "∞": r"\infty",
-    "ᵣ": "_{r}", "ⱼ₌": "_{j=}", "⁵": "^{5}", "⁶": "^{6}", "⁷": "^{7}", "⁸": "^{8}", "⁹": "^{9}",
+    "ᵣ": "_{r}", "ⱼ₌": "_{j=}",
+    "ₛ": "_{s}", "ₜ": "_{t}", "ᵤ": "_{u}", "₀": "_{0}",
+    "⁵": "^{5}", "⁶": "^{6}", "⁷": "^{7}", "⁸": "^{8}", "⁹": "^{9}",
     "₃": "_{3}", "₄": "_{4}", "₋": "_{-}", "₊": "_{+}",
 }
 TEXT_SYMBOLS = {"§": r"\S{}", "“": "``", "”": "''", "’": "'", "w̃": r"$\tilde{w}$", "Ã": "A"}
@@ -427,8 +485,10 @@ class BookPythonPrinter(StrPrinter):
         return f"({text_})" if _grouped(expr) or isinstance(expr, sp.Add) else text_
 
     def _print_Q(self, expr: Q) -> str:
+        if expr.name in TRAIN_TEXT:
+            return f"{expr.name}[{_layer_text(expr.layer)}]"
         if expr.name in ("grad_a_C", "y") or expr.name in FIXED_TEXT and not expr.name.startswith("Delta"):
-            return expr.name
+            return expr.name + ("_X" if expr.columns != 1 and expr.name == "grad_a_C" else "")
         batch = "_X" if expr.columns != 1 and QUANTITIES[expr.name][1] == "1" else ""
         return f"{expr.name}{batch}[{_layer_text(expr.layer)}]"
 
@@ -464,12 +524,42 @@ class BookPythonPrinter(StrPrinter):
         return f"outer({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        factors = sp.Mul.make_args(expr)
+        if any(isinstance(x, sp.Indexed | sp.Sum | sp.Function) for x in factors):
+            coeff, rest = expr.as_coeff_Mul()
+            parts = [self._wrap(x) if isinstance(x, sp.Add) else self._print(x)
+                     for x in sp.Mul.make_args(rest)]
+            head = "" if coeff == 1 else "-" if coeff == -1 else f"{self._print(coeff)} * "
+            return head + " * ".join(parts)
         return super()._print_Mul(expr).replace(" ", "")
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return expr.name
 
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        """An entry: delta[l][j], w[l+1][k][j] (the book counts neurons from 1)."""
+        layer, *indices = expr.indices
+        name = str(expr.base)
+        if name in ("grad_a_C", "y"):  # at layer L only: grad_a_C[j]
+            return name + "".join(f"[{self._print(x)}]" for x in indices)
+        batch = "_X" if len(indices) == 2 and QUANTITIES[name][1] == "1" else ""  # delta_X[l][j][x]
+        return f"{name}{batch}[{_layer_text(layer)}]" + "".join(f"[{self._print(x)}]" for x in indices)
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        """Σₖ₌₁..N BODY as sum(BODY for k in range(N)): range's N values stand for neurons 1..N."""
+        body = self._print(expr.function)
+        for var, low, high in expr.limits:  # the first limit is the innermost sum
+            if low != 1:
+                raise ValueError(f"a sum from {low}: not in the notation of --try")
+            body = f"sum({body} for {var} in range({self._print(high)}))"
+        return body
+
+    def _print_Function(self, expr: sp.Function) -> str:
+        if expr.func.__name__ == "n":
+            return f"n[{_layer_text(expr.args[0])}]"
+        return f"{expr.func.__name__}({', '.join(self._print(x) for x in expr.args)})"
+
 
 def python(expr: sp.Basic) -> str:
-    """The matrix template as Python in the book's names (the notation of ``--try``)."""
+    """The template as Python in the book's names (the notation of ``--try``)."""
     return BookPythonPrinter()._print(expr)

@@ -8,6 +8,11 @@ IndexForm     every width a symbol and every entry an indexed symbol; the claim'
               expanded once by its definition with the chain rule (Prop. 1), the rest is free.
 Functions     the note's f(x(u)) with f and every xᵢ undefined (Props. 1, 2, 2E).
 OutputLayer   the output layer alone with a given σ and cost (Fact 1, cross-entropy).
+
+The network worlds also come *with their premise broken* (``broken=True``): the network computes
+zˡ = wˡκ(aˡ⁻¹) + 2bˡ and aˡ = τ(zˡ) (κ, τ undefined), while σ and σ′ in a formula still mean σ.
+A claim about the book's network must fail there: a model that passes it anyway did not derive
+the claim from the forward equations but assumed it (``core.check_step``).
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import sympy as sp
 
-from bpverify.derivations.compare import canonical, rename_derivatives
-from bpverify.derivations.notation import L, comp, l, n, sigma, sigma_prime, u_
+from bpverify.derivations.canonical import canonical, rename_derivatives
+from bpverify.derivations.notation import L, comp, da, dw, l, n, sigma, sigma_prime, u_
 from bpverify.derivations.notation import m as batch_size
 
 
@@ -27,12 +33,25 @@ class NotApplicable(Exception):
     """This world has no such layer or quantity (e.g. δˡ⁺¹ at the output layer)."""
 
 
+class OutOfRange(NotApplicable):
+    """An entry beyond the matrix (a¹₂ when layer 1 has one neuron): a formula that reads it where
+    its left side exists does not fit the network, which refutes it."""
+
+
+BROKEN_FORWARD = "zˡ = wˡκ(aˡ⁻¹) + 2bˡ, aˡ = τ(zˡ)"
+BROKEN_PROPOSITIONS = "xₜ depends on uₜ and on uₜ₊₁"
+"""Props. 2 and 2E without their premise: D_u x is no longer diagonal, so d_u f ≠ d_x f ⊙ d_u x."""
+"""The premise-broken network, as the checks report it."""
+tau, kappa = sp.Function("tau"), sp.Function("kappa")
+
 LAYERS_OF = {"w": 2, "b": 2, "z": 2, "delta": 2, "dC_db": 2, "dC_dw": 2, "w_swapped": 2,
-             "a": 1, "dC_da": 1, "rate": 1, "rate_w": 2, "Delta_b": 2, "Delta_W": 2}
-ABOVE = {"rate": 1}
+             "a": 1, "dC_da": 1, "rate": 1, "rate_w": 2, "Delta_b": 2, "Delta_W": 2, "da_dz": 2,
+             "dz_dz": 2, "ones": 0, "DC_w": 2, "Da_w": 2, "Danext_a": 1, "Danext_w1": 2,
+             **{name: 2 for name in ("Train_W", "Train_b", "Train_W_swapped", "Train_b_swapped", "dC1_dw",
+                                     "dC1_db", "dC2_dw", "dC2_db", "dC2_dw0", "dC2_db0")}}
+ABOVE = {"rate": 1, "dz_dz": 1, "Danext_a": 1, "Danext_w1": 1}
 """The lowest layer each quantity exists at (the input layer is layer 1: a¹ = x), and how many
 layers above it it reaches (∂aˡ⁺¹/∂aˡ needs layer l + 1)."""
-"""The lowest layer each quantity exists at (the input layer is layer 1: a¹ = x)."""
 
 
 def _symbol_matrix(rows: int, cols: int, name: str) -> sp.Matrix:
@@ -55,7 +74,7 @@ def _matrix_entry(m: sp.Matrix, r: sp.Expr, c: sp.Expr) -> sp.Expr:
     if not (isinstance(r, int | sp.Integer) and isinstance(c, int | sp.Integer)):
         raise NotApplicable("a symbolic index into a concrete matrix")
     if not (1 <= int(r) <= m.rows and 1 <= int(c) <= m.cols):
-        raise NotApplicable(f"entry ({r}, {c}) of a {m.rows}×{m.cols} matrix")
+        raise OutOfRange(f"entry ({r}, {c}) of a {m.rows}×{m.cols} matrix")
     return m[int(r) - 1, int(c) - 1]
 
 
@@ -76,6 +95,8 @@ class ConcreteNet:
     activation: Callable[[sp.Expr], sp.Expr] = sigma
     modified: bool = False
     examples: int = 1
+    broken: bool = False
+    quadratic: bool = False
 
     @property
     def depth(self) -> int:
@@ -101,7 +122,8 @@ class ConcreteNet:
         raise NotApplicable(f"no function {name} in this network")
 
     def values(self, example: int = 1) -> NetworkValues:
-        return network_values(self.sizes, self.activation, self.at if self.modified else 0, example)
+        return network_values(self.sizes, self.activation, self.at if self.modified else 0, example,
+                              self.quadratic, self.broken)
 
     def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
         value = self.bind(layer)
@@ -128,8 +150,10 @@ class ConcreteNet:
                                            for e in range(1, m + 1))
         if name in ("w", "b"):
             return _matrix_entry(self.values().matrix(name, lv), r, c)
+        if name == "ones":
+            return _matrix_entry(sp.ones(self.examples, 1), r, c)
         if not (isinstance(c, int | sp.Integer) and 1 <= int(c) <= self.examples):
-            raise NotApplicable(f"example {c} of {self.examples}")
+            raise OutOfRange(f"example {c} of {self.examples}")
         return _matrix_entry(self.values(int(c)).matrix(name, lv), r, 1)
 
 
@@ -146,6 +170,7 @@ class NetworkValues:
     modified_layer: int = 0
     example: int = 1
     quadratic: bool = False
+    broken: bool = False
     cache: dict[tuple[str, int], sp.Matrix] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -155,15 +180,21 @@ class NetworkValues:
         self.x = _column(self.sizes[0], "x" if self.example == 1 else f"x^{self.example}")
 
     def act(self, lv: int, z: sp.Matrix) -> sp.Matrix:
-        """aˡ = σ(zˡ); at the modified layer neuron 1 outputs f(zˡ₁)."""
-        a = z.applyfunc(self.activation)
+        """aˡ = σ(zˡ); at the modified layer neuron 1 outputs f(zˡ₁); τ(zˡ) when broken."""
+        a = z.applyfunc(tau if self.broken else self.activation)
         if lv == self.modified_layer:
             a[0, 0] = sp.Function("f")(z[0, 0])
         return a
 
+    def pre(self, lv: int, a: sp.Matrix) -> sp.Matrix:
+        """zˡ from aˡ⁻¹ = ``a``: wˡaˡ⁻¹ + bˡ (broken: wˡκ(aˡ⁻¹) + 2bˡ)."""
+        if self.broken:
+            return self.weights[lv] * a.applyfunc(kappa) + 2 * self.biases[lv]
+        return self.weights[lv] * a + self.biases[lv]
+
     @property
     def y(self) -> sp.Matrix:
-        return _column(self.sizes[-1], "y")
+        return _column(self.sizes[-1], "y" if self.example == 1 else f"y^{self.example}")
 
     def cost(self, a_L: sp.Matrix) -> sp.Expr:
         if self.quadratic:
@@ -173,8 +204,22 @@ class NetworkValues:
     def above(self, lv: int, a: sp.Matrix) -> sp.Expr:
         """C as a function of aˡ = ``a`` (the layers above l rebuilt on it)."""
         for k in range(lv + 1, len(self.sizes) + 1):
-            a = self.act(k, self.weights[k] * a + self.biases[k])
+            a = self.act(k, self.pre(k, a))
         return self.cost(a)
+
+    def _changes(self, name: str, lv: int) -> sp.Matrix:
+        """What a change Δw of one weight wˡⱼₖ changes, entry (j, k): the cost (DC_w), the
+        activation aˡⱼ (Da_w); or, entry (q, j), aˡ⁺¹_q when wˡⱼ₁ changes (Danext_w1)."""
+        W = self.weights[lv]
+        if name == "Danext_w1":
+            after = self.matrix("a", lv + 1)
+            return sp.Matrix(self.sizes[lv], W.rows, lambda q, j: after[q].xreplace({W[j, 0]: W[j, 0] + dw})
+                             - after[q])
+        before = self.above(1, self.x) if name == "DC_w" else None
+        a = self.matrix("a", lv)
+        return sp.Matrix(W.rows, W.cols, lambda j, k: (
+            before.xreplace({W[j, k]: W[j, k] + dw}) - before if before is not None
+            else a[j].xreplace({W[j, k]: W[j, k] + dw}) - a[j]))
 
     def matrix(self, name: str, lv: int) -> sp.Matrix:
         key = (name, lv)
@@ -192,19 +237,32 @@ class NetworkValues:
         if name == "a":
             return self.x if lv == 1 else self.act(lv, self.matrix("z", lv))
         if name == "z":
-            return self.weights[lv] * self.matrix("a", lv - 1) + self.biases[lv]
+            return self.pre(lv, self.matrix("a", lv - 1))
         if name == "delta":
             return _gradient_at(lambda zeta: self.above(lv, self.act(lv, zeta)), self.matrix("z", lv), "zeta")
         if name in ("dC_da", "grad_a_C"):
             return _gradient_at(lambda alpha: self.above(lv, alpha), self.matrix("a", lv), "alpha")
         if name == "rate":
-            nxt = lambda alpha: self.act(lv + 1, self.weights[lv + 1] * alpha + self.biases[lv + 1])  # noqa: E731
+            nxt = lambda alpha: self.act(lv + 1, self.pre(lv + 1, alpha))  # noqa: E731
             fresh = _column(self.sizes[lv - 1], "alpha")
             back = dict(zip(fresh, self.matrix("a", lv), strict=True))
             return nxt(fresh).jacobian(fresh).applyfunc(lambda e: rename_derivatives(e).xreplace(back))
+        if name in ("da_dz", "dz_dz"):
+            fresh = _column(self.sizes[lv - 1], "zeta")
+            back = dict(zip(fresh, self.matrix("z", lv), strict=True))
+            out = self.act(lv, fresh) if name == "da_dz" else self.pre(lv + 1, self.act(lv, fresh))
+            return out.jacobian(fresh).applyfunc(lambda e: rename_derivatives(e).xreplace(back))
         if name == "rate_w":
             a_here, W = self.matrix("a", lv), self.weights[lv]
             return sp.Matrix(W.rows, W.cols, lambda r, c: rename_derivatives(sp.diff(a_here[r], W[r, c])))
+        if name in ("DC_w", "Da_w", "Danext_w1"):
+            return self._changes(name, lv)
+        if name == "Danext_a":
+            fresh = _column(self.sizes[lv - 1], "alpha")
+            back = dict(zip(fresh, self.matrix("a", lv), strict=True))
+            nxt = self.act(lv + 1, self.pre(lv + 1, fresh))
+            return sp.Matrix(self.sizes[lv], self.sizes[lv - 1], lambda q, j: (
+                nxt[q].xreplace({fresh[j]: fresh[j] + da}) - nxt[q]).xreplace(back))
         if name in ("passes_46", "mults_forward", "mults_backward"):
             return sp.Matrix([[cost_count(self.sizes, name)]])
         C = self.above(1, self.x)
@@ -240,8 +298,9 @@ def cost_count(sizes: tuple[int, ...], name: str) -> int:
 
 @functools.cache
 def network_values(sizes: tuple[int, ...], activation: Callable[[sp.Expr], sp.Expr],
-                   modified_layer: int = 0, example: int = 1, quadratic: bool = False) -> NetworkValues:
-    return NetworkValues(sizes, activation, modified_layer, example, quadratic)
+                   modified_layer: int = 0, example: int = 1, quadratic: bool = False,
+                   broken: bool = False) -> NetworkValues:
+    return NetworkValues(sizes, activation, modified_layer, example, quadratic, broken)
 
 
 # -- the note's algorithm, run on a concrete network -----------------------------------------------
@@ -262,6 +321,11 @@ class NoteAlgorithm:
     program: tuple[tuple[str, sp.Expr, sp.Basic], ...] = ()
     examples = 1
     loop: tuple[tuple[str, sp.Expr, sp.Basic], ...] = ()
+    broken: bool = False
+    example: int = 1
+    theta: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
+    """The parameters the algorithm starts from: each weight and bias symbol with its value (none:
+    the symbols themselves)."""
 
     @property
     def depth(self) -> int:
@@ -273,22 +337,22 @@ class NoteAlgorithm:
     def width(self, layer: sp.Expr) -> sp.Expr:
         return ConcreteNet(self.sizes, self.at).width(layer)
 
+    def forward(self, name: str, lv: int) -> sp.Matrix:
+        """A forward quantity of this example (w, b, a, z, y) at the parameters ``theta``."""
+        return self.values.matrix(name, lv).xreplace(dict(self.theta))
+
     def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
-        if name == "sigma":
-            return sigma
-        if name == "sigma_prime":
-            return lambda e: sigma(e) * (1 - sigma(e))
         if name == "one_minus":
             return lambda e: 1 - e
         raise NotApplicable(f"no function {name}")
 
     @property
     def values(self) -> NetworkValues:
-        return network_values(self.sizes, sigma, 0, 1, True)
+        return network_values(self.sizes, sigma, 0, self.example, True, self.broken)
 
     @property
     def run(self) -> dict[tuple[str, int], sp.Matrix]:
-        return _run_algorithm(self.sizes, self.program, self.loop)
+        return _run_algorithm(self.sizes, self.program, self.loop, self.broken)
 
     def execute(self) -> dict[tuple[str, int], sp.Matrix]:
         """The algorithm's variables after it ran: each line's template read with the variables
@@ -315,15 +379,73 @@ class NoteAlgorithm:
             raise NotApplicable(f"{name} at layer {lv}")
         return _sigmoid_rule(_matrix_entry(self.values.matrix(name, lv), r, c))
 
-    def __hash__(self) -> int:
-        return hash((self.sizes, self.at))
-
 
 @functools.cache
 def _run_algorithm(sizes: tuple[int, ...], program: tuple[tuple[str, sp.Expr, sp.Basic], ...],
-                   loop: tuple[tuple[str, sp.Expr, sp.Basic], ...]) -> dict[tuple[str, int], sp.Matrix]:
+                   loop: tuple[tuple[str, sp.Expr, sp.Basic], ...],
+                   broken: bool = False) -> dict[tuple[str, int], sp.Matrix]:
     """The algorithm runs once per network, whichever layer its result is read at."""
-    return NoteAlgorithm(sizes, len(sizes), program, loop).execute()
+    return NoteAlgorithm(sizes, len(sizes), program, loop, broken).execute()
+
+
+TRAINED = {"Train_W": "w", "Train_b": "b", "Train_W_swapped": "w", "Train_b_swapped": "b"}
+GRADIENTS = {"dC1_dw": ("dC_dw", 1, "start"), "dC1_db": ("dC_db", 1, "start"),
+             "dC2_dw": ("dC_dw", 2, "after"), "dC2_db": ("dC_db", 2, "after"),
+             "dC2_dw0": ("dC_dw", 2, "start"), "dC2_db0": ("dC_db", 2, "start")}
+"""∂C_{x₁}/∂θ at the start θ₀; ∂C_{x₂}/∂θ at θ₁ = θ₀ − η∂C_{x₁}/∂θ(θ₀) (after one step) or at θ₀."""
+
+
+@dataclass
+class NoteTrain(NoteAlgorithm):
+    """The note's Train on two examples (x¹, y¹), (x², y²): Feedforward and Backpropagate(y, A) for
+    each in turn, the second starting from the weights and biases the first left. ``Train_W``,
+    ``Train_b`` are what it leaves; ``…_swapped`` what it leaves with the loop's updates of b and W
+    moved before the line d_a C := Wᵀ d_z C; the gradients by their definitions (quadratic cost)."""
+
+    def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        lv = int(self.bind(layer))
+        if name in TRAINED:
+            result = _train(self.sizes, self.program, self.loop, self.broken, name.endswith("_swapped"))
+            return _sigmoid_rule(_matrix_entry(result[(TRAINED[name], lv)], r, c))
+        if name in GRADIENTS:
+            quantity, example, where = GRADIENTS[name]
+            values = network_values(self.sizes, sigma, 0, example, True, self.broken)
+            at = self.after_one_step() if where == "after" else {}
+            return _sigmoid_rule(_matrix_entry(values.matrix(quantity, lv), r, c).xreplace(at))
+        return _sigmoid_rule(_matrix_entry(self.values.matrix(name, lv), r, c))
+
+    def after_one_step(self) -> dict[sp.Expr, sp.Expr]:
+        """θ₁ = θ₀ − η ∂C_{x₁}/∂θ(θ₀), by the definitions."""
+        from bpverify.derivations.notation import eta
+        values = network_values(self.sizes, sigma, 0, 1, True, self.broken)
+        step = {}
+        for lv in range(2, self.depth + 1):
+            for symbol, gradient in zip(values.weights[lv], values.matrix("dC_dw", lv), strict=True):
+                step[symbol] = symbol - eta * gradient
+            for symbol, gradient in zip(values.biases[lv], values.matrix("dC_db", lv), strict=True):
+                step[symbol] = symbol - eta * gradient
+        return step
+
+
+@functools.cache
+def _train(sizes: tuple[int, ...], program: tuple[tuple[str, sp.Expr, sp.Basic], ...],
+           loop: tuple[tuple[str, sp.Expr, sp.Basic], ...], broken: bool,
+           swapped: bool) -> dict[tuple[str, int], sp.Matrix]:
+    """Train on examples 1 and 2: the weights and biases each run of Backpropagate leaves are
+    where the next starts."""
+    if swapped:  # the updates of b and W right after Δb, ΔW: before the line that reads W
+        changes = tuple(line for line in loop if line[0] in ("Delta_b", "Delta_W"))
+        updates = tuple(line for line in loop if line[0] in ("b", "w"))
+        loop = changes + updates + tuple(line for line in loop if line not in changes + updates)
+    theta: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
+    store: dict[tuple[str, int], sp.Matrix] = {}
+    for example in (1, 2):
+        store = NoteAlgorithm(sizes, len(sizes), program, loop, broken, example, theta).execute()
+        base = network_values(sizes, sigma, 0, 1, True, broken)
+        theta = tuple((s, v) for lv in range(2, len(sizes) + 1)
+                      for name, matrix in (("w", base.weights[lv]), ("b", base.biases[lv]))
+                      for s, v in zip(matrix, store[(name, lv)], strict=True))
+    return store
 
 
 @dataclass
@@ -348,7 +470,7 @@ class _StoreReader:
         if (name, lv) in self.store:
             return _matrix_entry(self.store[(name, lv)], r, c)
         if name in ("w", "b", "a", "z", "y"):
-            return _matrix_entry(self.world.values.matrix(name, lv), r, c)
+            return _matrix_entry(self.world.forward(name, lv), r, c)
         raise NotApplicable(f"the algorithm reads {name} at layer {lv} before setting it")
 
 
@@ -357,14 +479,31 @@ class _StoreReader:
 @dataclass
 class LocalLayer:
     """Layer l with n_{l−1} = ``n_prev`` (an int, or None for a symbol), nₗ = ``n_here`` and, below
-    the output, nₗ₊₁ = ``n_next`` with everything above an undefined R(zˡ⁺¹); at the output
-    (``n_next`` None) C is an undefined function of aᴸ, or ``cost`` of it."""
+    the output, nₗ₊₁ = ``n_next`` with everything above an undefined R(aˡ⁺¹), aˡ⁺¹ = σ(zˡ⁺¹); at
+    the output (``n_next`` None) C is an undefined function of aᴸ, or ``cost`` of it. With
+    ``modified``, neuron 1 of layer l outputs f(zˡ₁) (the exercise's modified neuron)."""
 
     n_prev: int | None
     n_here: int
     n_next: int | None
     cost: str = "undefined"
-    col: sp.Symbol = field(default_factory=lambda: sp.Symbol("k", integer=True, positive=True))
+    col: sp.Symbol = field(default_factory=lambda: sp.Dummy("k", integer=True, positive=True))
+    broken: bool = False
+    modified: bool = False
+
+    def _act(self, e: sp.Expr) -> sp.Expr:
+        return tau(e) if self.broken else sigma(e)
+
+    def _activate(self, z: sp.Matrix) -> sp.Matrix:
+        """aˡ from zˡ: σ (τ when broken) entry by entry, f at neuron 1 when ``modified``."""
+        a = z.applyfunc(self._act)
+        if self.modified:
+            a[0, 0] = sp.Function("f")(z[0, 0])
+        return a
+
+    def _in(self, e: sp.Expr) -> sp.Expr:
+        """What a weight multiplies: aˡ⁻¹ itself (broken: κ(aˡ⁻¹))."""
+        return kappa(e) if self.broken else e
 
     @property
     def output(self) -> bool:
@@ -393,24 +532,27 @@ class LocalLayer:
             return sigma
         if name == "sigma_prime":
             return sigma_prime
+        if name == "f_prime" and self.modified:
+            return sp.Function("f_prime")
         raise NotApplicable(f"no function {name} in a network")
 
     @functools.cached_property
     def _values(self) -> dict[str, object]:
         nh = self.n_here
         W = _symbol_matrix(nh, 1, "w")  # replaced below when n_prev is known
+        scale = 2 if self.broken else 1
         if self.n_prev is not None:
             alpha = _column(self.n_prev, "α")
             W = _symbol_matrix(nh, self.n_prev, "w")
-            z = W * alpha + _column(nh, "b")
+            z = W * alpha.applyfunc(self._in) + scale * _column(nh, "b")
         else:
             A, Wi, s = sp.IndexedBase("α"), sp.IndexedBase("w"), sp.Symbol("s", integer=True)
             N = self.col + _RHO
-            z = sp.Matrix([sp.Sum(Wi[r + 1, s] * A[s], (s, 1, N)) + sp.Symbol(f"b_{r + 1}")
+            z = sp.Matrix([sp.Sum(Wi[r + 1, s] * self._in(A[s]), (s, 1, N)) + scale * sp.Symbol(f"b_{r + 1}")
                            for r in range(nh)])
             alpha, W = A, Wi
         b = _column(nh, "b")
-        a = z.applyfunc(sigma)
+        a = self._activate(z)
         values: dict[str, object] = {"alpha": alpha, "W": W, "b": b, "z": z, "a": a}
         if self.output:
             y = _column(nh, "y")
@@ -426,9 +568,12 @@ class LocalLayer:
             W1, b1 = _symbol_matrix(self.n_next, nh, "W"), _column(self.n_next, "B")
             values.update(W1=W1, b1=b1)
             R = sp.Function("R")
-            values["C_of_a"] = lambda v: R(*(W1 * v + b1))
-            values["z1"] = W1 * a + b1
-            values["delta1"] = _gradient_at(lambda zeta: R(*zeta), W1 * a + b1, "zeta")
+            values["C_of_a"] = lambda v: R(*(W1 * v.applyfunc(self._in) + scale * b1).applyfunc(self._act))
+            z1 = W1 * a.applyfunc(self._in) + scale * b1
+            a1 = z1.applyfunc(self._act)
+            values.update(z1=z1, a1=a1)
+            values["delta1"] = _gradient_at(lambda zeta: R(*zeta.applyfunc(self._act)), z1, "zeta")
+            values["dC_da1"] = _gradient_at(lambda alpha: R(*alpha), a1, "A1")
         values["C"] = values["C_of_a"](a)  # type: ignore[operator]
         return values
 
@@ -438,7 +583,8 @@ class LocalLayer:
         C_of_a: Callable[[sp.Matrix], sp.Expr] = v["C_of_a"]  # type: ignore[assignment]
         z: sp.Matrix = v["z"]
         if offset == 1:
-            table = {"w": v["W1"], "b": v["b1"], "z": v.get("z1"), "delta": v["delta1"]}
+            table = {"w": v["W1"], "b": v["b1"], "z": v.get("z1"), "delta": v["delta1"], "a": v["a1"],
+                     "dC_da": v["dC_da1"]}
             if name not in table:
                 raise NotApplicable(f"{name} above the local layer")
             return _matrix_entry(table[name], r, c)
@@ -449,11 +595,29 @@ class LocalLayer:
                 return rename_derivatives(sp.diff(v["C"], self._prev_entry(v["alpha"], r)))
             raise NotApplicable(f"{name} below the local layer")
         if name == "delta":
-            return _matrix_entry(_gradient_at(lambda zeta: C_of_a(zeta.applyfunc(sigma)), z, "zeta"), r, c)
+            delta = _gradient_at(lambda zeta: C_of_a(self._activate(zeta)), z, "zeta")
+            return _matrix_entry(delta, r, c)
+        if name == "rate":  # ∂aˡ⁺¹_q/∂aˡⱼ
+            fresh = _column(self.n_here, "A")
+            w1, b1, here = (cast(sp.Matrix, v[key]) for key in ("W1", "b1", "a"))
+            nxt = (w1 * fresh.applyfunc(self._in) + (2 if self.broken else 1) * b1).applyfunc(self._act)
+            back = dict(zip(fresh, here, strict=True))
+            return rename_derivatives(sp.diff(_matrix_entry(nxt, r, 1), _matrix_entry(fresh, c,
+                                                                                      1))).xreplace(back)
         if name in ("dC_da", "grad_a_C"):
             if name == "grad_a_C" and not self.output:
                 raise NotApplicable("∇ₐC below the output layer")
             return _matrix_entry(_gradient_at(C_of_a, v["a"], "A"), r, c)
+        if name in ("da_dz", "dz_dz"):
+            if name == "dz_dz" and self.output:
+                raise NotApplicable("∂zˡ⁺¹/∂zˡ at the output layer")
+            fresh = _column(self.n_here, "zeta")
+            out = self._activate(fresh)
+            if name == "dz_dz":
+                out = v["W1"] * out.applyfunc(self._in)
+            back = dict(zip(fresh, z, strict=True))
+            return rename_derivatives(sp.diff(_matrix_entry(out, r, 1), _matrix_entry(fresh, c,
+                                                                                      1))).xreplace(back)
         if name == "dC_db":
             return rename_derivatives(sp.diff(v["C"], _matrix_entry(v["b"], r, 1)))
         if name == "dC_dw":
@@ -481,25 +645,30 @@ _RHO = sp.Symbol("rho", integer=True, nonnegative=True)
 """n = k + ρ with ρ ≥ 0: a symbolic width written so that index k ≤ n is evident."""
 
 
+PER_EXAMPLE = {"delta", "a", "z", "grad_a_C", "dC_da", "y"}
+"""The quantities one per example (a column each in a mini-batch); w and b are shared."""
+
+
 # -- index form, symbolic widths ------------------------------------------------------------------
-
-CHAIN_RULES = {
-    "z_next": "the chain rule (Prop. 1) through zˡ⁺¹",
-    "a": "the chain rule (Prop. 1) through aˡ",
-}
-
 
 @dataclass
 class IndexForm:
     """Every width symbolic, every entry an indexed symbol. The claim's left side ``expand`` (a
     quantity and layer) is expanded once by its definition and the chain rule: δˡ through
     ``delta_via`` (zˡ⁺¹ or aˡ), ∂C/∂bˡ, ∂C/∂wˡ through zˡ, ∂C/∂aˡ through zˡ⁺¹; with a
-    quadratic ``cost``, ∂C/∂aᴸ is differentiated outright."""
+    quadratic ``cost``, ∂C/∂aᴸ is differentiated outright. Every inner derivative is SymPy's, of
+    the component form zˡₜ = Σₛ wˡₜₛ aˡ⁻¹ₛ + bˡₜ with aˡ = σ(zˡ) (``linear``: aˡ = zˡ; ``broken``:
+    zˡₜ = Σₛ wˡₜₛ κ(aˡ⁻¹ₛ) + 2bˡₜ, aˡ = τ(zˡ)). With ``batch``, a mini-batch of m examples:
+    column x of zˡ, aˡ, δˡ is example x's, and C = (1/m)Σₓ Cₓ."""
 
     expand: tuple[str, sp.Expr] | None = None
     delta_via: str = "z_next"
     cost: str = "undefined"
     fixed_widths: dict[sp.Expr, sp.Expr] = field(default_factory=dict)
+    linear: bool = False
+    broken: bool = False
+    through_sigma: bool = False
+    batch: bool = False
 
     def bind(self, layer: sp.Expr) -> sp.Expr:
         return sp.sympify(layer)
@@ -507,8 +676,24 @@ class IndexForm:
     def width(self, layer: sp.Expr) -> sp.Expr:
         return self.fixed_widths.get(layer, n(layer))
 
+    def _example(self, name: str, c: sp.Expr) -> sp.Expr | None:
+        """The example a column stands for, in a mini-batch (None: one example)."""
+        return c if self.batch and name in PER_EXAMPLE and c != 1 else None
+
+    @staticmethod
+    def _q(name: str, layer: sp.Expr, r: sp.Expr, x: sp.Expr | None = None) -> sp.Expr:
+        """Entry r of a quantity, of example x in a mini-batch."""
+        return comp(name, layer, r) if x is None else comp(name, layer, r, x)
+
     def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
+        if self.linear and name == "sigma":
+            return identity
+        if self.linear and name == "sigma_prime":
+            return lambda e: sp.S.One
         return sp.Function(name)
+
+    def _act(self, e: sp.Expr) -> sp.Expr:
+        return tau(e) if self.broken else e if self.linear else sigma(e)
 
     def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
         if name == "dC_da" and layer == L:  # ∂C/∂aᴸ is ∇ₐC
@@ -516,57 +701,62 @@ class IndexForm:
         target = self.expand
         if target is not None and target[0] == "dC_da" and target[1] == L:
             target = ("grad_a_C", L)
+        if name == "da_dz":
+            return sp.diff(self._act(comp("z", layer, r)), comp("z", layer, c))
+        if name == "dz_dz":
+            return sp.diff(self._z(layer + 1, r, through_sigma=True), comp("z", layer, c))
         if target is not None and (name, layer) == target:
             return self._expanded(name, layer, r, c)
         if name == "w_swapped":
             return comp("w", layer, c, r)
-        return comp(name, layer, r, c) if name in ("w", "dC_dw") else comp(name, layer, r)
+        if name == "ones":
+            return sp.S.One
+        if name in ("w", "dC_dw"):
+            return comp(name, layer, r, c)
+        return self._q(name, layer, r, self._example(name, c))
 
-    def _z(self, layer: sp.Expr, t: sp.Expr, through_sigma: bool = False) -> sp.Expr:
+    def _z(self, layer: sp.Expr, t: sp.Expr, through_sigma: bool = False,
+           x: sp.Expr | None = None) -> sp.Expr:
         s = sp.Symbol("s", integer=True, positive=True)
-        prev = (sigma(comp("z", layer - 1, s)) if through_sigma else comp("a", layer - 1, s))
+        prev = (self._act(self._q("z", layer - 1, s, x)) if through_sigma else self._q("a", layer - 1, s, x))
+        if self.broken:
+            return sp.Sum(comp("w", layer, t, s) * kappa(prev), (s, 1, self.width(layer - 1))) + 2 * comp(
+                "b", layer, t)
         return sp.Sum(comp("w", layer, t, s) * prev, (s, 1, self.width(layer - 1))) + comp("b", layer, t)
 
     def _expanded(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
         t = sp.Symbol("t", integer=True, positive=True)
+        x = self._example(name, c)
         if name == "z":
-            return self._z(layer, r)
+            return self._z(layer, r, self.through_sigma, x)
         if name == "a":
-            return sigma(self._z(layer, r))
+            return self._act(self._z(layer, r))
         if name == "delta" and (self.delta_via == "a" or layer == L):
-            outer = comp("grad_a_C", L, t) if layer == L else comp("dC_da", layer, t)
+            outer = self._q("grad_a_C", L, t, x) if layer == L else comp("dC_da", layer, t)
             if layer == L and self.cost == "quadratic":
                 outer = comp("a", L, t) - comp("y", L, t)
-            return sp.Sum(outer * sp.diff(sigma(comp("z", layer, t)), comp("z", layer, r)),
+            return sp.Sum(outer * sp.diff(self._act(self._q("z", layer, t, x)), self._q("z", layer, r, x)),
                           (t, 1, self.width(layer)))
         if name == "delta":
-            return sp.Sum(comp("delta", layer + 1, t)
-                          * sp.diff(self._z(layer + 1, t, through_sigma=True), comp("z", layer, r)),
+            return sp.Sum(self._q("delta", layer + 1, t, x)
+                          * sp.diff(self._z(layer + 1, t, True, x), self._q("z", layer, r, x)),
                           (t, 1, self.width(layer + 1)))
+        if name in ("dC_db", "dC_dw") and self.batch:  # C = (1/m)Σₓ Cₓ
+            e = sp.Symbol("e", integer=True, positive=True)
+            variable = comp("b", layer, r) if name == "dC_db" else comp("w", layer, r, c)
+            return sp.Sum(sp.Sum(self._q("delta", layer, t, e) * sp.diff(self._z(layer, t, x=e), variable),
+                                 (t, 1, self.width(layer))), (e, 1, batch_size)) / batch_size
         if name in ("dC_db", "dC_dw"):
             variable = comp("b", layer, r) if name == "dC_db" else comp("w", layer, r, c)
             return sp.Sum(comp("delta", layer, t) * sp.diff(self._z(layer, t), variable),
                           (t, 1, self.width(layer)))
-        if name in ("dC_da", "grad_a_C") and (layer == L and self.cost == "quadratic"):
+        if name == "grad_a_C" and self.cost == "quadratic":
             C = sp.Sum((comp("a", L, t) - comp("y", L, t)) ** 2 / 2, (t, 1, self.width(L)))
             return sp.diff(C, comp("a", L, r))
         if name == "dC_da":
             return sp.Sum(comp("delta", layer + 1, t) * sp.diff(self._z(layer + 1, t), comp("a", layer, r)),
                           (t, 1, self.width(layer + 1)))
         raise NotApplicable(f"no definition of {name} to expand in the index form")
-
-    @property
-    def premise(self) -> str:
-        if self.expand is None:
-            return ""
-        name = self.expand[0]
-        if name in ("z", "a"):
-            return "the component form (2.2.1) as the definition"
-        if name == "delta":
-            return CHAIN_RULES["a" if self.delta_via == "a" or self.expand[1] == L else "z_next"]
-        if name in ("dC_db", "dC_dw"):
-            return "the chain rule (Prop. 1) through zˡ"
-        return "" if self.cost == "quadratic" else CHAIN_RULES["z_next"]
 
 
 # -- the note's propositions: f(x(u)) ----------------------------------------------------------------
@@ -624,16 +814,61 @@ class Functions:
         raise NotApplicable(f"no {name} in the propositions")
 
 
+@dataclass
+class FunctionsIndex:
+    """The note's f(x(u)) at every size: u and x of symbolic length n = j + ρ, each xₜ an undefined
+    function of its own uₜ only (Prop. 2: X(t, uₜ)) or of its own row of U only (Prop. 2E: X(t, Uₜc,
+    Rₜ), with u the column c and Rₜ the rest of row t); d_u f read by Prop. 1 as Σₜ ∂xₜ/∂uᵣ ∂f/∂xₜ,
+    every ∂xₜ/∂uᵣ SymPy's derivative of that premise. ``broken``: xₜ also depends on uₜ₊₁
+    (``BROKEN_PROPOSITIONS``), where the propositions' claim must fail."""
+
+    kind: str
+    broken: bool = False
+    size: sp.Expr = field(default_factory=lambda: sp.Symbol("j", integer=True, positive=True) + _RHO)
+
+    def bind(self, layer: sp.Expr) -> sp.Expr:
+        return sp.sympify(layer)
+
+    def width(self, label: sp.Expr) -> sp.Expr:
+        return self.size
+
+    def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
+        raise NotApplicable(f"no function {name} in the propositions")
+
+    def _x(self, t: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+        """xₜ and the variable uₜ it depends on, by the proposition's premise."""
+        X = sp.Function("X")
+        if self.kind == "prop2e":
+            U, rest, column = sp.IndexedBase("U"), sp.IndexedBase("R"), sp.Symbol("c", integer=True,
+                                                                                  positive=True)
+            if self.broken:
+                return X(t, U[t, column], rest[t], U[t + 1, column]), U[t, column]
+            return X(t, U[t, column], rest[t]), U[t, column]
+        u = sp.IndexedBase("u")
+        if self.broken:
+            return X(t, u[t], u[t + 1]), u[t]
+        return X(t, u[t]), u[t]
+
+    def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
+        t = sp.Symbol("t", integer=True, positive=True)
+        if name in ("d_u_f", "d_c_f"):
+            return sp.Sum(sp.diff(self._x(t)[0], self._x(r)[1]) * comp("d_x_f", 0, t), (t, 1, self.size))
+        if name in ("d_u_x", "d_c_x"):
+            x, u = self._x(r)
+            return sp.diff(x, u)
+        if name == "d_x_f":
+            return comp("d_x_f", 0, r)
+        raise NotApplicable(f"no {name} in the propositions at every size")
+
+
 # -- one output layer with a given σ and cost -----------------------------------------------------------
 
 @dataclass
 class OutputLayer:
-    """zᴸ of ``width`` free symbols, aᴸ = σ(zᴸ) with σ ``activation`` (None: undefined), C the
-    quadratic or cross-entropy cost of aᴸ and y."""
+    """The output layer alone: zᴸ of ``width_L`` free symbols, aᴸ = σ(zᴸ) with σ the sigmoid
+    1/(1 + e^(−z)), C the cross-entropy cost −Σⱼ (yⱼ ln aᴸⱼ + (1 − yⱼ) ln(1 − aᴸⱼ)) (the book's ch. 3)."""
 
     width_L: int
-    cost: str
-    activation: str | None = None
 
     def bind(self, layer: sp.Expr) -> sp.Expr:
         return sp.sympify(layer).xreplace({l: L})
@@ -643,12 +878,11 @@ class OutputLayer:
             raise NotApplicable(f"layer {layer}: only the output layer exists here")
         return sp.Integer(self.width_L)
 
-    def _sigma(self, e: sp.Expr) -> sp.Expr:
-        return 1 / (1 + sp.exp(-e)) if self.activation == "sigmoid" else sigma(e)
+    @staticmethod
+    def _sigma(e: sp.Expr) -> sp.Expr:
+        return 1 / (1 + sp.exp(-e))
 
     def function(self, name: str) -> Callable[[sp.Expr], sp.Expr]:
-        if name == "sigma":
-            return self._sigma
         if name == "sigma_prime":
             return lambda e: canonical(sp.Subs(sp.diff(self._sigma(_T), _T), _T, e))
         raise NotApplicable(f"no function {name}")
@@ -659,17 +893,11 @@ class OutputLayer:
         a = z.applyfunc(self._sigma)
 
         def C(v: Sequence[sp.Expr]) -> sp.Expr:
-            if self.cost == "cross-entropy":
-                return -sum(yi * sp.log(vi) + (1 - yi) * sp.log(1 - vi) for vi, yi in zip(v, y, strict=True))
-            return sp.Rational(1, 2) * sum((vi - yi) ** 2 for vi, yi in zip(v, y, strict=True))
-        return {"z": z, "y": y, "a": a,
-                "delta": _gradient_at(lambda zeta: C(zeta.applyfunc(self._sigma)), z, "zeta"),
-                "grad_a_C": _gradient_at(C, a, "A")}
+            return -sum(yi * sp.log(vi) + (1 - yi) * sp.log(1 - vi) for vi, yi in zip(v, y, strict=True))
+        delta = _gradient_at(lambda zeta: C(zeta.applyfunc(self._sigma)), z, "zeta")
+        return {"z": z, "y": y, "a": a, "delta": delta}
 
     def entry(self, name: str, layer: sp.Expr, r: sp.Expr, c: sp.Expr) -> sp.Expr:
-        values = self._values
-        if name == "dC_da":
-            name = "grad_a_C"
-        if name not in values:
+        if name not in self._values:
             raise NotApplicable(f"no {name} in the output layer alone")
-        return _matrix_entry(values[name], r, c)
+        return _matrix_entry(self._values[name], r, c)

@@ -27,8 +27,13 @@ def test_notebook_executes(section: str) -> None:
     nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3").execute()
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert sum("✓" in str(o.get("data", {}).get("text/plain", "")) for o in outputs) == sum(
-        len(d.steps) for d in SECTIONS[section])
+    shown = {c.source.rsplit("\n", 1)[-1].split("(")[0]: [] for c in notebook.cells if c.cell_type == "code"}
+    for c in notebook.cells:
+        if c.cell_type == "code" and c.outputs:
+            shown[c.source.rsplit("\n", 1)[-1].split("(")[0]].append(c.outputs[0].get("data", {}))
+    assert len(shown["recheck"]) == sum(len(d.steps) for d in SECTIONS[section])
+    assert all(o["text/plain"].startswith("✓") and "text/markdown" in o for o in shown["recheck"])
+    assert shown["decide"] and all(o["text/plain"].startswith("true:") for o in shown["decide"])
 
 
 @pytest.mark.skipif(os.environ.get("BPVERIFY_COMPILE_LATEX") != "1",

@@ -4,9 +4,11 @@ the docs and notebooks are the ones the code generates; LaTeX parses; ``--try`` 
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ import sympy as sp
 
 from bpverify.commands import verify
 from bpverify.commands.derive import index
-from bpverify.derivations import models
+from bpverify.derivations import canonical, interpret, models, worlds
 from bpverify.derivations.catalog import DERIVATIONS, SECTIONS, by_name
 from bpverify.derivations.core import Result, check, check_step, latex_document, render
 from bpverify.derivations.notation import L, T, comp, delta, grad_a_C, hadamard, j, l, mul, sig_prime, w, z
@@ -30,32 +32,36 @@ from bpverify.reference import cross_entropy, identity, sigmoid, tanh
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "derivations"
 NOTEBOOKS = ROOT / "docs" / "notebooks"
-SEEDS = {
-    # the note (seed 002)
-    "prop1", "prop2", "prop2e", "facts1-5", "facts2-5", "fact6", "backpropagate", "sigmoid_prime",
-    # the book's §2.2–2.4 (seed 001)
-    "forward", "bp1", "bp2", "bp3", "bp4", "sigma_prime_form",
-    # §2.5–2.7 (seed 000) and one step beyond
-    "modified_neuron", "linear_neurons", "mini_batch", "finite_differences", "path_sum", "cost_claims",
+SOURCES = {
+    # the note (source 002)
+    "prop1", "prop2", "prop2e", "facts1-5", "facts2-5", "fact6", "backpropagate", "train", "sigmoid_prime",
+    # the book's §2.2–2.4 (source 001)
+    "forward", "bp1", "bp1_quadratic", "bp2", "bp3", "bp4", "sigma_prime_form",
+    # §2.5–2.7 (source 000) and one step beyond
+    "modified_neuron", "linear_neurons", "mini_batch", "matrix_based", "finite_differences", "changes",
+    "path_sum",
+    "cost_claims",
     "cross_entropy",
 }
 
 
-def test_every_seed_item_is_a_derivation_in_its_seed_module() -> None:
-    assert {d.name for d in DERIVATIONS} == SEEDS
-    assert {d.name for d in SECTIONS["bp"]} == {"forward", "bp1", "bp2", "bp3", "bp4", "sigma_prime_form"}
+def test_every_source_item_is_a_derivation_in_its_source_module() -> None:
+    assert {d.name for d in DERIVATIONS} == SOURCES
+    assert {d.name for d in SECTIONS["bp"]} == {"forward", "bp1", "bp1_quadratic", "bp2", "bp3", "bp4",
+                                                "sigma_prime_form"}
 
 
 def test_each_statement_reaches_the_levels_it_claims() -> None:
     """BP1–BP4 and Facts at every width (index form) and every depth (local step), and concretely."""
     for name in ("bp1", "bp2", "bp3", "bp4", "facts1-5", "facts2-5", "fact6"):
-        kinds = {type(by_name(name).steps[n].model) for n in range(len(by_name(name).steps))}
-        assert {models.IndexModel, models.LocalStep} <= kinds, name
-    bp4_local = by_name("bp4").steps[2].model
+        kinds = {type(m) for m in by_name(name).statement_step.models}
+        assert {models.IndexModel, models.LocalStep, models.ConcreteNets} <= kinds, name
+    bp4_local = by_name("bp4").statement_step.models[1]
     assert isinstance(bp4_local, models.LocalStep)
     assert any(w[0] is None for w in bp4_local.widths), "BP4's local step for every n_{l−1}"
     assert any(w[2] is None for w in bp4_local.widths), "BP4's local step at l = L"
-    prop2e = by_name("prop2e").steps[0].model
+    prop2e_index, prop2e = by_name("prop2e").steps[0].models
+    assert isinstance(prop2e_index, models.FunctionsIndexModel), "Props. 2 and 2E at every size"
     assert isinstance(prop2e, models.FunctionsModel) and any(a != b for a, b in prop2e.sizes)
 
 
@@ -64,14 +70,14 @@ def test_each_statement_reaches_the_levels_it_claims() -> None:
 @pytest.mark.parametrize("name", ["bp2", "bp4", "fact6", "prop1"])
 def test_editing_a_formula_changes_both_its_rendering_and_its_verdict(name: str) -> None:
     d = by_name(name)
-    number = d.statement_steps[0]
-    step = d.steps[number]
-    edited = dataclasses.replace(step, rhs=step.wrong)
+    step = d.statement_step
+    wrong = step.wrongs[0].rhs
+    edited = dataclasses.replace(step, rhs=wrong)
     assert edited.formula() != step.formula()
     assert check_step(step).holds and not check_step(edited).holds
-    broken = d.with_rhs(step.wrong)
+    broken = d.with_rhs(wrong)
     assert broken.statement() != d.statement()
-    assert text(step.wrong, step.note) in broken.statement()
+    assert text(wrong, step.note) in broken.statement()
     assert not check(broken).passed
 
 
@@ -89,7 +95,7 @@ def test_the_printer_writes_the_books_notation() -> None:
 def test_every_matrix_formula_round_trips_through_the_try_notation() -> None:
     for d in DERIVATIONS:
         for s in d.steps:
-            for template in (s.rhs, s.wrong):
+            for template in (s.rhs, *(wrong.rhs for wrong in s.wrongs)):
                 if isinstance(template, sp.MatrixExpr):
                     assert parse(python(template)) == template, python(template)
 
@@ -99,7 +105,7 @@ def test_every_matrix_formula_round_trips_through_the_try_notation() -> None:
 def test_a_check_that_compares_anything_as_equal_fails_every_derivation(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """"is a SymPy matrix", "compared with itself": a check that accepts all accepts the wrong variants."""
-    monkeypatch.setattr(models, "compare", lambda *args, **kwargs: None)
+    monkeypatch.setattr(models, "compare_in", lambda *args, **kwargs: models.Compared(None, 1))
     for name in ("bp3", "linear_neurons", "prop2e", "fact6"):
         result = check(by_name(name))
         assert not result.passed and any(not s.wrong_rejected for s in result.steps), name
@@ -108,12 +114,12 @@ def test_a_check_that_compares_anything_as_equal_fails_every_derivation(
 def test_a_concrete_step_restricted_to_the_output_layer_fails_bp3(monkeypatch: pytest.MonkeyPatch) -> None:
     real = models.ConcreteNets.cases
 
-    def output_only(self, lhs, rhs):  # type: ignore[no-untyped-def]
-        return (world for world in real(self, lhs, rhs) if world.at == len(world.sizes))
+    def output_only(self, lhs, rhs, broken=False):  # type: ignore[no-untyped-def]
+        return (pair for pair in real(self, lhs, rhs, broken) if pair[0].at == len(pair[0].sizes))
     monkeypatch.setattr(models.ConcreteNets, "cases", output_only)
     result = check(by_name("bp3").with_bound((3, 2)))
-    concrete = [s for s in result.steps if isinstance(s.step.model, models.ConcreteNets)]
-    assert concrete and not concrete[0].wrong_rejected
+    concrete = [r for s in result.steps for r in s.levels if isinstance(r.model, models.ConcreteNets)]
+    assert concrete and not concrete[0].holds and "cases" in concrete[0].shortfall
 
 
 def test_a_taylor_check_that_stops_before_its_order_fails_the_central_difference(
@@ -126,7 +132,7 @@ def test_a_taylor_check_that_stops_before_its_order_fails_the_central_difference
 
 def test_a_step_that_checks_no_case_fails() -> None:
     result = check(by_name("bp2").with_bound((2, 2)))  # no layer l < L with δˡ⁺¹ when L = 2
-    concrete = result.steps[3]
+    concrete = result.steps[by_name("bp2").stated].levels[2]
     assert concrete.verdict is not None and concrete.verdict.cases == 0
     assert not concrete.holds and not result.passed
     assert "checked no case" in "\n".join(result.failures())
@@ -136,19 +142,22 @@ def test_an_exception_in_one_step_is_its_failure_and_the_rest_run(monkeypatch: p
     d = by_name("bp1")
 
     class Broken(models.IndexModel):
-        def judge(self, lhs, rhs):  # type: ignore[no-untyped-def]
+        def judge(self, lhs, rhs, broken=False):  # type: ignore[no-untyped-def]
             raise ZeroDivisionError("on purpose")
-    steps = (dataclasses.replace(d.steps[0], model=Broken()),) + d.steps[1:]
+    steps = (dataclasses.replace(d.steps[2], models=(Broken(),) + d.steps[2].models[1:]),)
+    steps = d.steps[:2] + steps + d.steps[3:]
     result = check(dataclasses.replace(d, steps=steps))
-    assert "ZeroDivisionError: on purpose" in result.steps[0].error
-    assert all(s.passed for s in result.steps[1:])
+    assert "ZeroDivisionError: on purpose" in result.steps[2].levels[0].error
+    assert all(r.holds for r in result.steps[2].levels[1:])
+    del steps
+    assert all(s.passed for n, s in enumerate(result.steps) if n != 2)
     assert not result.passed
 
 
 def test_derive_check_goes_on_after_a_failing_derivation(monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     from bpverify.commands import derive
-    broken = by_name("prop2").with_rhs(by_name("prop2").steps[0].wrong)
+    broken = by_name("prop2").with_rhs(by_name("prop2").steps[0].wrongs[0].rhs)
     monkeypatch.setattr(derive, "DERIVATIONS", (broken, by_name("prop1")))
     assert derive.main(None, list_all=False, run_check=True, fmt="text", write=False) == 1
     out = capsys.readouterr().out
@@ -170,9 +179,11 @@ def test_notebooks_are_current_and_have_no_outputs(section: str) -> None:
 
 def test_a_notebook_cell_rechecks_an_edited_formula() -> None:
     from bpverify.derivations.classroom import StepFails, recheck
-    assert recheck("bp2", 2, "(w[l+1].T @ delta[l+1]) * sigma_prime(z[l])").startswith("✓")
+    assert repr(recheck("bp2", 4, "(w[l+1].T @ delta[l+1]) * sigma_prime(z[l])")).startswith("✓")
+    wrong = recheck("bp2", 4, "(w[l+1] @ delta[l+1]) * sigma_prime(z[l])")  # answered, not raised
+    assert not wrong.passed and "shapes" in repr(wrong)
     with pytest.raises(StepFails, match="shapes"):
-        recheck("bp2", 2, "(w[l+1] @ delta[l+1]) * sigma_prime(z[l])")
+        wrong.assert_passed()
 
 
 # -- LaTeX ------------------------------------------------------------------------------------------
@@ -182,7 +193,8 @@ ALLOWED_MACROS = {
     "left", "right", "delta", "sigma", "odot", "otimes", "nabla", "Sigma", "sum", "tilde", "eta",
     "epsilon", "lambda", "Delta", "text", "checkmark", "times", "cdot", "leq", "geq", "to", "in",
     "Rightarrow", "equiv", "ldots", "tfrac", "operatorname", "mathcal", "S", "zeta", "alpha", "rho",
-    "theta", "xi", "approx", "infty", "neq", "substack", "|", "\\", "_", "{", "}", "&", "%", "#", "$", "^",
+    "theta", "xi", "approx", "infty", "neq", "substack", "mathbf",
+    "|", "\\", "_", "{", "}", "&", "%", "#", "$", "^",
 }
 
 
@@ -210,16 +222,22 @@ def test_every_step_holds_and_what_is_published_is_what_was_checked() -> None:
     docs/derivations is what `--write-docs` makes of this very check, and so are the derivation
     rows of `bpverify verify` (with their numbers); the LaTeX of every derivation
     parses (pdflatex runs in `tox -e latex`): strict syntax, balanced \\left/\\right, only macros
-    of LaTeX and amsmath, no character pdflatex cannot set. One test, so that under xdist the
-    derivations are checked in one worker only."""
-    results = {d.name: check(d) for d in DERIVATIONS}
+    of LaTeX and amsmath, no character pdflatex cannot set; and every line of the checking
+    worlds (worlds.py, interpret.py, canonical.py) ran for some step, so that no branch of the
+    checker is dead code that a step could not catch a mistake in. One test, so that under xdist
+    the derivations are checked in one worker only."""
+    results, ran = _traced(lambda: {d.name: check(d) for d in DERIVATIONS}, CHECKING_WORLDS)
+    unused = {f"{Path(module.__file__).name}:{line}" for module in CHECKING_WORLDS
+              for line in _body_lines(module)} - {f"{Path(name).name}:{line}" for name, line in ran}
+    assert not unused, f"lines of the checking worlds no step runs: {sorted(unused)}"
     failures = {name: r.failures() for name, r in results.items() if not r.passed}
     assert not failures, failures
     for name, result in results.items():
         for s in result.steps:
-            assert s.verdict is not None and s.verdict.cases > 0, (name, s.step.formula())
-            assert s.wrong is not None and s.wrong.counterexample is not None, (name, s.step.wrong_formula())
-            assert s.step.wrong != s.step.rhs, (name, s.step.formula())
+            for r in s.levels:
+                assert r.verdict is not None and r.verdict.cases > 0, (name, s.step.formula())
+                assert len(r.wrongs) == len(s.step.wrongs) >= 2, (name, s.step.formula())
+                assert all(v.rejected for v in r.wrongs), (name, s.step.formula())
     for name, result in results.items():
         path = DOCS / f"{name}.md"
         assert path.read_text(encoding="utf-8") == render(result, "markdown"), (
@@ -236,8 +254,51 @@ def test_every_step_holds_and_what_is_published_is_what_was_checked() -> None:
     check_verify_rows(results)
 
 
+CHECKING_WORLDS = (worlds, interpret, canonical)
+
+
+def _traced(run, modules):  # type: ignore[no-untyped-def]
+    """run() with every line it executes in ``modules`` recorded: (its value, {(file, line)})."""
+    files = {m.__file__ for m in modules}
+    ran: set[tuple[str, int]] = set()
+
+    def local(frame, event, arg):  # type: ignore[no-untyped-def]
+        if event == "line":
+            ran.add((frame.f_code.co_filename, frame.f_lineno))
+        return local
+
+    def calls(frame, event, arg):  # type: ignore[no-untyped-def]
+        return local if frame.f_code.co_filename in files else None
+    worlds.network_values.cache_clear()  # a value cached by an earlier test would hide its lines
+    worlds._run_algorithm.cache_clear()
+    sys.settrace(calls)
+    try:
+        return run(), ran
+    finally:
+        sys.settrace(None)
+
+
+def _body_lines(module) -> set[int]:  # type: ignore[no-untyped-def]
+    """The statements inside the module's functions, but raise (an error a step cannot reach
+    while it holds) and docstrings."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    lines = set()
+    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        for node in ast.walk(function):
+            if node is function or not isinstance(node, ast.stmt):
+                continue
+            if isinstance(node, ast.FunctionDef | ast.Raise):
+                continue
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                continue
+            lines.add(node.lineno)
+    return lines
+
+
 ALL_METHODS = ("reference", "JAX autodiff", "complex step", "central diff.")
-SYMBOLS_ONLY = ("modified_neuron", "finite_differences", "path_sum", "cost_claims", "backpropagate")
+SYMBOLS_ONLY = ("bp1_quadratic", "matrix_based", "modified_neuron", "finite_differences", "changes",
+                "path_sum",
+                "cost_claims", "backpropagate", "train")
 NOT_NUMERIC = {  # (derivation, method): why the cell is – (each reason is printed under "Declined")
     ("fact6", "reference"), ("forward", "JAX autodiff"), ("forward", "complex step"),
     ("forward", "central diff."), *((name, method) for name in SYMBOLS_ONLY for method in ALL_METHODS),
@@ -274,7 +335,8 @@ def test_try_proves_the_books_bp2(capsys: pytest.CaptureFixture[str]) -> None:
     from bpverify.cli import main
     assert main(["derive", "bp2", "--try", "(w[l+1].T @ delta[l+1]) * sigma_prime(z[l])"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("proved: δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ′(zˡ)") and "every width and every depth" in out
+    assert out.startswith("true: δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ′(zˡ)")
+    assert "every width" in out and "every depth" in out
 
 
 @pytest.mark.parametrize("formula, smallest", [
@@ -322,7 +384,7 @@ def test_derive_command(capsys: pytest.CaptureFixture[str]) -> None:
     from bpverify.cli import main
     assert main(["derive", "--list"]) == 0
     listed = capsys.readouterr().out.split("\n")
-    assert {line.split()[0] for line in listed if line} == SEEDS
+    assert {line.split()[0] for line in listed if line} == SOURCES
     assert main(["derive", "nosuch"]) == 2
     assert "expected one of" in capsys.readouterr().err
     assert main(["derive", "bp1", "--format", "text", "--bound", "3", "1"]) == 0

@@ -657,6 +657,19 @@ HINTED: tuple[Mutant, ...] = (
     _mutant("WeightGradientOfTheInputBP4", "BP4", "the input x instead of aˡ⁻¹",
             needs="a layer l ≥ 3 with nₗ₋₁ = n₁ (it returns the wrong shape elsewhere)",
             backprop=_changing(weight=lambda q: np.dot(q.delta, q.x.T))),
+    _mutant("CrossEntropySignFlipBP1", "BP1", "−aᴸ + yᴸ instead of −yᴸ + aᴸ",
+            base=_correct.CrossEntropyNetwork, needs="the cross-entropy cost",
+            output_error=lambda self, z, a, y: y - a),
+    _mutant("OutputErrorTimesWeightedInputBP1", "BP1", "an extra ⊙ zᴸ",
+            needs="any network", output_error=lambda self, z, a, y: (
+                self.cost_derivative(a, y) * z)),
+    _mutant("BackpropagateTimesWeightedInputBP2", "BP2", "an extra ⊙ zˡ",
+            needs="a hidden layer (L ≥ 3)",
+            backpropagate=lambda self, w, d, z, zn: np.dot(w.T, d) * z),
+    _mutant("BiasGradientTwiceBP3", "BP3", "2 δˡ instead of δˡ", needs="any network",
+            bias_gradient=lambda self, d: 2 * d),
+    _mutant("WeightGradientTwiceBP4", "BP4", "2 δˡ instead of δˡ", needs="any network",
+            weight_gradient=lambda self, d, a_prev, a: np.dot(2 * d, a_prev.T)),
 )
 """One mutant for each hint of the catalogue (``suite/diagnoses.py``) that no mutant above
 names: each must fail its equation with exactly that hint (``tests/conformance/suite/

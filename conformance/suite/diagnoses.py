@@ -14,7 +14,8 @@ The variants are, in this order:
   explains how; ``bpverify derive bp1`` shows where they come from);
 * ``SOFTMAX`` before them, a softmax output layer's (its σ′ is a Jacobian, not a factor), and
   ``OWN`` after: what the derivations do not state because it is no step of a proof: a sign flipped,
-  σ′ applied twice, δ left at zero, a layer off by one, the softmax's Jacobian taken as its
+  σ′ applied twice, δ left at zero, a layer off by one, BP1's right side ∇ₐC ⊙ σ′(zˡ) (true at
+  l = L only) for δˡ in BP3 and BP4, the softmax's Jacobian taken as its
   diagonal, the quadratic cost's ½ left out, and σ′ written with the activations (a(1 − a) for
   σ, the note's form; 1 − a² for tanh) but fed zˡ (a torch.autograd.Function that saved its
   input z where its backward needs its output a).
@@ -193,7 +194,12 @@ OWN = (
             "needs its output a)", "",
             lambda n: H(mm(T(n.v("w", "l", 1)), n.v("delta", "l", 1)),
                         _sigma_prime_of_z(n, "l", 0))),
+    Variant("BP3", "∂C/∂bˡ = ∇ₐC ⊙ σ′(zˡ)", "∇ₐC ⊙ σ′(zˡ) instead of δˡ", "",
+            lambda n: H(n.v("grad_a_C", "L", 0), n.SP(n.v("z", "l", 0), "l", 0))),
     Variant("BP4", "∂C/∂wˡ = −δˡ(aˡ⁻¹)ᵀ", "sign flipped", "", lambda n: -n.expected),
+    Variant("BP4", "∂C/∂wˡ = (∇ₐC ⊙ σ′(zˡ))(aˡ⁻¹)ᵀ", "∇ₐC ⊙ σ′(zˡ) instead of δˡ", "",
+            lambda n: mm(H(n.v("grad_a_C", "L", 0), n.SP(n.v("z", "l", 0), "l", 0)),
+                         T(n.v("a", "l", -1)))),
     Variant("BP4", "∂C/∂wˡ = δˡ⁺¹(aˡ)ᵀ", "off by one layer: δˡ⁺¹(aˡ)ᵀ", "",
             lambda n: mm(n.v("delta", "l", 1), T(n.v("a", "l", 0)))),
     Variant("BP4", "∂C/∂wˡ = δˡxᵀ", "the input x instead of aˡ⁻¹", "",

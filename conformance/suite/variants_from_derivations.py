@@ -1,7 +1,7 @@
 """The derivations' wrong variants as the catalogue the conformance hints are drawn from.
 
-Every step of a derivation carries a plausible wrong right side that its check must reject
-(``derivations.core.Step.wrong``: σ′ left out, σ for σ′, σ′ at aᴸ instead of zᴸ, w instead of
+Every step of a derivation carries plausible wrong right sides that its check must reject
+(``derivations.core.Step.wrongs``: σ′ left out, σ for σ′, σ′ at aᴸ instead of zᴸ, w instead of
 wᵀ, the outer product transposed, aˡ instead of aˡ⁻¹, …). For each equation the suite checks
 (BP1–BP4: the statements of ``bpverify derive bp1`` … ``bp4``) the catalogue holds
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import sympy as sp
 
 from bpverify.derivations import catalog
-from bpverify.derivations.core import Step
+from bpverify.derivations.core import Step, Wrong
 from bpverify.derivations.notation import Apply, Diag, L, Outer, Q, T, delta, grad_a_C, l, mul, w
 from bpverify.derivations.printing import equation_text, text
 
@@ -101,9 +101,9 @@ def _book_form(expr: sp.Basic) -> sp.Basic:
     return expr.xreplace(changes) if changes else expr
 
 
-def rule_of(step: Step, origin: str) -> Rule:
-    """The change a step's wrong variant makes to its right side."""
-    old, new = _smallest_difference(_book_form(step.rhs), _book_form(step.wrong))
+def rule_of(step: Step, wrong: Wrong, origin: str) -> Rule:
+    """The change one of a step's wrong variants makes to its right side."""
+    old, new = _smallest_difference(_book_form(step.rhs), _book_form(wrong.rhs))
     layer = _layer_symbol(step.lhs)
     if isinstance(old, sp.HadamardProduct) and new in old.args:
         factors = [f for f in old.args if f != new]
@@ -185,9 +185,19 @@ def _code(expr: sp.Basic) -> str:
     raise ValueError(f"node {type(expr).__name__}")
 
 
-def _valid(expr: sp.Basic, layer: sp.Symbol) -> bool:
-    """Every quantity at a layer that can exist: at or below L, L itself for ∇ₐC and y."""
+ONE_COST = ("cross_entropy",)
+"""The derivations whose statement is one cost's δᴸ written in y, whose variants in y the
+catalogue keeps (σ′ kept under the cross-entropy cost). The others' variants in y are dropped:
+``bp1_quadratic`` restates BP1 for the quadratic cost, and BP1's variants are written for every
+cost, in ∇ₐC."""
+
+
+def _valid(expr: sp.Basic, layer: sp.Symbol, derivation: str) -> bool:
+    """Every quantity at a layer that can exist: at or below L, L itself for ∇ₐC and y; y only in
+    a variant of a derivation in ``ONE_COST``."""
     for q in expr.atoms(Q):
+        if q.name == "y" and derivation not in ONE_COST:
+            return False
         where = _layer_code(q.layer)
         if where is None or (where[0] == "L" and where[1] > 0):
             return False
@@ -207,20 +217,20 @@ def variants() -> list[Variant]:
         steps = [(d, n, s) for d in [own, *[d for d in derivations if d is not own]]
                  for n, s in enumerate(d.steps)]
         seen = {_code(statement)}
-        candidates: list[tuple[sp.Basic, str, str]] = []
+        candidates: list[tuple[sp.Basic, str, str, str]] = []
         for d, n, s in steps:
-            if s.lhs == lhs:
-                old, new = _smallest_difference(_book_form(s.rhs), _book_form(s.wrong))
-                candidates.append((_book_form(s.wrong), _change(old, new),
-                                   f"derive {d.name}, step {n + 1}: {s.wrong_why}"))
+            for wrong in s.wrongs if s.lhs == lhs else ():
+                old, new = _smallest_difference(_book_form(s.rhs), _book_form(wrong.rhs))
+                candidates.append((_book_form(wrong.rhs), _change(old, new),
+                                   f"derive {d.name}, step {n + 1}: {wrong.why}", d.name))
         for d, n, s in steps:
-            if isinstance(s.lhs, Q) and s.lhs != lhs:
-                moved = apply(rule_of(s, d.name), statement, layer)
+            for wrong in s.wrongs if isinstance(s.lhs, Q) and s.lhs != lhs else ():
+                moved = apply(rule_of(s, wrong, d.name), statement, layer)
                 if moved is not None:
                     candidates.append((_book_form(moved[0]), moved[1],
-                                       f"derive {d.name}, step {n + 1}: {s.wrong_why}"))
-        for template, change, origin in candidates:
-            if not _valid(template, layer):
+                                       f"derive {d.name}, step {n + 1}: {wrong.why}", d.name))
+        for template, change, origin, derivation in candidates:
+            if not _valid(template, layer, derivation):
                 continue
             try:
                 code = _code(template)

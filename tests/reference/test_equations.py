@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bpverify.oracles.cases import Case
 from bpverify.oracles.rounding import allowance
 from bpverify.reference import equations as E
-from bpverify.reference.activations import sigmoid, softmax, tanh
+from bpverify.reference.activations import sigmoid, softmax, softplus, tanh
 from bpverify.reference.costs import categorical_cross_entropy, cross_entropy, quadratic
 from bpverify.reference.numerical import numerical_gradient
 
@@ -28,12 +28,21 @@ def _network(seed: int, sizes: list[int], m: int = 1):  # type: ignore[no-untype
 
 
 def _cost_from_z(l: int, weights, biases, y, per_layer, cost):  # type: ignore[no-untyped-def]
-    """C as a function of zˡ alone (flattened), the network above l run on it."""
+    """C as a function of zˡ alone (flattened), the network above l run on it.
+
+    The cross-entropy cost of a sigmoid output is taken from zᴸ itself, C = Σ [y softplus(−zᴸ) +
+    (1 − y) softplus(zᴸ)]: through aᴸ its 1 − aᴸ cancels where aᴸ ≈ 1 (zᴸ = 8: 1 − aᴸ = 3.4e-4
+    keeps only 12 digits), and the complex step would inherit that error, which is the cost's
+    as written, not the step's."""
+    in_z = cost is cross_entropy and per_layer[-1] is sigmoid
+
     def f(z_flat):  # type: ignore[no-untyped-def]
-        a = per_layer[l - 2].f(z_flat.reshape(-1, 1))
-        for w, b, act in zip(weights[l - 1:], biases[l - 1:], per_layer[l - 1:], strict=True):
-            a = act.f(w @ a + b)
-        return cost.value(a, y)
+        z = z_flat.reshape(-1, 1)
+        for w, b, act in zip(weights[l - 1:], biases[l - 1:], per_layer[l - 2:-1], strict=True):
+            z = w @ act.f(z) + b
+        if in_z:
+            return np.sum(y * softplus.f(-z) + (1.0 - y) * softplus.f(z))
+        return cost.value(per_layer[-1].f(z), y)
     return f
 
 

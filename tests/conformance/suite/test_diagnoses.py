@@ -15,6 +15,8 @@ from bpverify.conformance.suite.battery import battery
 from bpverify.conformance.suite.checks import fundamental_equations
 from bpverify.conformance.suite.checks.base import named_variant
 from bpverify.conformance.suite.runner import run_suite
+from bpverify.derivations import catalog, notation
+from bpverify.derivations.printing import equation_text
 from bpverify.reference.backpropagation import backprop_matrix
 
 
@@ -33,9 +35,16 @@ def test_a_change_of_one_step_moves_to_every_equation_where_its_part_occurs() ->
     assert ("BP2", "σ′(aˡ) instead of σ′(zˡ)") in derived
     assert ("BP2", "wˡ⁺¹ instead of (wˡ⁺¹)ᵀ") in derived
     assert not any(e == "BP1" and "wᴸ" in change for e, change in derived)
-    moved = next(v for v in diagnoses.CATALOGUE if v.change == "σ′(aˡ) instead of σ′(zˡ)")
-    assert moved.formula == "δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ′(aˡ)"
-    assert "derive bp1" in moved.origin
+    named = next(v for v in diagnoses.CATALOGUE if v.change == "σ′(aˡ) instead of σ′(zˡ)")
+    assert named.formula == "δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ′(aˡ)"
+    bp1, bp2 = catalog.by_name("bp1"), catalog.by_name("bp2")
+    at_a = [(s, w) for s in bp1.steps for w in s.wrongs if w.why == "σ′ at aᴸ instead of zᴸ"]
+    assert at_a
+    moved = variants_from_derivations.apply(
+        variants_from_derivations.rule_of(*at_a[0], "bp1"), bp2.rhs, notation.l)
+    assert moved is not None
+    assert equation_text(bp2.lhs, moved[0]) == named.formula
+    assert moved[1] == named.change
 
 
 @pytest.mark.parametrize("equation", ["BP1", "BP2", "BP3", "BP4"])
@@ -81,6 +90,11 @@ NAMED_ON = {
     ("BP4", "∂C/∂wˡ = −δˡ(aˡ⁻¹)ᵀ"): "SignFlipBP4",
     ("BP4", "∂C/∂wˡ = δˡ⁺¹(aˡ)ᵀ"): "WeightGradientOneLayerOffBP4",
     ("BP4", "∂C/∂wˡ = δˡxᵀ"): "WeightGradientOfTheInputBP4",
+    ("BP1", "δᴸ = −aᴸ + yᴸ"): "CrossEntropySignFlipBP1",
+    ("BP1", "δᴸ = ∇ₐC ⊙ zᴸ"): "OutputErrorTimesWeightedInputBP1",
+    ("BP2", "δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ zˡ"): "BackpropagateTimesWeightedInputBP2",
+    ("BP3", "∂C/∂bˡ = 2 δˡ"): "BiasGradientTwiceBP3",
+    ("BP4", "∂C/∂wˡ = (2 δˡ)(aˡ⁻¹)ᵀ"): "WeightGradientTwiceBP4",
 }
 """The zoo's mutant (specimens/zoo.py) that has exactly each hint's bug, by (equation, formula),
 or (equation, change) where two hints share a formula (δᴸ = ∇ₐC)."""
@@ -89,6 +103,11 @@ NO_NUMBERS_TELL_APART = {
     ("BP1", "δᴸ = ∇ₐCΣ′(zᴸ)"): "a row times a matrix has a shape only where n_L = 1, and there it "
                                "is δᴸ itself",
     ("BP1", "δᴸ = ∇ₐC ⊙ aᴸ"): "aᴸ = σ(zᴸ): the numbers of σ(zᴸ) instead of σ′(zᴸ), named first",
+    ("BP1", "δᴸ = diag(σ(zᴸ))∇ₐC"): "diag(u)v = v ⊙ u: the numbers of ∇ₐC ⊙ σ(zᴸ), named first",
+    ("BP2", "δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ aˡ"): "aˡ = σ(zˡ): the numbers of σ(zˡ) instead of σ′(zˡ), "
+                                       "named first",
+    ("BP2", "δˡ = Σ′(zˡ)wˡ⁺¹δˡ⁺¹"): "diag(u)v = v ⊙ u: the numbers of (wˡ⁺¹δˡ⁺¹) ⊙ σ′(zˡ), "
+                                   "named first",
 }
 """Hints no implementation can be told (``test_the_hints_no_mutant_has_are_those_no_numbers_tell_
 apart`` shows why)."""
@@ -124,24 +143,58 @@ def test_each_hint_is_named_on_the_mutant_that_has_its_bug(variant: diagnoses.Va
         assert said.startswith(f"{variant.change}: {variant.formula}"), said
 
 
+SAME_NUMBERS_AS = {
+    ("BP1", "δᴸ = ∇ₐC ⊙ aᴸ"): ("BP1", "δᴸ = ∇ₐC ⊙ σ(zᴸ)"),
+    ("BP1", "δᴸ = diag(σ(zᴸ))∇ₐC"): ("BP1", "δᴸ = ∇ₐC ⊙ σ(zᴸ)"),
+    ("BP2", "δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ aˡ"): ("BP2", "δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ(zˡ)"),
+    ("BP2", "δˡ = Σ′(zˡ)wˡ⁺¹δˡ⁺¹"): ("BP2", "δˡ = (wˡ⁺¹δˡ⁺¹) ⊙ σ′(zˡ)"),
+}
+"""The hints of ``NO_NUMBERS_TELL_APART`` that are another, earlier hint's numbers."""
+
+
 def test_the_hints_no_mutant_has_are_those_no_numbers_tell_apart() -> None:
-    """On every network of a battery: ∇ₐCΣ′(zᴸ) has no value unless n_L = 1, where it is δᴸ;
-    ∇ₐC ⊙ aᴸ has the value of ∇ₐC ⊙ σ(zᴸ) everywhere."""
+    """On every network of a battery, at the output layer and at every hidden layer: ∇ₐCΣ′(zᴸ)
+    has no value unless n_L = 1, where it is δᴸ; each hint of ``SAME_NUMBERS_AS`` has the value
+    of the hint named before it, wherever either is formed."""
+    assert set(SAME_NUMBERS_AS) | {("BP1", "δᴸ = ∇ₐCΣ′(zᴸ)")} == set(NO_NUMBERS_TELL_APART)
+    compared = 0
     for spec in battery(0):
         case = spec.case()
         ref = backprop_matrix(case.weights, case.biases, case.x, case.y, case.activations,
                               case.cost)
-        expected = ref.deltas[-1][:, :1]
-        point = diagnoses.network_point(case, ref.zs, ref.activations,
-                                        [d[:, :1] for d in ref.deltas], 0, spec.L, expected)
-        found = {_key(v): v.value(point) for v in diagnoses.CATALOGUE
-                 if v.equation == "BP1" and _formed(v, point)}
-        row_times_matrix = found.get(("BP1", "δᴸ = ∇ₐCΣ′(zᴸ)"))
-        assert (row_times_matrix is None) == (spec.sizes[-1] > 1)
-        if row_times_matrix is not None:
-            np.testing.assert_allclose(row_times_matrix, expected, rtol=1e-14)
-        np.testing.assert_array_equal(found[("BP1", "δᴸ = ∇ₐC ⊙ aᴸ")],
-                                      found[("BP1", "δᴸ = ∇ₐC ⊙ σ(zᴸ)")])
+        for layer in range(2, spec.L + 1):
+            equation = "BP1" if layer == spec.L else "BP2"
+            expected = ref.deltas[layer - 2][:, :1]
+            point = diagnoses.network_point(case, ref.zs, ref.activations,
+                                            [d[:, :1] for d in ref.deltas], 0, layer, expected)
+            found = {_key(v): v.value(point) for v in diagnoses.CATALOGUE
+                     if v.equation == equation and _formed(v, point)}
+            if equation == "BP1":
+                row_times_matrix = found.get(("BP1", "δᴸ = ∇ₐCΣ′(zᴸ)"))
+                assert (row_times_matrix is None) == (spec.sizes[-1] > 1)
+                if row_times_matrix is not None:
+                    np.testing.assert_allclose(row_times_matrix, expected, rtol=1e-14)
+            for hint, named_first in SAME_NUMBERS_AS.items():
+                if hint in found and named_first in found:
+                    np.testing.assert_allclose(found[hint], found[named_first], rtol=1e-14,
+                                               atol=0)
+                    compared += 1
+    assert compared >= 4 * 5
+
+
+def test_a_hint_with_other_numbers_is_not_taken_for_one_named_first() -> None:
+    """Negative control of the test above: σ′(zˡ) and σ(zˡ) differ, so SAME_NUMBERS_AS would
+    reject a pair that does not share its numbers."""
+    spec = battery(0)[0]
+    case = spec.case()
+    ref = backprop_matrix(case.weights, case.biases, case.x, case.y, case.activations, case.cost)
+    expected = ref.deltas[-1][:, :1]
+    point = diagnoses.network_point(case, ref.zs, ref.activations,
+                                    [d[:, :1] for d in ref.deltas], 0, spec.L, expected)
+    found = {_key(v): v.value(point) for v in diagnoses.CATALOGUE
+             if v.equation == "BP1" and _formed(v, point)}
+    assert not np.allclose(found[("BP1", "δᴸ = ∇ₐC ⊙ aᴸ")], found[("BP1", "δᴸ = ∇ₐC ⊙ σ′(aᴸ)")],
+                           rtol=1e-14, atol=0)
 
 
 def _formed(variant: diagnoses.Variant, point: diagnoses.Point) -> bool:
