@@ -103,7 +103,7 @@ def _bp1_quadratic() -> Derivation:
                (output_error, "σ′ left out (the cross-entropy cost's δᴸ)"),
                (hadamard(output_error, sig_prime(a(L))), "σ′ at aᴸ")],
               "BP1 with ∇ₐC = aᴸ − y", "BP1-quadratic")),
-        stated=1, numbers="")
+        stated=1, numbers="network")
 
 
 def _bp2() -> Derivation:

@@ -140,7 +140,7 @@ def _matrix_based() -> Derivation:
          step(dC_db(l), mul(1 / m, D(l), ones), [index, batch],
               [(mul(D(l), ones), "the 1/m left out"), (mul(1 / m, A(l), ones), "a^(X,l) for δ^(X,l)")],
               "∂C/∂bˡ = (1/m)Σₓ δˣ'ˡ: the row sums of δ^(X,l)", "matrix-based")),
-        stated=2, numbers="")
+        stated=2, numbers="mini_batch")
 
 
 def _finite_differences() -> Derivation:

@@ -296,11 +296,11 @@ def _body_lines(module) -> set[int]:  # type: ignore[no-untyped-def]
 
 
 ALL_METHODS = ("reference", "JAX autodiff", "complex step", "central diff.")
-SYMBOLS_ONLY = ("bp1_quadratic", "matrix_based", "modified_neuron", "finite_differences", "changes",
-                "path_sum",
-                "cost_claims", "backpropagate", "train")
+SYMBOLS_ONLY = ("modified_neuron", "finite_differences", "changes", "path_sum", "cost_claims",
+                "backpropagate", "train")
 NOT_NUMERIC = {  # (derivation, method): why the cell is – (each reason is printed under "Declined")
     ("fact6", "reference"), ("forward", "JAX autodiff"), ("forward", "complex step"),
+    *(("prop" + n, "reference") for n in ("1", "2", "2e")),
     ("forward", "central diff."), *((name, method) for name in SYMBOLS_ONLY for method in ALL_METHODS),
 }
 

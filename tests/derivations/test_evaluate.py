@@ -1,0 +1,113 @@
+"""derivations/evaluate.py: the numbers of ``bpverify verify``'s derivation rows. No cell compares a
+side with itself: each rejects every wrong variant of its statement, the reference's cells reject
+a broken reference, and where the reference has no route of its own it is not asked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpverify.derivations import catalog, evaluate
+from bpverify.derivations.core import Derivation
+from bpverify.oracles.discrepancy import Discrepancy
+from bpverify.oracles.tolerances import TOLERANCES
+
+SEED = 0
+
+
+def _cell(d: Derivation, method: str) -> list[Discrepancy] | None:
+    """The cell's discrepancies, None where the method is not asked."""
+    try:
+        return evaluate.evaluate(d, method, SEED)
+    except evaluate.NotEvaluated:
+        return None
+
+
+def _passes(found: list[Discrepancy], method: str) -> bool:
+    return max(f.relative for f in found) <= TOLERANCES[evaluate.tolerance_key(method)]
+
+
+WITH_NUMBERS = [d for d in catalog.DERIVATIONS
+                if any(_cell(d, method) is not None for method in evaluate.METHODS)]
+
+
+def test_most_derivations_have_numbers() -> None:
+    """The rows without numbers are statements about symbols (counts, orders of error, the
+    algorithm's text): a floor, so that a derivation losing its numbers is noticed."""
+    assert len(WITH_NUMBERS) >= 15, [d.name for d in WITH_NUMBERS]
+
+
+@pytest.mark.parametrize("d", WITH_NUMBERS, ids=lambda d: d.name)
+def test_every_cell_of_a_statement_passes(d: Derivation) -> None:
+    for method in evaluate.METHODS:
+        found = _cell(d, method)
+        assert found is None or _passes(found, method), (method, [f.describe() for f in found])
+
+
+@pytest.mark.parametrize("d", WITH_NUMBERS, ids=lambda d: d.name)
+def test_every_cell_rejects_every_wrong_variant_of_its_statement(d: Derivation) -> None:
+    """A cell that compared the right side with itself (or took its left side from the claim)
+    would pass a wrong right side: here every cell that is asked fails each of the statement's
+    wrong variants, by a discrepancy above its tolerance or by shapes that do not fit."""
+    asked = [m for m in evaluate.METHODS if _cell(d, m) is not None]
+    for wrong in d.statement_step.wrongs:
+        broken = d.with_rhs(wrong.rhs)
+        for method in asked:
+            try:
+                found = evaluate.evaluate(broken, method, SEED)
+            except ValueError:  # numpy: the wrong right side has no value at these shapes
+                continue
+            except evaluate.NotEvaluated:  # it reads a quantity the method has not (∂C/∂aˡ)
+                continue
+            assert not _passes(found, method), (d.name, wrong.why, method)
+
+
+BROKEN_REFERENCE = {
+    "bp1": ("bp1_output_error", lambda z, a, y, act, cost: cost.gradient(a, y)),  # σ′ left out
+    "bp2": ("bp2_backpropagate", lambda w, d, z, act: w.T @ d),  # σ′ left out
+    "bp3": ("bp3_bias_gradient", lambda d: 2.0 * d.sum(axis=1, keepdims=True)),
+    "bp4": ("bp4_weight_gradient", lambda d, a: 2.0 * (d @ a.T)),
+    "sigma_prime_form": ("bp2_backpropagate", lambda w, d, z, act: w.T @ d),
+}
+"""For each row whose reference cell reads the reference's code: that code's equation broken."""
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_REFERENCE))
+def test_each_reference_cell_rejects_the_reference_with_its_equation_broken(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reference column puts the reference's own numbers (δˡ, ∂C/∂bˡ, ∂C/∂wˡ from the code of
+    reference/) beside the statement's template from the proof: same mathematics, two routes. With
+    the row's equation broken in the reference (the general path: the lean one inlines it), the
+    reference cell fails, and JAX's, which does not read the reference, still passes."""
+    function, broken = BROKEN_REFERENCE[name]
+    monkeypatch.setattr(f"bpverify.reference.backpropagation.{function}", broken)
+    monkeypatch.setattr("bpverify.reference.backpropagation._lean_applies", lambda *_: False)
+    monkeypatch.setattr(evaluate, "_DERIVATIVES", {})
+    d = catalog.by_name(name)
+    reference = _cell(d, "reference")
+    assert reference is not None and not _passes(reference, "reference")
+    jax = _cell(d, "JAX autodiff")
+    assert jax is not None and _passes(jax, "JAX autodiff")
+
+
+def test_the_forward_cell_takes_its_left_side_from_the_component_form(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """aˡ = σ(wˡaˡ⁻¹ + bˡ) against aˡ summed entry by entry (2.2.1): a matrix form that lost its
+    bias fails there, though it would agree with itself."""
+    from bpverify.reference import equations
+    real = equations.feedforward_layers
+
+    def without_bias(weights, biases, x, activations):  # type: ignore[no-untyped-def]
+        return real(weights, [np.zeros_like(b) for b in biases], x, activations)
+    monkeypatch.setattr(evaluate, "feedforward_layers", without_bias)
+    found = _cell(catalog.by_name("forward"), "reference")
+    assert found is not None and not _passes(found, "reference")
+
+
+@pytest.mark.parametrize("name", ["prop1", "prop2", "prop2e"])
+def test_the_propositions_are_not_asked_of_the_reference(name: str) -> None:
+    """The reference has no derivative of a composite but the chain rule: its cell would restate
+    the proposition (it once did, at 0.0); the three methods that differentiate are asked."""
+    d = catalog.by_name(name)
+    assert _cell(d, "reference") is None
+    assert all(_cell(d, m) is not None for m in ("JAX autodiff", "complex step", "central diff."))
