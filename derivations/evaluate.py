@@ -107,20 +107,21 @@ def _d_cost_d_a(case: Case, layer: int, method: str) -> np.ndarray:
         return case.cost.gradient(a_all[-1], case.y)
     key = (method, id(case))
     if key not in _DC_DA:
-        _DC_DA[key] = _d_cost_d_a_all(case, method)
-    return _DC_DA[key][layer - 1]
+        _DC_DA[key] = (case, _d_cost_d_a_all(case, method))
+    return _DC_DA[key][1][layer - 1]
 
 
-_DERIVATIVES: dict[tuple[str, int], oracles.Derivatives] = {}
+_DERIVATIVES: dict[tuple[str, int], tuple[Case, oracles.Derivatives]] = {}
+"""By (method, id(case)), each entry holding its case: alive, its id is never another's."""
 
 
 def _derivatives(case: Case, method: str) -> oracles.Derivatives:
     """The method's derivatives of one case, computed once however many statements read them
-    (a Case is immutable, so its id identifies it while ``statement_cases`` keeps it alive)."""
+    (a Case is immutable, so its id identifies it while the cache keeps it alive)."""
     key = (method, id(case))
     if key not in _DERIVATIVES:
-        _DERIVATIVES[key] = ORACLES[method].compute(case)
-    return _DERIVATIVES[key]
+        _DERIVATIVES[key] = (case, ORACLES[method].compute(case))
+    return _DERIVATIVES[key][1]
 
 
 def _network_values(case: Case, method: str) -> Callable[[str, int], np.ndarray]:
@@ -250,7 +251,8 @@ def _uses(d: Derivation, name: str) -> bool:
 
 # -- random smooth functions for the propositions -------------------------------------------------
 
-_DC_DA: dict[tuple[str, int], list[np.ndarray]] = {}
+_DC_DA: dict[tuple[str, int], tuple[Case, list[np.ndarray]]] = {}
+"""As ``_DERIVATIVES``: ∂C/∂aˡ at every layer by (method, id(case)), with the case."""
 
 
 def _jacobian(method: str, F: Callable[[Any], Any], at: np.ndarray,
