@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bpverify.commands.derive import add_arguments as derive_arguments
+
 FORMATS = ("text", "json", "junit", "github", "gradescope")
 """``bpverify check --format``: the report's forms (``conformance/isolation/formats.py``)."""
 
@@ -91,23 +93,8 @@ def _parser() -> argparse.ArgumentParser:
                              "into a student repository template (default: the current folder)")
     autograder.add_argument("--assignment", metavar="FILE",
                             help="the assignment to grade by (default: the book's network.py)")
-    derive = sub.add_parser("derive", help="the SymPy derivations: list, show, check")
-    derive.add_argument("name", nargs="?", help="the derivation to show (see --list)")
-    derive.add_argument("--list", action="store_true", help="list the derivations")
-    derive.add_argument("--check", action="store_true",
-                        help="check every derivation, with the time of each and its level")
-    derive.add_argument("--format", choices=("markdown", "latex", "text"), default="text")
-    derive.add_argument("--bound", nargs=2, type=int, metavar=("DEPTH", "WIDTH"),
-                        help="check the concrete steps on every architecture up to this depth and "
-                             "width (default 3 2; 4 3 is thorougher and slower); a step with a "
-                             "ceiling stops there, as its level says")
-    derive.add_argument("--write-docs", action="store_true",
-                        help="write docs/derivations/*.md and docs/notebooks/*.ipynb (run from the "
-                             "repository root)")
-    derive.add_argument("--try", dest="formula", metavar="EXPR",
-                        help="check EXPR, in Python with the book's names, as NAME's right side, e.g. "
-                             "bp2 --try \"(w[l+1].T @ delta[l+1]) * sigma_prime(z[l])\"; exit 0 proved, "
-                             "1 false (with the smallest counterexample), 2 bad input")
+    derive_arguments(sub.add_parser("derive", help="the SymPy derivations: list, show, check, "
+                                    "try a formula"))
     bench = sub.add_parser("bench", help="benchmarks: in what sense backprop is fast")
     bench.add_argument("--quick", action="store_true", help="the quick run (under a minute)")
     bench.add_argument("--out", default="bench-out", help="directory for bench.json and plots")
@@ -143,10 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return autograder_main(gradescope=args.gradescope, github=args.github,
                                assignment=args.assignment)
     if args.command == "derive":
-        from bpverify.commands.derive import main as derive_main
-        return derive_main(args.name, list_all=args.list, run_check=args.check, fmt=args.format,
-                           write=args.write_docs, bound=tuple(args.bound) if args.bound else None,
-                           formula=args.formula)
+        from bpverify.commands.derive import from_arguments
+        return from_arguments(args)
     if args.command == "bench":
         if args.checkers:
             from bpverify.commands.bench_peers import main as checkers_main

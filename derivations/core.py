@@ -12,6 +12,9 @@ about the book's network (``Step.premise``), the claim fails in the premise-brok
 (zˡ = wˡκ(aˡ⁻¹) + 2bˡ, aˡ = τ(zˡ)), which shows the model derived it rather than assumed it. A
 derivation also fails when a step's right side contains its left side (a tautology), when a
 step has fewer than two wrong variants, or when two steps make the same claim.
+
+Kept whole: a step, its check at each level and the rendering of what was checked are one object's
+life; rendered from anything but the checked result, they could drift.
 """
 
 from __future__ import annotations

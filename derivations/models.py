@@ -9,6 +9,9 @@ network, a layer, a width or an entry falls short of its level (``core.check_ste
 
 Every network model can also be asked to judge the claim in the *premise-broken* network
 (``broken=True``, see ``derivations.worlds``), where a claim about the book's network must fail.
+
+Kept whole: the levels a step is checked at, side by side, so that what each assumes can be
+compared.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 ``derivations.notation``: plain text (Unicode), LaTeX, and the note's notation (d_z C, W, a′).
 
 Every formula a derivation shows is printed here from the object its check used.
+
+Kept whole: the three printers (text, LaTeX, the note's notation) walk the same node types side by
+side.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ which it is found in its source text (the quotation is as extracted, garbles inc
 Every step names the item it checks (``Step.item``); ``audit`` in ``derivations.catalog`` fails
 when an item is checked by no step (a deleted step) or a step names no known item. An equation
 number cited in a derivation ("eq. 46", "(2.2.3)", "(42)") must be the ``label`` of an item
-here, and ``tests/test_lecture_outputs.py`` finds every quotation, with its label beside it, in
+here, and ``tests/derivations/test_lecture_outputs.py`` finds every quotation, with its label beside it, in
 the source texts themselves.
 """
 

@@ -15,6 +15,8 @@ EXPR is parsed with ``ast`` and translated node by node into the templates of
   as in the book);
 * the book's notation as printed: ``((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ σ′(zˡ)``, ``Σ′(zˡ)``, ``∇ₐC``, ``∂C/∂aˡ``;
 * ``LEFT = RIGHT`` where LEFT is the statement's left side.
+
+Kept whole: one translator from Python to the templates, node type by node type.
 """
 
 from __future__ import annotations
@@ -194,7 +196,7 @@ class Reader:
         if node.id in LAYERED or node.id in BATCH:
             raise BadFormula(f"{node.id} needs a layer, e.g. {node.id}[l]" + _where(node))
         close = difflib.get_close_matches(node.id, NAMES, n=2)
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        hint = f"; did you mean {' or '.join(close)}?" if close else "."
         raise BadFormula(f"unknown name {node.id!r}{hint} The names are {', '.join(NAMES)}" + _where(node))
 
     def _subscript(self, node: ast.Subscript) -> sp.Basic:

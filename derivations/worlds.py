@@ -13,6 +13,9 @@ The network worlds also come *with their premise broken* (``broken=True``): the 
 zˡ = wˡκ(aˡ⁻¹) + 2bˡ and aˡ = τ(zˡ) (κ, τ undefined), while σ and σ′ in a formula still mean σ.
 A claim about the book's network must fail there: a model that passes it anyway did not derive
 the claim from the forward equations but assumed it (``core.check_step``).
+
+Kept whole: the worlds share one reading of a template (the quantity table ``interpret`` asks) and
+each its premise-broken variant; apart, each would repeat that reading.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ whose default is the textbook function: threshold = inf), in PyTorch's argument 
 >>> torch_default = softplus_family(threshold=20.0)
 >>> torch_default.name, float(torch_default.fprime(np.array(25.0)))
 ('softplus(threshold=20)', 1.0)
+
+Kept whole: a catalogue of σ and σ′ as the frameworks document them, a few lines each.
 """
 
 from __future__ import annotations

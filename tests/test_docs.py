@@ -39,6 +39,27 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert lines[:4] == ["```", "pip install . && bpverify verify", "pip install tox && tox", "```"]
 
 
+PATH_IN_BACKTICKS = re.compile(
+    r"`((?:tests|reference|oracles|derivations|conformance|bpverify|docs|examples|\.ci)/[^`\s…]*)`")
+
+
+def readme_paths(text: str) -> list[str]:
+    """The repository paths the text names in backticks (``file.py:Class`` as its file)."""
+    return [p.split(":")[0].rstrip("/") for p in PATH_IN_BACKTICKS.findall(text)]
+
+
+def test_every_path_the_readme_names_exists() -> None:
+    """A moved file leaves no stale pointer behind (the styles once moved to
+    tests/conformance/specimens/styles/ while the README still sent readers to tests/styles/)."""
+    paths = readme_paths(README.read_text(encoding="utf-8"))
+    assert len(paths) > 20
+    assert readme_paths("see `tests/styles/rows_mlp.py` and `bpverify/reference/…`") == [
+        "tests/styles/rows_mlp.py"]
+    assert not (README.parent / "tests/styles/rows_mlp.py").exists()  # what the check rejects
+    missing = sorted({p for p in paths if not (README.parent / p).exists()})
+    assert not missing, missing
+
+
 def test_every_package_folder_is_installed() -> None:
     """pyproject lists the packages one by one (the folders map into bpverify.*): a new
     subpackage that is not listed works in a checkout and is missing once installed."""

@@ -179,3 +179,95 @@ def test_every_module_is_named_in_the_readme_layout() -> None:
     missing = [f"{name} ({path.name})" for name, path in modules().items()
                if path.name != "__init__.py" and path.name not in section]
     assert not missing, missing
+
+
+TESTS = Path(__file__).resolve().parent
+
+TESTED_ELSEWHERE = {
+    "bpverify.__main__": "test_layout.py",
+    "bpverify.cli": "commands/test_check.py",
+    "bpverify.commands.derive": "derivations/test_catalog.py",
+    "bpverify.commands.extras": "test_docs.py",
+    "bpverify.commands.grade": "conformance/isolation/test_resume.py",
+    "bpverify.commands.wheel": "commands/test_autograder.py",
+    "bpverify.conformance.isolation.annotations": "conformance/isolation/test_formats.py",
+    "bpverify.conformance.isolation.journal": "conformance/isolation/test_resume.py",
+    "bpverify.conformance.protocol.calls": "conformance/protocol/test_locations.py",
+    "bpverify.conformance.protocol.conventions": "conformance/protocol/test_probing.py",
+    "bpverify.conformance.protocol.near_misses": "conformance/protocol/test_loading.py",
+    "bpverify.conformance.specimens.book_network": "conformance/specimens/test_zoo.py",
+    "bpverify.conformance.specimens.sources": "commands/test_bench_grading.py",
+    "bpverify.conformance.suite.checks.curvature": "conformance/specimens/test_zoo.py",
+    "bpverify.conformance.suite.checks.gradients": "conformance/specimens/test_zoo.py",
+    "bpverify.conformance.suite.checks.sgd": "conformance/specimens/test_zoo.py",
+    "bpverify.conformance.suite.derived_variants": "conformance/suite/test_diagnoses.py",
+    "bpverify.conformance.suite.examples": "conformance/suite/test_battery.py",
+    "bpverify.conformance.suite.test_conformance": "conformance/test_plugin.py",
+    "bpverify.conformance.suite.test_grading": "conformance/test_plugin.py",
+    "bpverify.conformance.suite.variant_operations": "conformance/suite/test_diagnoses.py",
+    "bpverify.conformance.suite.variants_from_derivations": "conformance/suite/test_diagnoses.py",
+    "bpverify.derivations.bp": "derivations/test_catalog.py",
+    "bpverify.derivations.canonical": "derivations/test_catalog.py",
+    "bpverify.derivations.core": "derivations/test_checker_mutants.py",
+    "bpverify.derivations.exercises": "derivations/test_catalog.py",
+    "bpverify.derivations.explain": "derivations/test_trying.py",
+    "bpverify.derivations.interpret": "derivations/test_checker_mutants.py",
+    "bpverify.derivations.models": "derivations/test_checker_mutants.py",
+    "bpverify.derivations.notation": "derivations/test_catalog.py",
+    "bpverify.derivations.note": "derivations/test_catalog.py",
+    "bpverify.derivations.notebooks": "derivations/test_classroom.py",
+    "bpverify.derivations.printing": "derivations/test_lecture_outputs.py",
+    "bpverify.derivations.sources": "derivations/test_lecture_outputs.py",
+    "bpverify.derivations.truth": "derivations/test_trying.py",
+    "bpverify.derivations.worlds": "derivations/test_checker_mutants.py",
+}
+"""The modules without a test file of their own name in the mirrored folder, and the test file
+that exercises them (the checks through the zoo's mutants, a catalogue's entries through the
+catalogue, the derivations' machinery through its meta-tests, a command through its engine)."""
+
+
+def mirrored_test_file(module: str) -> Path:
+    """Where a module's tests are by name: bpverify.conformance.suite.runner →
+    tests/conformance/suite/test_runner.py (the commands: tests/commands/)."""
+    parts = module.split(".")[1:]
+    return TESTS.joinpath(*parts[:-1], f"test_{parts[-1]}.py")
+
+
+def test_every_module_has_tests_found_by_its_name_or_named_here() -> None:
+    """A module's tests are its mirrored test file, or the one ``TESTED_ELSEWHERE`` names, which
+    exists; an entry for a module that has its own file is stale."""
+    problems = []
+    for name, path in modules().items():
+        if path.name == "__init__.py":
+            continue
+        own = mirrored_test_file(name).exists()
+        elsewhere = TESTED_ELSEWHERE.get(name)
+        if own and elsewhere:
+            problems.append(f"{name}: has {mirrored_test_file(name).relative_to(TESTS)}; drop its entry")
+        elif not own and elsewhere is None:
+            problems.append(f"{name}: no {mirrored_test_file(name).relative_to(TESTS)} and no entry")
+        elif elsewhere is not None and not (TESTS / elsewhere).exists():
+            problems.append(f"{name}: {elsewhere} does not exist")
+    assert not problems, "\n".join(problems)
+    assert mirrored_test_file("bpverify.conformance.suite.runner") == \
+        TESTS / "conformance" / "suite" / "test_runner.py"
+
+
+LONG = 400
+"""Lines past which a module says, in its docstring, why it is kept whole ("Kept whole: …")."""
+
+
+def kept_whole_without_a_reason(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    docstring = ast.get_docstring(ast.parse(text)) or ""
+    return len(text.splitlines()) > LONG and "Kept whole: " not in docstring
+
+
+def test_a_long_module_says_why_it_is_kept_whole(tmp_path: Path) -> None:
+    long = [name for name, path in modules().items() if kept_whole_without_a_reason(path)]
+    assert not long, long
+    probe = tmp_path / "probe.py"
+    probe.write_text('"""A module."""\n' + "x = 1\n" * LONG)
+    assert kept_whole_without_a_reason(probe)
+    probe.write_text('"""A module.\n\nKept whole: one flow.\n"""\n' + "x = 1\n" * LONG)
+    assert not kept_whole_without_a_reason(probe)

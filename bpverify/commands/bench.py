@@ -12,6 +12,9 @@ targets, each printed with ✓ or ✗: at most 1.2× the minimal algorithm (``mi
 the floor: the same arithmetic with no validation and no generality; 1.0× where BLAS
 dominates), at most 1.0× ``jax.jit(jax.grad)`` and PyTorch autograd in float64, at least 80% of
 the float64 matmul peak, and ``bpverify check`` of a book-style class within its budgets.
+
+Kept whole: one report whose timings are interleaved in one run; its measurements are small
+functions in the order it prints them.
 """
 
 from __future__ import annotations

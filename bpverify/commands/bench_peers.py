@@ -21,6 +21,8 @@ for a gradient checker), or when the bug is a property the checker does not test
 checker checks BP1–BP4 and the forward, not purity or determinism); otherwise it is *missed*.
 A hang cannot be stopped from Python: the checks run in a worker process that is replaced
 after any check that left an abandoned call running, so that it cannot slow later timings.
+
+Kept whole: one table; each peer checker is an adapter of a few lines beside the others.
 """
 
 from __future__ import annotations

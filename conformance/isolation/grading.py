@@ -12,6 +12,8 @@ limits and bpverify's code) match its last verdict in the journal keeps that ver
 (new, changed, or last graded under other options) are graded, and counted. A checker or the
 template process that dies is retried once before the submission is an ERROR (a death that is
 ours is never the student's verdict at the first try).
+
+Kept whole: the grading loop with its journal, retry and resume is one flow.
 """
 
 from __future__ import annotations

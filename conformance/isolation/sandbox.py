@@ -27,6 +27,9 @@ before any of its code runs, and applies, in this order:
 
 A layer the kernel or the user's rights do not allow is reported inactive with the reason; the
 run goes on with the others. Linux only, through ctypes; nothing here is imported elsewhere.
+
+Kept whole: the layers in the order they are applied, each reported; apart, the order would be
+implicit.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ is computed outside the implementation's reach and nothing it prints or sends ca
 ``run_isolated`` is one such run in the calling process (``bpverify check``); for a class,
 ``template.py`` forks one checker per submission from a clean process, and each sends its
 verdicts back as JSON (``isolated_to_data``).
+
+Kept whole: the sandbox process and the checker's side of one wire protocol; apart, each half
+would be read without the other.
 """
 
 from __future__ import annotations

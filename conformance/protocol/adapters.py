@@ -14,6 +14,9 @@ A class may declare more through a dict attribute ``bpverify_capabilities``: cap
 (``{"dtype": "float32"}``, ``"activation"``, ``"cost"``) and conventions (``conventions``:
 layout, weight orientation, bias shape, gradient order, reduction, method names).
 Undeclared capabilities are skipped, with the reason.
+
+Kept whole: the two ways in (the book's class, the declared protocol) share the capability
+declaration and the call conventions.
 """
 
 from __future__ import annotations

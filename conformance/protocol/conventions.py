@@ -21,6 +21,7 @@ The suite speaks the book's conventions everywhere; ``Conventions`` converts at 
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 METHODS = ("backprop", "feedforward", "update_mini_batch", "backprop_matrix", "SGD", "weights",
            "biases")
+
+LONGEST_NAME = 200
+"""A declared method name longer than this is refused before any lookup: the near-miss search
+(difflib) on a name of millions of characters took minutes, inside the import limit."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,15 @@ class Conventions:
                 values[key] = declared[key]
         methods = declared.get("methods", {})
         if not isinstance(methods, Mapping) or set(methods) - set(METHODS):
-            raise ValueError(f"{owner}.bpverify_capabilities['methods'] is {methods!r}, expected "
-                             f"a dict with keys among {list(METHODS)} naming your methods")
+            raise ValueError(f"{owner}.bpverify_capabilities['methods'] is "
+                             f"{reprlib.repr(methods)}, expected a dict with keys among "
+                             f"{list(METHODS)} naming your methods")
+        for book, theirs in methods.items():
+            if not (isinstance(theirs, str) and theirs.isidentifier()
+                    and len(theirs) <= LONGEST_NAME):
+                raise ValueError(f"{owner}.bpverify_capabilities['methods'][{book!r}] is "
+                                 f"{reprlib.repr(theirs)}, expected the name of your method "
+                                 f"(a Python identifier of at most {LONGEST_NAME} characters)")
         return cls(**values, methods=dict(methods))
 
     def name(self, book_name: str) -> str:

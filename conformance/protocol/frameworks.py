@@ -21,6 +21,9 @@ layer(x))`` in ``forward``, ``F.softplus(z, beta=2)`` and a custom module read a
 reduction from the loss (``MSELoss`` is the quadratic cost without the ½, averaged over every
 entry; ``BCELoss`` the cross-entropy), and converts between the book's columns and the
 framework's rows of examples. Neither torch nor JAX is imported until used.
+
+Kept whole: the torch and JAX helpers share the probing of σ per layer and the conversion of
+parameters.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ the id of the check that must reject it, ``status`` whether with a failure or an
 report names (BP1–BP4, the update rule, …). The later families each hide from some networks:
 they show only at some depths, widths or batch sizes, across calls, in saturation, or in one
 layer, which is what the case battery (``battery``) is there to reach.
+
+Kept whole: one catalogue, a few lines a mutant, read top to bottom as a list beside the check
+each must fail.
 """
 
 from __future__ import annotations

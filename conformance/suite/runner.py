@@ -5,6 +5,8 @@ verdict reads the same in both. A check runs on every network of the battery of 
 that it applies to; its verdict is its first failure, which names the network and a command
 that reruns exactly it. With ``search`` (``--thorough``), Hypothesis then draws many more
 networks and shrinks a failure to the smallest network and batch that still fails.
+
+Kept whole: running the checks and reporting them share the outcome record.
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ def test_cli_exit_status_and_json(capsys: pytest.CaptureFixture[str],
     assert "FAIL:" in out and "bpverify verify --seed 3" in out
 
 
-# -- the derivations' rows (every row is checked in test_derivations, from the same proofs) ------------
+# -- the derivations' rows (every row is checked in tests/derivations/test_catalog.py) ---------
 
 def test_a_wrong_statement_fails_its_proof_and_its_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     """The numbers are the statement's own template lambdified: a wrong BP2 fails both."""
@@ -110,7 +110,7 @@ def test_a_wrong_statement_fails_its_proof_and_its_numbers(monkeypatch: pytest.M
     monkeypatch.setattr(catalog, "DERIVATIONS", broken)
     rows = {r.derivation: r for r in verify.derivation_rows(seed=0)}
     assert rows["bp2"].cells["SymPy proof"].status == "fail"
-    for method in ("reference", "JAX autodiff", "complex step"):
+    for method in ("reference", "JAX autodiff", "complex step", "central diff."):
         assert rows["bp2"].cells[method].status == "fail", method
     assert all(c.status != "fail" for c in rows["bp3"].cells.values())
 

@@ -3,6 +3,9 @@
 A check runs on one network of the battery at a time (``NetworkSpec``); the runner takes its
 first failure over the battery's networks (and, with ``--thorough``, Hypothesis' draws). The
 implementation's δˡ is read from its ∂C/∂bˡ (BP3), or from ``deltas`` where it exposes them.
+
+Kept whole: what every check uses (its context, its failure, the comparison), as the checks import
+it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The mini-batch: the fully matrix-based gradient, and the SGD step (§2.5)."""
+"""The mini-batch: the fully matrix-based gradient, and the SGD step (§2.5).
+
+Kept whole: the fully matrix-based gradient and the SGD step are judged on the same mini-batches.
+"""
 
 from __future__ import annotations
 

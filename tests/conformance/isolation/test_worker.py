@@ -124,3 +124,32 @@ def test_a_sandbox_short_of_memory_fails_to_load_and_does_not_hang(tmp_path: Pat
     assert "MemoryError" in str(run.error), run.error  # not a hang, not what the checker loaded
     assert run.verdict == "ERROR" and run.error is not None
     assert "did not finish importing" not in run.error, run.error
+
+
+JAX_FORK_WARNING = "JAX is multithreaded"
+FORK_AFTER_JAX = ("import os, jax.numpy as jnp\njnp.ones(3).sum().block_until_ready()\n"
+                  "pid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\n")
+
+
+def _stderr_of(args: list[str], cwd: Path) -> str:
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=600, check=False)
+    return done.stderr
+
+
+def test_the_commands_never_fork_after_jax_has_started(tmp_path: Path) -> None:
+    """``check`` and ``grade`` fork their sandboxes (and grade its checkers) before any JAX
+    thread exists: run as a user runs them, JAX's at-fork warning never fires. (The in-process
+    tests above fork in a pytest worker that other tests' JAX may have started, hence their
+    filter.) Negative control: a fork after JAX has run does print it."""
+    assert JAX_FORK_WARNING in _stderr_of(["-c", FORK_AFTER_JAX], tmp_path)
+    (tmp_path / "network.py").write_text(book_source())
+    assert JAX_FORK_WARNING not in _stderr_of(["-m", "bpverify", "check", "network.py:Network"],
+                                              tmp_path)
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    (tmp_path / "class" / "ada" / "network.py").write_text(book_source())
+    assert JAX_FORK_WARNING not in _stderr_of(["-m", "bpverify", "grade", "class", "--out", "out"],
+                                              tmp_path)
+    assert (tmp_path / "out" / "gradebook.json").exists()

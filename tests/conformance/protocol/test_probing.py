@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 
+import pytest
+
 from bpverify.conformance.protocol.adapters import Capabilities
 from bpverify.conformance.protocol.conventions import Conventions
 from bpverify.conformance.protocol.probing import explain_factor, full_declaration
@@ -50,3 +52,16 @@ def test_a_per_layer_activation_is_declared_as_a_list() -> None:
     caps = Capabilities(activations=("tanh,relu,sigmoid",), dtype="float32")
     assert full_declaration(Conventions(), caps) == (
         "bpverify_capabilities = {'dtype': 'float32', 'activation': ['tanh', 'relu', 'sigmoid']}")
+
+
+@pytest.mark.parametrize("name", [None, "", "back prop", "b" * 5_000_000, 3])
+def test_a_declared_method_name_must_be_a_short_identifier(name: object) -> None:
+    """Refused before any lookup, with the value shortened: a name of millions of characters
+    once kept the near-miss search busy for minutes (inside the import limit), and None or ""
+    raised a bare TypeError from getattr."""
+    with pytest.raises(ValueError, match=r"\['methods'\]\['update_mini_batch'\] is .*"
+                                         r"expected the name of your method") as raised:
+        Conventions.declared({"methods": {"update_mini_batch": name}}, "Network")
+    assert len(str(raised.value)) < 300
+    assert Conventions.declared({"methods": {"update_mini_batch": "train_step"}},
+                                "Network").name("update_mini_batch") == "train_step"

@@ -12,6 +12,11 @@ from bpverify.conformance.specimens.book_network import BookNetwork
 from bpverify.conformance.specimens.zoo import MUTANTS
 from bpverify.conformance.suite.runner import run_suite
 
+# JAX (imported by other tests in the same xdist worker) warns at every fork; `check` here forks
+# its sandbox, which never calls into JAX. The commands as users run them never fork after JAX
+# has started (tests/conformance/isolation/test_worker.py shows it, with its negative control).
+pytestmark = pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
+
 
 def test_a_failure_report_names_the_network_and_reruns_exactly_it(
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,7 +29,7 @@ from bpverify.oracles.discrepancy import worst_discrepancy
 from bpverify.oracles.tolerances import TOLERANCES
 from bpverify.reference import cross_entropy, identity, sigmoid, tanh
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "derivations"
 NOTEBOOKS = ROOT / "docs" / "notebooks"
 SOURCES = {
@@ -157,8 +157,9 @@ def test_an_exception_in_one_step_is_its_failure_and_the_rest_run(monkeypatch: p
 def test_derive_check_goes_on_after_a_failing_derivation(monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     from bpverify.commands import derive
+    from bpverify.derivations import catalog
     broken = by_name("prop2").with_rhs(by_name("prop2").steps[0].wrongs[0].rhs)
-    monkeypatch.setattr(derive, "DERIVATIONS", (broken, by_name("prop1")))
+    monkeypatch.setattr(catalog, "DERIVATIONS", (broken, by_name("prop1")))
     assert derive.main(None, list_all=False, run_check=True, fmt="text", write=False) == 1
     out = capsys.readouterr().out
     assert "✗ prop2" in out and "✓ prop1" in out and "1 checked, 1 failed" in out

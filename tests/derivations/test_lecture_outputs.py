@@ -16,7 +16,14 @@ from bpverify.derivations import core, sources
 from bpverify.derivations.catalog import DERIVATIONS, SECTIONS, by_name
 from bpverify.derivations.notebooks import notebook_text
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _bpverify_derive(argv: list[str]) -> int:
+    """``bpverify derive ARGV`` as the command line reads it (the entry point users type)."""
+    from bpverify.cli import main
+    return main(["derive", *argv])
+
+
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE_TEXTS = Path(os.environ.get("BPVERIFY_SOURCE_TEXTS", "/work/shared/seeds"))
 """Where the source texts are (000_….txt, 001_….txt, 002_….txt); the tests that read them say so
 when they are not there."""
@@ -78,7 +85,7 @@ def test_the_derivations_cite_only_the_books_equation_numbers() -> None:
 def test_a_latex_fragment_pastes_into_slides(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     from pylatexenc.latexwalker import LatexWalker
 
-    from bpverify.commands.derive import run
+    run = _bpverify_derive
     d = by_name(name)
     assert run([name, "--format", "latex", "--fragment"]) == 0
     fragment = capsys.readouterr().out.strip()
@@ -93,7 +100,7 @@ def test_a_latex_fragment_pastes_into_slides(name: str, capsys: pytest.CaptureFi
 
 
 def test_a_fragment_is_latex_only(capsys: pytest.CaptureFixture[str]) -> None:
-    from bpverify.commands.derive import run
+    run = _bpverify_derive
     assert run(["bp1", "--fragment"]) == 2
     assert "--format latex" in capsys.readouterr().err
     assert run(["bp1:99"]) == 2

@@ -271,7 +271,7 @@ MUTANTS: tuple[Mutant, ...] = (
         edit(NV, "pre", ("if self.broken:", "if False:"))),
         catchers=("bp2:4",)),
     # a branch no step uses would hide these sign flips: every branch of the worlds is used
-    # (tests/test_derivations.py traces derive --check), so each is caught by the step that uses it
+    # (tests/derivations/test_catalog.py traces derive --check), so each is caught by the step that uses it
     Mutant("the index form's mini-batch cost is Σₓ Cₓ, not (1/m)Σₓ Cₓ", "branch", (edit(
         IF, "_expanded", ("(t, 1, self.width(layer))), (e, 1, batch_size)) / batch_size",
                           "(t, 1, self.width(layer))), (e, 1, batch_size))")),),
@@ -387,5 +387,5 @@ def test_every_weakening_is_caught(mutant: Mutant, monkeypatch: pytest.MonkeyPat
 
 def test_the_list_is_clean_without_a_mutant() -> None:
     """The audit and the canaries pass on the derivations as they are (that every step passes is
-    tests/test_derivations.py's full check): what a mutant makes them report is the mutant's."""
+    tests/derivations/test_catalog.py's full check): what a mutant makes them report is the mutant's."""
     assert catalog.audit() == [] and catalog.canaries() == []
