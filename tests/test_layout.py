@@ -198,7 +198,6 @@ TESTED_ELSEWHERE = {
     "bpverify.conformance.specimens.book_network": "conformance/specimens/test_zoo.py",
     "bpverify.conformance.specimens.sources": "commands/test_bench_grading.py",
     "bpverify.conformance.suite.checks.curvature": "conformance/specimens/test_zoo.py",
-    "bpverify.conformance.suite.checks.gradients": "conformance/specimens/test_zoo.py",
     "bpverify.conformance.suite.checks.sgd": "conformance/specimens/test_zoo.py",
     "bpverify.conformance.suite.derived_variants": "conformance/suite/test_diagnoses.py",
     "bpverify.conformance.suite.examples": "conformance/suite/test_battery.py",

@@ -146,12 +146,16 @@ def grade(submissions: Path, out: Path, *, spec: str | None = None, jobs: int = 
                          f"of {known}")
     submissions, out = submissions.resolve(), out.resolve()
     found = discover(submissions, exclude=[out])
-    clash = overlaps([str(submissions), str(out), tempfile.gettempdir()],
-                     [*python_readable(), *SYSTEM_READABLE])
+    readable = [*python_readable(), *SYSTEM_READABLE]
+    # the private copies go in a new folder of the temporary folder: that folder must not be
+    # readable, but a virtualenv inside it (/tmp/venv beside /tmp/bpverify-grade-…) is no clash
+    clash = (overlaps([str(submissions), str(out)], readable)
+             + overlaps([tempfile.gettempdir()], readable, either_way=False))
     if clash:
         raise ValueError(f"{clash[0][0]} and {clash[0][1]} overlap: the submissions, OUT and "
                          "the temporary folder must lie outside the folders the sandbox "
-                         "reads (the Python installation, bpverify, system libraries)")
+                         "reads (the Python installation, bpverify, system libraries); "
+                         "give OUT elsewhere, move the class folder, or set TMPDIR")
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)
     journal = Journal(out)

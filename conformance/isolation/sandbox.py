@@ -95,14 +95,16 @@ def python_readable() -> tuple[str, ...]:
     return tuple(sorted(str(Path(p).resolve()) for p in found if p and Path(p).exists()))
 
 
-def overlaps(protected: Iterable[str], readable: Iterable[str]) -> list[tuple[str, str]]:
-    """Pairs (protected, readable) where one folder lies inside the other: a sandbox allowed to
-    read the second could read the first, or could not read what it needs."""
+def overlaps(protected: Iterable[str], readable: Iterable[str], *,
+             either_way: bool = True) -> list[tuple[str, str]]:
+    """Pairs (protected, readable) where the protected folder lies inside the readable one (a
+    sandbox allowed to read the second could read the first) or, ``either_way``, the readable
+    one inside the protected one (a class folder holding a virtualenv)."""
     pairs = []
     for p in protected:
         for r in readable:
             pp, rr = Path(p).resolve(), Path(r).resolve()
-            if pp.is_relative_to(rr) or rr.is_relative_to(pp):
+            if pp.is_relative_to(rr) or (either_way and rr.is_relative_to(pp)):
                 pairs.append((str(pp), str(rr)))
     return pairs
 

@@ -259,10 +259,16 @@ def _message(error: BaseException) -> str:
 
 
 def _describe(error: BaseException) -> str:
-    """A load error in one line: the spec's own message, else the exception's type and text."""
-    if type(error).__name__ in ("SpecError", "ValueError"):
-        return _message(error)
-    return f"{type(error).__name__}: {_message(error)}"
+    """A load error in one line: the spec's own message, else the exception's type and text;
+    with where in the user's code it was raised (``__init__`` as much as the module's own
+    lines), unless the message already says so."""
+    text = (_message(error) if type(error).__name__ in ("SpecError", "ValueError")
+            else f"{type(error).__name__}: {_message(error)}")
+    frames = locations.user_frames(error.__traceback__)
+    where = locations.location(frames)
+    if where is None or where in text:
+        return text
+    return f"{text} ({locations.describe(frames)})"
 
 
 def _capabilities_data(capabilities: Capabilities) -> dict[str, Any]:

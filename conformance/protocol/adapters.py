@@ -388,11 +388,31 @@ class BookClassAdapter(Implementation):
         return BookSession(self, weights, biases)
 
 
+def _framework_class(cls: type) -> str | None:
+    """"torch.nn.Module" when ``cls`` is one (told by its bases' names, without importing
+    torch), else None."""
+    for base in cls.__mro__:
+        if base.__name__ == "Module" and base.__module__.startswith("torch.nn"):
+            return "torch.nn.Module"
+    return None
+
+
+def _use_the_helper(framework: str, owner: str) -> str:
+    return (f"{owner} is a {framework}, which has no backprop(x, y) of the book's: plug it in "
+            f"through the helper: in your file, from bpverify.conformance.protocol.frameworks "
+            f"import TorchModule, then model = TorchModule({owner}, loss=torch.nn.MSELoss(), "
+            f"optimizer=lambda p, eta: torch.optim.SGD(p, lr=eta)) ({owner}(sizes) builds it), "
+            f"and check YOUR_FILE:model (the README's Frameworks)")
+
+
 def _require_methods(net: Any, conventions: Conventions, declared: Any, owner: str) -> None:
     """The book's ``backprop(x, y)``, and every method the class declares under a name of its
     own, must be there: a ValueError names the methods that look like a missing one and the
     ``methods`` declaration that would map it, or what the class has."""
     backprop = conventions.name("backprop")
+    framework = _framework_class(type(net))
+    if framework is not None and not callable(getattr(net, backprop, None)):
+        raise ValueError(_use_the_helper(framework, owner))
     if not callable(getattr(net, backprop, None)):
         how = (f"{owner} declares methods={{'backprop': {backprop!r}}} but has no method "
                f"{backprop}" if backprop != "backprop" else
@@ -486,6 +506,9 @@ def as_implementation(obj: Any, name: str | None = None) -> Implementation:
         return obj()
     if isinstance(obj, type) and _book_style(obj):
         return BookClassAdapter(obj, name)
+    framework = _framework_class(obj) if isinstance(obj, type) else None
+    if framework is not None:
+        raise ValueError(_use_the_helper(framework, obj.__name__))
     if callable(obj) and _one_required_argument(obj):  # a factory Cls(sizes), e.g. a partial
         probe = obj(list(PROBE_SIZES))
         return BookClassAdapter(type(probe), name, factory=obj)

@@ -53,7 +53,9 @@ def parse(spec: str) -> tuple[str, Path | None, str]:
         if path.suffix != ".py" or not path.is_file():
             hints = module_hints(path.stem, (path.parent if str(path.parent) else Path()).resolve(),
                                  attribute, spec_path=module_part)
-            raise SpecError(f"implementation spec {spec!r}: {module_part!r} is not a .py file"
+            what = (f"there is no file {module_part}" if not path.exists() else
+                    f"{module_part} is not a .py file")
+            raise SpecError(f"implementation spec {spec!r}: {what}"
                             + "".join(f"; {h}" for h in hints))
         return (*package_module(path.resolve()), attribute)
     return module_part, None, attribute

@@ -150,7 +150,8 @@ def run_check(check: Check, ctx: Context, seeds: Sequence[int], *, case: str | N
                and not p.passed_on]
     if not kept or nowhere:
         blockers = nowhere or [p for p in prerequisites if p.status != "pass"]
-        names = " and ".join(f"{p.check.id} (it {p.status}s)" for p in blockers)
+        said = {"fail": "it fails", "error": "it errors", "blocked": "it is blocked"}
+        names = " and ".join(f"{p.check.id} ({said.get(p.status, p.status)})" for p in blockers)
         return Outcome(check, "blocked", f"blocked by {names}: fix it first", None, 0.0, ctx.seed,
                        broken=frozenset(network_key(s) for s in specs),
                        blocker=blockers[0].check.id)

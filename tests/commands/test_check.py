@@ -170,3 +170,22 @@ def test_noise_the_sandbox_causes_in_libraries_is_not_shown_unless_the_run_errs(
     assert check_main("network:Network", **FAST) == 2  # type: ignore[arg-type]
     err = capsys.readouterr().err
     assert "Error in cpuinfo" in err and "no data" in err
+
+
+def test_an_exception_while_the_class_is_built_names_the_users_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``import numpy as nmp`` with ``np.random`` in ``__init__``: the NameError is raised when
+    the suite builds the network, not at import, and still says where (as an error in the
+    module's own lines does, once, without the location twice)."""
+    source = book_source().replace("import numpy as np", "import numpy as nmp", 1)
+    (tmp_path / "network.py").write_text(source)
+    line = next(n for n, text in enumerate(source.splitlines(), 1)
+                if "np.random" in text and "def " not in text)
+    monkeypatch.chdir(tmp_path)
+    assert check_main("network.py:Network", **FAST) == 2
+    err = capsys.readouterr().err
+    assert f"NameError: name 'np' is not defined (at network.py:{line} in __init__:" in err
+    (tmp_path / "network.py").write_text("import numpy as np\nnp.nope()\n")
+    assert check_main("network.py:Network", **FAST) == 2
+    err = capsys.readouterr().err
+    assert err.count("network.py:2") == 1, err

@@ -247,6 +247,25 @@ def shape_diagnosis(got: tuple[int, ...], expected: tuple[int, ...]) -> str | No
     return None
 
 
+def weight_shape_diagnosis(got: tuple[int, ...], weights: Sequence[np.ndarray],
+                           index: int) -> str | None:
+    """What shape of ∂C/∂wˡ (weights[index], (nₗ, nₗ₋₁)) a BP4 with a wrong factor has: (nₗ, nₗ)
+    for δˡ(aˡ)ᵀ, (nₗ₊₁, nₗ) for δˡ⁺¹(aˡ)ᵀ, (nₗ₋₁, nₗ) transposed; each named where the shape
+    is its (both where two coincide), else ``shape_diagnosis``'s reading (never "summed over
+    the neurons" for a square (1, 1): that is δˡ(aˡ)ᵀ at a layer of one neuron)."""
+    n_l, n_before = weights[index].shape
+    named = []
+    if got == (n_before, n_l):
+        named.append("transposed: aˡ⁻¹(δˡ)ᵀ instead of δˡ(aˡ⁻¹)ᵀ")
+    if got == (n_l, n_l):
+        named.append("aˡ instead of aˡ⁻¹: δˡ(aˡ)ᵀ has shape (nₗ, nₗ)")
+    if index + 1 < len(weights) and got == (weights[index + 1].shape[0], n_l):
+        named.append("off by one layer: δˡ⁺¹(aˡ)ᵀ has shape (nₗ₊₁, nₗ)")
+    if named:
+        return "; or ".join(named)
+    return shape_diagnosis(got, (n_l, n_before))
+
+
 def check_shapes(nabla_b: Sequence[np.ndarray], nabla_w: Sequence[np.ndarray], case: Case,
                  dtype: str | None = None) -> None:
     """∂C/∂bˡ must have shape (nₗ, 1) (BP3) and ∂C/∂wˡ shape (nₗ, nₗ₋₁) (BP4), both of the
@@ -265,8 +284,8 @@ def check_shapes(nabla_b: Sequence[np.ndarray], nabla_w: Sequence[np.ndarray], c
         if gw.shape != w.shape:
             raise CheckFailed(Failure("BP4", f"∂C/∂w for layer {layer} has shape {gw.shape}, "
                                       f"expected {w.shape} = (n_{layer}, n_{layer - 1})", layer,
-                                      diagnosis=declaration or shape_diagnosis(gw.shape,
-                                                                               w.shape)))
+                                      diagnosis=declaration or weight_shape_diagnosis(
+                                          gw.shape, case.weights, i)))
         for name, array in (("∂C/∂b", gb), ("∂C/∂w", gw)):
             if dtype is not None and array.dtype != np.dtype(dtype):
                 raise CheckFailed(Failure(
@@ -325,7 +344,8 @@ class Context:
         value returned so far was a float32 number; False otherwise (look at the values)."""
         return None if self.dtype != "float64" else self.float32_values
 
-    def _memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per key for this implementation's run (a value of the network)."""
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
@@ -333,7 +353,7 @@ class Context:
     def case(self, spec: NetworkSpec) -> Case:
         """The network with its values rounded to the implementation's dtype, so that both sides
         see the same numbers."""
-        return self._memo(("case", spec), lambda: rounded(spec.case(), self.dtype))
+        return self.memo(("case", spec), lambda: rounded(spec.case(), self.dtype))
 
     def arrays(self, case: Case) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray,
                                           np.ndarray]:
@@ -346,15 +366,15 @@ class Context:
         def compute() -> BackpropResult:
             c = self.case(spec)
             return backprop_matrix(c.weights, c.biases, c.x, c.y, c.activations, c.cost)
-        return self._memo(("reference", spec), compute)
+        return self.memo(("reference", spec), compute)
 
     def allowance(self, spec: NetworkSpec) -> Allowance:
-        return self._memo(("allowance", spec), lambda: allowance(self.case(spec), self.dtype))
+        return self.memo(("allowance", spec), lambda: allowance(self.case(spec), self.dtype))
 
     def kappa(self, spec: NetworkSpec, column: int) -> float:
         """SAFETY·κ of ``rounding`` for one example, for relations that build their magnitudes
         themselves."""
-        return float(self._memo(("kappa", spec), lambda: relative_factors(
+        return float(self.memo(("kappa", spec), lambda: relative_factors(
             self.case(spec), self.dtype))[column])
 
     def gradient(self, spec: NetworkSpec, column: int | None) -> Gradient:
@@ -369,7 +389,7 @@ class Context:
             each = [self.gradient(spec, j) for j in range(spec.m)]
             return ([sum(layer) for layer in zip(*(g[0] for g in each), strict=True)],
                     [sum(layer) for layer in zip(*(g[1] for g in each), strict=True)])
-        return self._memo(("gradient", spec, column), one if column is not None else summed)
+        return self.memo(("gradient", spec, column), one if column is not None else summed)
 
     def call_gradient(self, w: list[np.ndarray], b: list[np.ndarray], x: np.ndarray,
                       y: np.ndarray, spec: NetworkSpec) -> Gradient:
@@ -400,7 +420,7 @@ class Context:
                                     y[:, column:column + 1], spec.activation, spec.cost,
                                     seconds=self.seconds)
             return [np.asarray(d, dtype=np.float64) for d in value]
-        return self._memo(("deltas", spec, column), compute)
+        return self.memo(("deltas", spec, column), compute)
 
 
     def read_deltas(self, spec: NetworkSpec, column: int) -> ReadDeltas:
@@ -426,7 +446,7 @@ class Context:
                 else:
                     chosen.append(gb)
             return ReadDeltas(chosen, bp3_broken)
-        return self._memo(("read-deltas", spec, column), compute)
+        return self.memo(("read-deltas", spec, column), compute)
 
 
 @dataclass(frozen=True)

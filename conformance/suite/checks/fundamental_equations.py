@@ -42,7 +42,7 @@ def check_shapes(ctx: Context, spec: NetworkSpec) -> None:
                                        ctx.seconds, seconds=10 * ctx.seconds)
             except ImplementationFault:
                 return None
-        fits = ctx._memo(("declarations that fit",), probe)
+        fits = ctx.memo(("declarations that fit",), probe)
         if not isinstance(fits, str):
             raise
         failure = problem.failure if isinstance(problem, CheckFailed) else Failure(

@@ -11,7 +11,8 @@ from bpverify.conformance.protocol.calls import NonFinite
 from bpverify.conformance.protocol.probing import explain_factor
 from bpverify.conformance.suite.battery import SATURATION_SLOTS, NetworkSpec
 from bpverify.conformance.suite.checks.base import CheckFailed, Context, Failure, compare, constant_factor
-from bpverify.reference.activations import Softmax
+from bpverify.reference.activations import Activation, Softmax, custom
+from bpverify.reference.backpropagation import backprop_matrix
 from bpverify.reference.costs import BUILTIN_COSTS
 from bpverify.reference.numerical import numerical_network_gradient
 
@@ -22,25 +23,65 @@ COMPLEX_STEP_MAX_PARAMETERS = 400
 def _against(ctx: Context, spec: NetworkSpec, nabla_b: list[np.ndarray],
              nabla_w: list[np.ndarray], equation: str = "gradient") -> None:
     """The summed ∂C/∂b, ∂C/∂w against ``nabla_b``, ``nabla_w``, entry by entry, with a hint when
-    a layer is off by one constant factor (a mean instead of a sum, a factor 2 in the cost)."""
+    the gradient is the one BP1 without σ′(zᴸ) gives, or a layer is off by one constant factor
+    (a mean instead of a sum, a factor 2 in the cost)."""
     allowed = ctx.allowance(spec)
     got_b, got_w = ctx.gradient(spec, None)
     layers = range(2, spec.L + 1)
+    slips = _output_sigma_prime_variants(ctx, spec)
     compare(got_b, nabla_b, allowed.nabla_b, equation, "∂C/∂b", layers, ctx.float32_hint,
-            scaled(ctx, spec, got_b, nabla_b, allowed.nabla_b))
+            scaled(ctx, spec, got_b, nabla_b, allowed.nabla_b,
+                   {name: b for name, (b, _) in slips.items()}))
     compare(got_w, nabla_w, allowed.nabla_w, equation, "∂C/∂w", layers, ctx.float32_hint,
-            scaled(ctx, spec, got_w, nabla_w, allowed.nabla_w))
+            scaled(ctx, spec, got_w, nabla_w, allowed.nabla_w,
+                   {name: w for name, (_, w) in slips.items()}))
+
+
+OUTPUT_SIGMA_PRIME_VARIANTS = {
+    "missing σ′(zᴸ) in BP1: δᴸ = ∇ₐC": lambda fprime: (lambda z: 1.0 + 0.0 * z),
+    "σ′ applied twice in BP1: δᴸ = ∇ₐC ⊙ σ′(zᴸ) ⊙ σ′(zᴸ)": lambda fprime: (
+        lambda z: fprime(z) * fprime(z)),
+}
+"""BP1's commonest slips in σ′(zᴸ), as the output layer's σ′ they amount to: each gives a whole
+gradient the reference computes (every layer's gradient is computed from δᴸ)."""
+
+
+def _output_sigma_prime_variants(ctx: Context, spec: NetworkSpec
+                                 ) -> dict[str, tuple[list[np.ndarray], list[np.ndarray]]]:
+    """The summed gradient an implementation gets with each of BP1's slips in σ′(zᴸ) (the
+    reference with the output layer's σ′ replaced); none for a softmax output, whose σ′ is a
+    Jacobian. Values where the slip overflows are left non-finite: they match nothing."""
+    case = ctx.case(spec)
+    output = case.activations[-1]
+    if not isinstance(output, Activation):
+        return {}
+
+    def compute() -> dict[str, tuple[list[np.ndarray], list[np.ndarray]]]:
+        found = {}
+        for name, replace in OUTPUT_SIGMA_PRIME_VARIANTS.items():
+            slipped = custom(output.f, replace(output.fprime), name=f"{output.name}: {name}")
+            with np.errstate(all="ignore"):
+                wrong = backprop_matrix(case.weights, case.biases, case.x, case.y,
+                                        (*case.activations[:-1], slipped), case.cost)
+            found[f"{name}, and every layer's gradient is computed from it (see BP1)"] = (
+                wrong.nabla_b, wrong.nabla_w)
+        return found
+    return ctx.memo(("output σ′ variants", spec), compute)
 
 
 def scaled(ctx: Context, spec: NetworkSpec, actual: list[np.ndarray], expected: list[np.ndarray],
-           allowed: list[np.ndarray]) -> Callable[[int], dict[str, np.ndarray]]:
-    """Candidates for ``compare``: r·expected, when the layer is off by a constant factor r that
-    means something (``factor_hint``; backprop(x, y) takes one example: m = 1)."""
+           allowed: list[np.ndarray], slips: dict[str, list[np.ndarray]] | None = None
+           ) -> Callable[[int], dict[str, np.ndarray]]:
+    """Candidates for ``compare``: the gradients of BP1's slips in σ′(zᴸ) (``slips``), then
+    r·expected, when the layer is off by a constant factor r that means something
+    (``factor_hint``; backprop(x, y) takes one example: m = 1). With one output neuron such a
+    slip is itself a constant factor (1/σ′(zᴸ), σ′(zᴸ)): it is named first, as what it is."""
     def candidates(layer: int) -> dict[str, np.ndarray]:
         i = layer - 2
+        found = {name: gradient[i] for name, gradient in (slips or {}).items()}
         r = constant_factor(actual[i], expected[i], allowed[i])
         meaning = None if r is None else factor_hint(ctx, spec, r, 1, actual[i].size)
-        return {} if meaning is None else {meaning: r * expected[i]}
+        return found if meaning is None else {**found, meaning: r * expected[i]}
     return candidates
 
 
@@ -90,7 +131,7 @@ def check_gradient_complex_step(ctx: Context, spec: NetworkSpec) -> None:
         b, w, _ = numerical_network_gradient(list(case.weights), list(case.biases), case.x,
                                              case.y, case.activations, case.cost, "complex")
         return b, w
-    exact_b, exact_w = ctx._memo(("complex", spec), compute)
+    exact_b, exact_w = ctx.memo(("complex", spec), compute)
     _against(ctx, spec, exact_b, exact_w)
 
 

@@ -334,3 +334,34 @@ def test_the_html_report_links_resolve_and_every_submission_has_a_page(graded: d
     index_text = (out / "index.html").read_text()
     assert "reason (ERROR)" in index_text and "SyntaxError" in index_text
 
+
+
+def test_a_virtualenv_inside_the_temporary_folder_is_no_clash(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A student's venv in /tmp (python -m venv /tmp/venv) beside grade's private copies in
+    /tmp/bpverify-grade-…: the copies stay unreadable, so the class is graded; the temporary
+    folder inside a folder the sandbox reads is refused, naming TMPDIR."""
+    import tempfile
+
+    from bpverify.conformance.isolation import grading
+    temporary = tmp_path / "tmp"
+    (temporary / "venv").mkdir(parents=True)
+    real = grading.python_readable()
+    monkeypatch.setattr(grading, "python_readable", lambda: (*real, str(temporary / "venv")))
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    (tmp_path / "class" / "ada" / "network.py").write_text(book_source())
+    run = grade(tmp_path / "class", tmp_path / "out", jobs=1, only=["BP1"])
+    assert [e["verdict"] for e in run.entries] == ["CONFORMS"]
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary / "venv" / "tmp"))
+    (temporary / "venv" / "tmp").mkdir()
+    with pytest.raises(ValueError, match="overlap: .* set TMPDIR"):
+        grade(tmp_path / "class", tmp_path / "out2", jobs=1, only=["BP1"])
+
+
+def test_a_folder_inside_another_overlaps_either_way_unless_asked_one_way() -> None:
+    assert sandbox.overlaps(["/a/b"], ["/a"]) == [("/a/b", "/a")]
+    assert sandbox.overlaps(["/a"], ["/a/b"]) == [("/a", "/a/b")]
+    assert sandbox.overlaps(["/a"], ["/a/b"], either_way=False) == []
+    assert sandbox.overlaps(["/a/b"], ["/a"], either_way=False) == [("/a/b", "/a")]
+    assert sandbox.overlaps(["/a/b"], ["/a/c"]) == []

@@ -44,3 +44,19 @@ def test_a_declared_method_that_is_not_there_is_named() -> None:
     with pytest.raises(ValueError, match=r"declares methods=\{'feedforward': 'predict'\} but has "
                                          r"no method predict; it has feedforward"):
         as_implementation(cls)
+
+
+def test_a_torch_module_given_as_the_class_is_told_to_use_the_helper() -> None:
+    """``bpverify check torchnet:Net`` with Net an nn.Module: the helper that plugs it in, not a
+    list of nn.Module's hundred methods (told by the base's name; torch is not imported)."""
+    module = type("Module", (), {"__module__": "torch.nn.modules.module"})
+    net = type("Net", (module,), {"__init__": lambda self, sizes=None: None,
+                                  "forward": lambda self, x: x})
+    with pytest.raises(ValueError, match=r"Net is a torch\.nn\.Module") as raised:
+        as_implementation(net)
+    assert "model = TorchModule(Net, loss=torch.nn.MSELoss()" in str(raised.value)
+    plain = type("Net", (), {"__init__": lambda self, sizes=None: None,
+                             "forward": lambda self, x: x})
+    with pytest.raises(ValueError) as raised:
+        as_implementation(plain)
+    assert "TorchModule" not in str(raised.value)

@@ -57,7 +57,7 @@ def test_an_error_in_the_users_file_names_its_file_and_line(folder: Path, source
 @pytest.mark.parametrize("spec, expected", [
     ("network", "expected 'module:attribute'"),
     ("no_such_module_here:Network", "no module 'no_such_module_here' in .*\\(the current folder\\)"),
-    ("missing.py:Network", "'missing.py' is not a .py file"),
+    ("missing.py:Network", "there is no file missing.py"),
     ("attr_net:Nope", r"module 'attr_net' \(attr_net.py\) has no attribute 'Nope'"),
 ])
 def test_a_bad_spec_says_what_is_wrong(folder: Path, spec: str, expected: str) -> None:

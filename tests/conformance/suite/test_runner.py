@@ -135,3 +135,18 @@ def test_a_pass_counts_only_the_networks_it_ran_on() -> None:
     assert counts["saturation"] == THOROUGH_SEEDS * len(saturation_specs(0))
     assert counts["BP1"] == THOROUGH_SEEDS * len(per_example) + SEARCH_EXAMPLES
     assert counts["update-rule"] == THOROUGH_SEEDS * len(battery(0)) + SEARCH_EXAMPLES
+
+
+def test_a_blocked_check_says_what_blocks_it_in_words() -> None:
+    """backprop raising on every call: shapes errors, what needs it is blocked, and what needs
+    those is blocked by a blocked check, said as "it is blocked" (once "it blockeds")."""
+    class Raising(BookNetwork):
+        def backprop(self, x, y):  # type: ignore[no-untyped-def]
+            raise RuntimeError("on purpose")
+
+    report = run_suite(as_implementation(Raising))
+    details = [o.detail for o in report.outcomes if o.status == "blocked"]
+    assert details and all(d.startswith("blocked by ") for d in details)
+    assert any("(it errors)" in d for d in details)
+    assert any("(it is blocked)" in d for d in details), details
+    assert not any("blockeds" in d or "errors)s" in d for d in details)

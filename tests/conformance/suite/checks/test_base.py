@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bpverify.conformance.suite.checks.base import Failure, distinct, mismatch, named_variant
+from bpverify.conformance.suite.checks.base import (
+    Failure,
+    distinct,
+    mismatch,
+    named_variant,
+    shape_diagnosis,
+    weight_shape_diagnosis,
+)
 
 
 @pytest.mark.parametrize("expected, got", [
@@ -47,3 +54,35 @@ def test_a_wrong_formula_that_right_code_gives_too_is_never_named() -> None:
     assert mismatch(hair_off, expected, allowed, "BP1", "δᴸ", 3, None, coincides) is not None
     differs = {"an extra ⊙ σ′(zᴸ)": 0.25 * expected}
     assert named_variant(0.25 * expected, expected, allowed, differs) == "an extra ⊙ σ′(zᴸ)"
+
+
+def test_a_weight_gradient_of_the_wrong_shape_is_read_as_the_factor_that_gives_it() -> None:
+    """weights (4, 3) then (2, 4): δˡ(aˡ)ᵀ is (4, 4), δˡ⁺¹(aˡ)ᵀ (2, 4), transposed (3, 4); at a
+    layer of one neuron δˡ(aˡ)ᵀ is (1, 1), which is not "summed over the neurons" (that reading
+    stays the bias's)."""
+    weights = [np.zeros((4, 3)), np.zeros((2, 4))]
+    assert weight_shape_diagnosis((4, 4), weights, 0).startswith("aˡ instead of aˡ⁻¹")
+    assert weight_shape_diagnosis((2, 4), weights, 0).startswith("off by one layer")
+    assert weight_shape_diagnosis((3, 4), weights, 0).startswith("transposed")
+    one = [np.zeros((1, 3)), np.zeros((2, 1))]
+    assert weight_shape_diagnosis((1, 1), one, 0).startswith("aˡ instead of aˡ⁻¹")
+    assert "summed over the neurons" in (shape_diagnosis((1, 1), (3, 1)) or "")
+    square_next = [np.zeros((2, 3)), np.zeros((2, 2))]
+    both = weight_shape_diagnosis((2, 2), square_next, 0) or ""
+    assert "aˡ instead of aˡ⁻¹" in both and "off by one layer" in both
+
+
+def test_the_students_bp4_with_this_layers_activation_is_named_on_shapes() -> None:
+    """``nabla_w[-l] = np.dot(delta, activations[-l].transpose())``: on every network with
+    nₗ ≠ nₗ₋₁ the shapes check fails, and names it."""
+    from bpverify.conformance.protocol.adapters import as_implementation
+    from bpverify.conformance.specimens.book_network import BookNetwork
+    from bpverify.conformance.suite.runner import run_suite
+
+    class ThisLayersActivation(BookNetwork):
+        def weight_gradient(self, delta, a_prev, a):  # type: ignore[no-untyped-def]
+            return np.dot(delta, a.T)
+
+    outcome = run_suite(as_implementation(ThisLayersActivation), only=["shapes"]).outcomes[0]
+    assert outcome.status == "fail" and outcome.failure is not None
+    assert (outcome.failure.diagnosis or "").startswith("aˡ instead of aˡ⁻¹"), outcome.failure
