@@ -28,13 +28,14 @@ def _against(ctx: Context, spec: NetworkSpec, nabla_b: list[np.ndarray],
     allowed = ctx.allowance(spec)
     got_b, got_w = ctx.gradient(spec, None)
     layers = range(2, spec.L + 1)
-    slips = _output_sigma_prime_variants(ctx, spec)
+    def slips(part: int) -> Callable[[], dict[str, list[np.ndarray]]]:
+        """Computed only where a comparison fails (``compare`` asks for candidates there)."""
+        return lambda: {name: gradient[part]
+                        for name, gradient in _output_sigma_prime_variants(ctx, spec).items()}
     compare(got_b, nabla_b, allowed.nabla_b, equation, "∂C/∂b", layers, ctx.float32_hint,
-            scaled(ctx, spec, got_b, nabla_b, allowed.nabla_b,
-                   {name: b for name, (b, _) in slips.items()}))
+            scaled(ctx, spec, got_b, nabla_b, allowed.nabla_b, slips(0)))
     compare(got_w, nabla_w, allowed.nabla_w, equation, "∂C/∂w", layers, ctx.float32_hint,
-            scaled(ctx, spec, got_w, nabla_w, allowed.nabla_w,
-                   {name: w for name, (_, w) in slips.items()}))
+            scaled(ctx, spec, got_w, nabla_w, allowed.nabla_w, slips(1)))
 
 
 OUTPUT_SIGMA_PRIME_VARIANTS = {
@@ -70,15 +71,16 @@ def _output_sigma_prime_variants(ctx: Context, spec: NetworkSpec
 
 
 def scaled(ctx: Context, spec: NetworkSpec, actual: list[np.ndarray], expected: list[np.ndarray],
-           allowed: list[np.ndarray], slips: dict[str, list[np.ndarray]] | None = None
+           allowed: list[np.ndarray],
+           slips: Callable[[], dict[str, list[np.ndarray]]] | None = None
            ) -> Callable[[int], dict[str, np.ndarray]]:
-    """Candidates for ``compare``: the gradients of BP1's slips in σ′(zᴸ) (``slips``), then
+    """Candidates for ``compare``: the gradients of BP1's slips in σ′(zᴸ) (``slips()``), then
     r·expected, when the layer is off by a constant factor r that means something
     (``factor_hint``; backprop(x, y) takes one example: m = 1). With one output neuron such a
     slip is itself a constant factor (1/σ′(zᴸ), σ′(zᴸ)): it is named first, as what it is."""
     def candidates(layer: int) -> dict[str, np.ndarray]:
         i = layer - 2
-        found = {name: gradient[i] for name, gradient in (slips or {}).items()}
+        found = {name: gradient[i] for name, gradient in (slips() if slips else {}).items()}
         r = constant_factor(actual[i], expected[i], allowed[i])
         meaning = None if r is None else factor_hint(ctx, spec, r, 1, actual[i].size)
         return found if meaning is None else {**found, meaning: r * expected[i]}
