@@ -22,6 +22,7 @@ from bpverify.oracles.cases import Case
 from bpverify.oracles.tolerances import TOLERANCES
 from bpverify.reference.activations import Softmax
 from bpverify.reference.backpropagation import backprop_loop, backprop_matrix
+from bpverify.reference.costs import value_at_output
 from bpverify.reference.equations import feedforward_layers
 from bpverify.reference.numerical import (
     adaptive_central_gradient,
@@ -79,9 +80,11 @@ def extended_cost(case: Case) -> Callable[[Any], Any]:
         weights, biases = unflatten(phi[:n_theta], case.sizes)
         offsets = _split_offsets(phi[n_theta:], case.sizes, m)
         a = x
-        for w, b, u, act in zip(weights, biases, offsets, case.activations, strict=True):
+        for w, b, u, act in zip(weights[:-1], biases[:-1], offsets[:-1], case.activations[:-1],
+                                strict=True):
             a = act.f(w @ a + b + u)
-        return case.cost.value(a, y)
+        z = weights[-1] @ a + biases[-1] + offsets[-1]
+        return value_at_output(case.cost, case.activations[-1], z, y)
 
     return f
 

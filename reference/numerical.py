@@ -18,7 +18,7 @@ import numpy as np
 
 from bpverify.reference.activations import layer_activations, sigmoid
 from bpverify.reference.backpropagation import ActivationSpec
-from bpverify.reference.costs import Cost, quadratic
+from bpverify.reference.costs import Cost, quadratic, value_at_output
 from bpverify.reference.equations import feedforward_layers
 from bpverify.reference.validation import check_columns, check_network, check_same_columns
 
@@ -163,8 +163,8 @@ def cost_of_parameters(sizes: Sequence[int], x: np.ndarray, y: np.ndarray,
 
     def f(theta: np.ndarray) -> complex | float:
         weights, biases = unflatten(theta, sizes)
-        _, acts = feedforward_layers(weights, biases, x, per_layer)
-        return cost.value(acts[-1], y)
+        zs, _ = feedforward_layers(weights, biases, x, per_layer)
+        return value_at_output(cost, per_layer[-1], zs[-1], y)
 
     return f
 

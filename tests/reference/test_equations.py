@@ -12,8 +12,13 @@ from hypothesis import strategies as st
 from bpverify.oracles.cases import Case
 from bpverify.oracles.rounding import allowance
 from bpverify.reference import equations as E
-from bpverify.reference.activations import sigmoid, softmax, softplus, tanh
-from bpverify.reference.costs import categorical_cross_entropy, cross_entropy, quadratic
+from bpverify.reference.activations import sigmoid, softmax, tanh
+from bpverify.reference.costs import (
+    categorical_cross_entropy,
+    cross_entropy,
+    quadratic,
+    value_at_output,
+)
 from bpverify.reference.numerical import numerical_gradient
 
 COMPLEX_STEP = 1e-13
@@ -28,21 +33,15 @@ def _network(seed: int, sizes: list[int], m: int = 1):  # type: ignore[no-untype
 
 
 def _cost_from_z(l: int, weights, biases, y, per_layer, cost):  # type: ignore[no-untyped-def]
-    """C as a function of zˡ alone (flattened), the network above l run on it.
-
-    The cross-entropy cost of a sigmoid output is taken from zᴸ itself, C = Σ [y softplus(−zᴸ) +
-    (1 − y) softplus(zᴸ)]: through aᴸ its 1 − aᴸ cancels where aᴸ ≈ 1 (zᴸ = 8: 1 − aᴸ = 3.4e-4
-    keeps only 12 digits), and the complex step would inherit that error, which is the cost's
-    as written, not the step's."""
-    in_z = cost is cross_entropy and per_layer[-1] is sigmoid
-
+    """C as a function of zˡ alone (flattened), the network above l run on it; the cost taken
+    from zᴸ where it has that form (``value_at_output``: through aᴸ the cross-entropy's 1 − aᴸ
+    cancels near aᴸ = 1, and the complex step would inherit that error, the cost's as written,
+    not the step's)."""
     def f(z_flat):  # type: ignore[no-untyped-def]
         z = z_flat.reshape(-1, 1)
         for w, b, act in zip(weights[l - 1:], biases[l - 1:], per_layer[l - 2:-1], strict=True):
             z = w @ act.f(z) + b
-        if in_z:
-            return np.sum(y * softplus.f(-z) + (1.0 - y) * softplus.f(z))
-        return cost.value(per_layer[-1].f(z), y)
+        return value_at_output(cost, per_layer[-1], z, y)
     return f
 
 
