@@ -197,7 +197,8 @@ def _check_network(d: Derivation, case: Case, method: str,
     return worst_discrepancy(got, expected, f"{d.name}: right side vs left side")
 
 
-NETWORKS = {"network": dict(sizes=[3, 4, 3, 2]), "linear": dict(sizes=[3, 4, 3, 2], activations=identity),
+NETWORKS = {"network": dict(sizes=[3, 4, 3, 2]), "paths": dict(sizes=[3, 4, 3, 2]),
+            "linear": dict(sizes=[3, 4, 3, 2], activations=identity),
             "mini_batch": dict(sizes=[3, 4, 2], batch_size=3),
             "cross_entropy": dict(sizes=[3, 4, 2], cost=costs.cross_entropy)}
 
@@ -220,6 +221,8 @@ def statement_cases(d: Derivation, seed: int) -> list[Case]:
 def evaluate(d: Derivation, method: str, seed: int) -> list[Discrepancy]:
     """The statement on numbers by one method: one Discrepancy per case (NotEvaluated if it does
     not apply)."""
+    if d.numbers == "paths":
+        return [_check_entries(d, case, method) for case in statement_cases(d, seed)]
     if d.numbers in NETWORKS:
         if d.numbers == "network" and method == "reference" and _uses(d, "dC_da"):
             raise NotEvaluated("the reference computes ∂C/∂aˡ only at the output (∇ₐC)")
@@ -247,6 +250,79 @@ def evaluate(d: Derivation, method: str, seed: int) -> list[Discrepancy]:
 
 def _uses(d: Derivation, name: str) -> bool:
     return any(q.name == name for q in d.rhs.atoms(Q) | d.lhs.atoms(Q))
+
+
+# -- statements in components: equation 53's rate factors -----------------------------------------
+
+def _layer_map(case: Case, layer: int) -> Callable[[Any], Any]:
+    """aˡ⁻¹ ↦ aˡ = σ(wˡaˡ⁻¹ + bˡ) for one example (any array namespace)."""
+    w, b, act = case.weights[layer - 2], case.biases[layer - 2][:, 0], case.activations[layer - 2]
+    return lambda a: act.f(w @ a + b)
+
+
+def _rate_factors(case: Case, method: str) -> dict[str, Callable[[int], np.ndarray]]:
+    """The path sum's factors, each taken by the method from the layer maps themselves:
+    ``rate[λ]`` the Jacobian ∂a^(λ+1)/∂a^λ, ``rate_w[λ]`` the matrix of ∂a^λⱼ/∂w^λⱼₖ (row j
+    differentiating aʲ in row j of w alone), ``grad_a_C[L]`` ∂C/∂aᴸ, ``dC_dw[λ]`` the method's
+    gradient (the reference: BP4's; the derivatives the reference offers for the factors are
+    its σ′ formulas)."""
+    if case.batch_size != 1:
+        raise NotEvaluated("the path sum is evaluated on single examples")
+    _, acts = feedforward_layers(case.weights, case.biases, case.x, case.activations)
+
+    def rate(layer: int) -> np.ndarray:
+        at, act = acts[layer - 1][:, 0], case.activations[layer - 1]
+        w, b = case.weights[layer - 1], case.biases[layer - 1][:, 0]
+        return _jacobian(method, _layer_map(case, layer + 1), at,
+                         lambda t: act.fprime(w @ t + b)[:, None] * w)
+
+    def rate_w(layer: int) -> np.ndarray:
+        w, b, act = case.weights[layer - 2], case.biases[layer - 2][:, 0], case.activations[layer - 2]
+        before = acts[layer - 2][:, 0]
+
+        def row(j: int) -> np.ndarray:
+            return _derivative(method, lambda r: act.f(r @ before + b[j]), w[j].copy(),
+                               lambda r: act.fprime(r @ before + b[j]) * before)
+        return np.array([row(j) for j in range(w.shape[0])])
+
+    derivs = _derivatives(case, method)
+    return {"rate": rate, "rate_w": rate_w,
+            "grad_a_C": lambda layer: _d_cost_d_a(case, layer, method)[:, 0],
+            "dC_dw": lambda layer: derivs.nabla_w[layer - 2]}
+
+
+def _entry(table: dict[str, Callable[[int], np.ndarray]], leaf: sp.Indexed) -> float:
+    """One entry (1-based indices, as the book writes them) of a factor; ValueError where the
+    index is outside the factor (a formula whose shapes do not fit)."""
+    name, layer, *indices = str(leaf.base), *(int(i) for i in leaf.indices)
+    if name not in table:
+        raise NotEvaluated(f"no numeric value for {name}")
+    array = table[name](layer)
+    if any(not 1 <= i <= n for i, n in zip(indices, array.shape, strict=False)) or \
+            len(indices) != array.ndim:
+        raise ValueError(f"{name}[{layer}] has shape {array.shape}, no entry {tuple(indices)}")
+    return float(array[tuple(i - 1 for i in indices)])
+
+
+def _check_entries(d: Derivation, case: Case, method: str) -> Discrepancy:
+    """A statement in components, lhs = rhs at every entry (j, k) of its left side: the sums
+    done at the case's sizes, every factor's entry the method's (``_rate_factors``)."""
+    table = _rate_factors(case, method)
+    depth = len(case.sizes)
+    sizes = {sp.Function("n")(layer): case.sizes[layer - 1] for layer in range(1, depth + 1)}
+    lhs, rhs = (side.xreplace({L: depth}) for side in (d.lhs, d.rhs))
+    rhs = rhs.replace(lambda e: isinstance(e, sp.Function) and e.func.__name__ == "n",
+                      lambda e: sizes[sp.Function("n")(e.args[0])])
+    free = list(lhs.indices[1:])  # the entry's indices (j, k) after its layer
+    shape = table[str(lhs.base)](int(lhs.indices[0])).shape
+    got, expected = np.zeros(shape), np.zeros(shape)
+    for entry in np.ndindex(*shape):
+        at = {symbol: index + 1 for symbol, index in zip(free, entry, strict=True)}
+        total = rhs.xreplace(at).doit()
+        leaves = {leaf: _entry(table, leaf) for leaf in total.atoms(sp.Indexed)}
+        got[entry] = float(total.xreplace(leaves))
+        expected[entry] = _entry(table, lhs.xreplace(at))
+    return worst_discrepancy([got], [expected], f"{d.name}: right side vs left side")
 
 
 # -- random smooth functions for the propositions -------------------------------------------------

@@ -220,7 +220,7 @@ def _path_sum() -> Derivation:
                               (i_, 1, n(L - 1))), (p_, 1, n(L))), "the rate factor ∂aˡⱼ/∂wˡⱼₖ left out")],
               "eq. (53): one factor ∂a/∂a per neuron the path passes, summed over every path", "53",
               premise=False)),
-        stated=2, numbers="",
+        stated=2, numbers="paths",
         notes="(53) at every depth: at L − 1 and L − 2 on every network (steps 2 and 3), and from any layer "
               "to "
               "the one below by step 1, which holds at every depth (the layer-local step), by induction.")

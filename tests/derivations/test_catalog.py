@@ -297,7 +297,7 @@ def _body_lines(module) -> set[int]:  # type: ignore[no-untyped-def]
 
 
 ALL_METHODS = ("reference", "JAX autodiff", "complex step", "central diff.")
-SYMBOLS_ONLY = ("modified_neuron", "finite_differences", "changes", "path_sum", "cost_claims",
+SYMBOLS_ONLY = ("modified_neuron", "finite_differences", "changes", "cost_claims",
                 "backpropagate", "train")
 NOT_NUMERIC = {  # (derivation, method): why the cell is – (each reason is printed under "Declined")
     ("fact6", "reference"), ("forward", "JAX autodiff"), ("forward", "complex step"),

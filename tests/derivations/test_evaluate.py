@@ -38,7 +38,7 @@ def test_most_derivations_have_numbers() -> None:
     """The rows without numbers are statements about symbols (counts, orders of error, the
     algorithm's text): a floor, so that a derivation losing its numbers is noticed; and each
     that names its numbers is asked of some method."""
-    assert len(WITH_NUMBERS) >= 18, [d.name for d in WITH_NUMBERS]
+    assert len(WITH_NUMBERS) >= 19, [d.name for d in WITH_NUMBERS]
     assert all(any(_cell(d, m) is not None for m in evaluate.METHODS) for d in WITH_NUMBERS)
 
 
@@ -128,3 +128,24 @@ def test_the_propositions_are_not_asked_of_the_reference(name: str) -> None:
     d = catalog.by_name(name)
     assert _cell(d, "reference") is None
     assert all(_cell(d, m) is not None for m in ("JAX autodiff", "complex step", "central diff."))
+
+
+def test_the_path_sum_takes_each_factor_from_the_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Equation 53 with JAX's Jacobians and JAX's ∂C/∂w: a rate factor ∂a/∂a taken one layer
+    off (the Jacobian of the layer above) fails the cell, as a path sum that skipped a layer
+    would; the statement itself passes."""
+    d = catalog.by_name("path_sum")
+    assert _passes(evaluate.evaluate(d, "JAX autodiff", SEED), "JAX autodiff")
+    real = evaluate._rate_factors
+
+    def shifted(case, method):  # type: ignore[no-untyped-def]
+        table = real(case, method)
+        rate = table["rate"]
+        return {**table, "rate": lambda layer: rate(layer + 1) if layer + 1 < len(case.sizes)
+                else rate(layer)}
+    monkeypatch.setattr(evaluate, "_rate_factors", shifted)
+    try:
+        found = evaluate.evaluate(d, "JAX autodiff", SEED)
+    except ValueError:
+        return  # the shifted Jacobian does not even fit
+    assert not _passes(found, "JAX autodiff")
