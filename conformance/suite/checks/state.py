@@ -78,6 +78,7 @@ def check_state(ctx: Context, spec: NetworkSpec) -> None:
     rule = replace(rule, eta=stable_eta(at_new, (new_params.weights, new_params.biases),
                                         rule.eta))  # four steps of a linear network run away
     start = 0
+    previous: list[np.ndarray] | None = None  # the step before, flattened per array
     for step, m in enumerate(state_batch_sizes(spec.L), start=1):
         columns = range(start, start + m)
         start += m
@@ -88,24 +89,63 @@ def check_state(ctx: Context, spec: NetworkSpec) -> None:
         try:
             judge_step(ctx, spec, big, before, after, columns, rule, "state",
                        f"update step {step} of {STEPS} (m = {m}) on one network")
-        except CheckFailed:
-            if not _fresh_step_agrees(ctx, big, before, after, columns, rule):
-                raise  # a fresh network steps right from there: the kept one remembers
+        except CheckFailed as failed:
+            fresh = _fresh_step(ctx, big, before, columns, rule)
+            if not _same(fresh, after):  # a fresh network steps right from there
+                hint = None if previous is None else momentum_hint(before, after, fresh,
+                                                                   previous)
+                if hint is None:
+                    raise
+                raise CheckFailed(replace(failed.failure, diagnosis=hint)) from None
+        previous = [a - b for a, b in zip(after[0] + after[1], before[0] + before[1],
+                                          strict=True)]
         _probe(ctx, spec, session, after[0], after[1], big, f"after update step {step}")
 
 
-def _fresh_step_agrees(ctx: Context, big: Case, before: tuple[list[np.ndarray], list[np.ndarray]],
-                       after: tuple[list[np.ndarray], list[np.ndarray]], columns: range,
-                       rule: StepRule) -> bool:
-    """A fresh network, given the same parameters and mini-batch, takes the same wrong step:
-    then the fault is the update rule's or the gradient's (their checks say so), not state's."""
+Parameters = tuple[list[np.ndarray], list[np.ndarray]]
+
+
+def _fresh_step(ctx: Context, big: Case, before: Parameters, columns: range,
+                rule: StepRule) -> Parameters:
+    """Where a fresh network, given the same parameters and mini-batch, steps to: if it takes
+    the same wrong step, the fault is the update rule's or the gradient's (their checks say
+    so), not state's."""
     dt = np.dtype(ctx.dtype)
     value = call_checked(ctx, "update_mini_batch(mini_batch, eta)", ctx.impl.update,
                   [w.astype(dt) for w in before[0]], [b.astype(dt) for b in before[1]],
                   pairs(ctx, big, columns), *rule.arguments())
-    fresh = as_parameters(value, ctx.impl.name, big, ctx.dtype, "state")
+    return as_parameters(value, ctx.impl.name, big, ctx.dtype, "state")
+
+
+def _same(fresh: Parameters, after: Parameters) -> bool:
     return all(np.allclose(f, a, rtol=1e-12, atol=0.0) for f, a in zip(
         fresh[0] + fresh[1], after[0] + after[1], strict=True))
+
+
+MOMENTUM_AGREEMENT = 1e-6
+"""How closely the kept network's extra step must be one multiple μ of the step before (relative,
+normwise) to be named momentum: far above rounding, far below any other coincidence."""
+
+
+def momentum_hint(before: Parameters, after: Parameters, fresh: Parameters,
+                  previous: Sequence[np.ndarray]) -> str | None:
+    """The kept network stepped to ``after``, a fresh one from the same parameters to ``fresh``
+    (the right step): where the difference is μ times the previous step for one μ, the update
+    keeps a velocity (v = μv + ∇, a step of −ηv: SGD with momentum), which the book's
+    update_mini_batch does not."""
+    extra = np.concatenate([(a - f).ravel() for a, f in zip(after[0] + after[1],
+                                                            fresh[0] + fresh[1], strict=True)])
+    last = np.concatenate([p.ravel() for p in previous])
+    scale = float(last @ last)
+    if scale == 0.0 or not np.all(np.isfinite(extra)):
+        return None
+    mu = float(last @ extra) / scale
+    residual = float(np.linalg.norm(extra - mu * last))
+    if mu == 0.0 or residual > MOMENTUM_AGREEMENT * float(np.linalg.norm(extra)):
+        return None
+    return (f"each step carries μ = {mu:.6g} times the step before it: momentum (a velocity "
+            f"v = μv + ∇ kept across calls, as torch.optim.SGD(momentum={mu:.3g}) keeps it); "
+            "the book's update_mini_batch steps by −(η/m)Σₓ∇Cₓ alone")
 
 
 def _kept_results(ctx: Context, spec: NetworkSpec, session: Session, big: Case) -> None:
