@@ -5,6 +5,10 @@ differences). Props. 1, 2, 2E are evaluated on random smooth functions.
 
 Each evaluation answers a ``Discrepancy`` (normwise, as ``oracles.discrepancy``) per method, or
 raises ``NotEvaluated`` with the reason where the method does not apply.
+
+Kept whole: one dispatcher from a statement to its numbers, each kind of statement's evaluator
+(matrix templates, components, smooth functions) beside the others, sharing the methods'
+derivatives and their caches.
 """
 
 from __future__ import annotations
