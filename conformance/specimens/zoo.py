@@ -69,6 +69,16 @@ def _biases_not_updated(self, nabla_b, nabla_w, eta, m):
     self.weights = [w - (eta / m) * nw for w, nw in zip(self.weights, nabla_w, strict=True)]
 
 
+def _momentum_step(self, nabla_b, nabla_w, eta, m):
+    """SGD with momentum 0.9: a velocity v = 0.9v + ∇/m kept in the object, a step of −ηv."""
+    vb, vw = getattr(self, "velocity", ([0.0] * len(self.biases), [0.0] * len(self.weights)))
+    vb = [0.9 * v + nb / m for v, nb in zip(vb, nabla_b, strict=True)]
+    vw = [0.9 * v + nw / m for v, nw in zip(vw, nabla_w, strict=True)]
+    self.velocity = (vb, vw)
+    self.biases = [b - eta * v for b, v in zip(self.biases, vb, strict=True)]
+    self.weights = [w - eta * v for w, v in zip(self.weights, vw, strict=True)]
+
+
 def _hang_in_update(self, mini_batch, eta):
     while True:
         pass
@@ -673,6 +683,12 @@ HINTED: tuple[Mutant, ...] = (
             bias_gradient=lambda self, d: 2 * d),
     _mutant("WeightGradientTwiceBP4", "BP4", "2 δˡ instead of δˡ", needs="any network",
             weight_gradient=lambda self, d, a_prev, a: np.dot(2 * d, a_prev.T)),
+    _mutant("ThisLayersActivationEverywhereBP4", "shapes", "aˡ instead of aˡ⁻¹",
+            needs="a layer with nₗ ≠ nₗ₋₁ (a square one hides it)",
+            weight_gradient=lambda self, d, a_prev, a: np.dot(d, a.T)),
+    _mutant("MomentumKeptAcrossCalls", "state", "each step carries μ = 0.9 times the step before",
+            needs="an update (a fresh network's first step is right)",
+            apply_step=_momentum_step),
 )
 """One mutant for each hint of the catalogue (``suite/diagnoses.py``) that no mutant above
 names: each must fail its equation with exactly that hint (``tests/conformance/suite/

@@ -255,3 +255,12 @@ def lazily(equation: str, point: Callable[[int], Point],
                 found.setdefault(name, value)
         return found
     return at
+
+
+def named(equation: str, change: str) -> str:
+    """"change: formula" of the catalogue's variant of ``equation`` that makes ``change``: the
+    words and the formula printed from the derivations (or the suite's own entry), for a hint
+    given elsewhere (a shape, a whole gradient) that is this variant."""
+    variant = next(v for v in CATALOGUE if v.equation == equation and v.change == change)
+    return f"{variant.change}: {variant.formula}"
+

@@ -20,6 +20,7 @@ from bpverify.conformance.protocol.adapters import Capabilities, Implementation
 from bpverify.conformance.protocol.calls import as_gradient, call_with_limit, check_finite
 from bpverify.conformance.protocol.conventions import declaration_hint
 from bpverify.conformance.suite.battery import HUGE_BATCH, NetworkSpec
+from bpverify.conformance.suite.diagnoses import named
 from bpverify.oracles.cases import Case
 from bpverify.oracles.rounding import UNIT_ROUNDOFF, Allowance, allowance, relative_factors
 from bpverify.reference.backpropagation import BackpropResult, backprop_matrix
@@ -254,15 +255,15 @@ def weight_shape_diagnosis(got: tuple[int, ...], weights: Sequence[np.ndarray],
     is its (both where two coincide), else ``shape_diagnosis``'s reading (never "summed over
     the neurons" for a square (1, 1): that is δˡ(aˡ)ᵀ at a layer of one neuron)."""
     n_l, n_before = weights[index].shape
-    named = []
+    found = []
     if got == (n_before, n_l):
-        named.append("transposed: aˡ⁻¹(δˡ)ᵀ instead of δˡ(aˡ⁻¹)ᵀ")
+        found.append("transposed: " + named("BP4", "aˡ⁻¹(δˡ)ᵀ instead of δˡ(aˡ⁻¹)ᵀ"))
     if got == (n_l, n_l):
-        named.append("aˡ instead of aˡ⁻¹: δˡ(aˡ)ᵀ has shape (nₗ, nₗ)")
+        found.append(named("BP4", "aˡ instead of aˡ⁻¹") + " has shape (nₗ, nₗ)")
     if index + 1 < len(weights) and got == (weights[index + 1].shape[0], n_l):
-        named.append("off by one layer: δˡ⁺¹(aˡ)ᵀ has shape (nₗ₊₁, nₗ)")
-    if named:
-        return "; or ".join(named)
+        found.append(named("BP4", "off by one layer: δˡ⁺¹(aˡ)ᵀ") + " has shape (nₗ₊₁, nₗ)")
+    if found:
+        return "; or ".join(found)
     return shape_diagnosis(got, (n_l, n_before))
 
 

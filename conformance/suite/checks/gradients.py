@@ -11,6 +11,7 @@ from bpverify.conformance.protocol.calls import NonFinite
 from bpverify.conformance.protocol.probing import explain_factor
 from bpverify.conformance.suite.battery import SATURATION_SLOTS, NetworkSpec
 from bpverify.conformance.suite.checks.base import CheckFailed, Context, Failure, compare, constant_factor
+from bpverify.conformance.suite.diagnoses import named
 from bpverify.reference.activations import Activation, Softmax, custom
 from bpverify.reference.backpropagation import backprop_matrix
 from bpverify.reference.costs import BUILTIN_COSTS
@@ -39,12 +40,12 @@ def _against(ctx: Context, spec: NetworkSpec, nabla_b: list[np.ndarray],
 
 
 OUTPUT_SIGMA_PRIME_VARIANTS = {
-    "missing σ′(zᴸ) in BP1: δᴸ = ∇ₐC": lambda fprime: (lambda z: 1.0 + 0.0 * z),
-    "σ′ applied twice in BP1: δᴸ = ∇ₐC ⊙ σ′(zᴸ) ⊙ σ′(zᴸ)": lambda fprime: (
-        lambda z: fprime(z) * fprime(z)),
+    "missing σ′(zᴸ)": lambda fprime: (lambda z: 1.0 + 0.0 * z),
+    "σ′ applied twice": lambda fprime: (lambda z: fprime(z) * fprime(z)),
 }
-"""BP1's commonest slips in σ′(zᴸ), as the output layer's σ′ they amount to: each gives a whole
-gradient the reference computes (every layer's gradient is computed from δᴸ)."""
+"""BP1's commonest slips in σ′(zᴸ) (their changes in the catalogue, ``diagnoses``), as the output
+layer's σ′ they amount to: each gives a whole gradient the reference computes (every layer's
+gradient is computed from δᴸ)."""
 
 
 def _output_sigma_prime_variants(ctx: Context, spec: NetworkSpec
@@ -59,12 +60,14 @@ def _output_sigma_prime_variants(ctx: Context, spec: NetworkSpec
 
     def compute() -> dict[str, tuple[list[np.ndarray], list[np.ndarray]]]:
         found = {}
-        for name, replace in OUTPUT_SIGMA_PRIME_VARIANTS.items():
-            slipped = custom(output.f, replace(output.fprime), name=f"{output.name}: {name}")
+        for change, replace in OUTPUT_SIGMA_PRIME_VARIANTS.items():
+            slipped = custom(output.f, replace(output.fprime), name=f"{output.name}: {change}")
             with np.errstate(all="ignore"):
                 wrong = backprop_matrix(case.weights, case.biases, case.x, case.y,
                                         (*case.activations[:-1], slipped), case.cost)
-            found[f"{name}, and every layer's gradient is computed from it (see BP1)"] = (
+            change_, formula = named("BP1", change).split(": ", 1)
+            found[f"{change_} in BP1: {formula}, and every layer's gradient is computed from it "
+                  "(see BP1)"] = (
                 wrong.nabla_b, wrong.nabla_w)
         return found
     return ctx.memo(("output σ′ variants", spec), compute)
