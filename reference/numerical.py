@@ -52,10 +52,13 @@ def _step(theta_j: complex | float, method: str, h: float | None) -> float:
 
 
 def _derivative_along(f: Callable[[np.ndarray], complex | float], theta: np.ndarray,
-                      v: np.ndarray, method: str, h: float) -> tuple[float, float | None]:
-    """d/dt f(θ + t·v) at t = 0 with step h, and an error estimate where the method has one."""
+                      v: np.ndarray, method: str, h: float,
+                      f_theta: complex | float | None = None) -> tuple[float, float | None]:
+    """d/dt f(θ + t·v) at t = 0 with step h, and an error estimate where the method has one;
+    forward differences take f(θ) from ``f_theta`` where the caller computed it once."""
     if method == "forward":
-        return float(np.real(f(theta + h * v) - f(theta))) / h, None
+        base = f(theta) if f_theta is None else f_theta
+        return float(np.real(f(theta + h * v) - base)) / h, None
     if method == "complex":
         return float(np.imag(f(theta + 1j * h * v))) / h, None
 
@@ -73,7 +76,8 @@ def _derivative_along(f: Callable[[np.ndarray], complex | float], theta: np.ndar
 
 def numerical_gradient(f: Callable[[np.ndarray], complex | float], theta: np.ndarray,
                        method: Method = "central", h: float | None = None) -> Estimate:
-    """∇f(θ) entry by entry, one derivative along each unit vector eⱼ."""
+    """∇f(θ) entry by entry, one derivative along each unit vector eⱼ (forward differences
+    evaluate f(θ) once: P + 1 evaluations in all, as §2.6 counts them)."""
     if method not in METHODS:
         raise ValueError(f"method is {method!r}, expected one of {METHODS}")
     theta = np.asarray(theta, dtype=np.complex128 if method == "complex" else np.float64)
@@ -81,10 +85,11 @@ def numerical_gradient(f: Callable[[np.ndarray], complex | float], theta: np.nda
         raise ValueError(f"theta has shape {theta.shape}, expected a 1-D parameter vector")
     grad = np.empty(theta.size)
     err = np.empty(theta.size) if method == "richardson" else None
+    f_theta = f(theta) if method == "forward" else None
     for j in range(theta.size):
         e_j = np.zeros(theta.size)
         e_j[j] = 1.0
-        value, error = _derivative_along(f, theta, e_j, method, _step(theta[j], method, h))
+        value, error = _derivative_along(f, theta, e_j, method, _step(theta[j], method, h), f_theta)
         grad[j] = value
         if err is not None and error is not None:
             err[j] = error

@@ -66,3 +66,16 @@ def test_unknown_method_is_rejected() -> None:
     with pytest.raises(ValueError, match="method is 'secant'"):
         N.numerical_gradient(_f, THETA, "secant")  # type: ignore[arg-type]
 
+
+
+@pytest.mark.parametrize("method, evaluations", [("forward", 3 + 1), ("central", 2 * 3), ("complex", 3)])
+def test_the_number_of_evaluations_is_what_section_2_6_counts(method: str, evaluations: int) -> None:
+    """Eq. 46's forward differences need f(θ) once and f(θ + εeⱼ) per parameter: P + 1 (2P would
+    be the count of a forward difference recomputing f(θ) per direction); central 2P, complex P."""
+    calls = []
+
+    def counted(theta: np.ndarray):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return _f(theta)
+    N.numerical_gradient(counted, THETA, method)  # type: ignore[arg-type]
+    assert len(calls) == evaluations
