@@ -58,7 +58,7 @@ def _modified_neuron() -> Derivation:
                (comp("grad_a_C", L, 1) * f_prime(comp("a", L, 1)), "f′ at aᴸ₁")],
               "BP1's chain rule, with f′ in place of σ′ (the modified neuron in the output layer)",
               "modified-neuron", premise=False)),
-        numbers="")
+        numbers="modified")
 
 
 def _linear_neurons() -> Derivation:
@@ -162,7 +162,7 @@ def _finite_differences() -> Derivation:
                 "an ε³ term, wrong only at order ε³"),
                (d1 + eps ** 2 / 3 * d3 + sp.O(eps ** 4), "ε²C‴/3")],
               "Taylor series; the even terms cancel, so the error is ε²C‴/6 + O(ε⁴)", "46")),
-        numbers="")
+        numbers="orders")
 
 
 def _cross_entropy() -> Derivation:
@@ -265,7 +265,7 @@ def _changes() -> Derivation:
                 "only the path through neuron j")],
               "(52): ΔC is the sum over every path of its product of rate factors (51), times Δw, to first "
               "order: with (47) this is eq. (53)", "52", premise=False)),
-        stated=4, numbers="",
+        stated=4, numbers="orders",
         notes="Each ≈ of eqs. 47–52 is checked as an equality up to an error O(Δ²) whose order is exact in "
               "general (the variant claiming O(Δ³) is refuted). Eq. (51), one path's product of rate "
               "factors, is not by itself the change in C (every path contributes); it is checked as the "
@@ -295,7 +295,7 @@ def _cost_claims() -> Derivation:
               "the backward pass's (wˡ⁺¹)ᵀδˡ⁺¹ for l = L − 1..2: the same products as the forward pass "
               "but the first; so a backward pass costs at most one forward pass", "cost-backward",
               premise=False)),
-        numbers="")
+        numbers="counts")
 
 
 DERIVATIONS = DERIVATIONS + (_changes(), _path_sum(), _cost_claims())

@@ -211,7 +211,7 @@ def _backpropagate() -> Derivation:
             step(Q("Delta_b", l), mul(-eta, dC_db(l)), model,
                  [(mul(-eta, dC_da(l)), "d_a C for d_z C"), (mul(eta, dC_db(l)), "the sign")],
                  "the loop's Δb line is Fact 3", "backpropagate", note=True)),
-        numbers="", note=True, intro=NOTE_INTRODUCTION,
+        numbers="algorithm", note=True, intro=NOTE_INTRODUCTION,
         notes="The algorithm as checked (its lines are the templates the check runs, in this order):\n\n"
               + "\n".join(f"    {line}" for line in lines))
 
@@ -238,7 +238,7 @@ def _train() -> Derivation:
                   (Q("Train_b_swapped", l), "b and W updated before d_a C := Wᵀ d_z C reads W")],
                  "the biases likewise: Δb = −η d_z C for each example, at the weights the previous one left",
                  "train", note=True)),
-        numbers="", note=True, intro=NOTE_INTRODUCTION,
+        numbers="train", note=True, intro=NOTE_INTRODUCTION,
         notes="Checked on every network with L ≤ 3 and widths ≤ 2: each run is exact symbolic algebra "
               "in the weights, the biases and two examples (x¹, y¹), (x², y²).")
 

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bpverify.derivations import catalog, evaluate
+from bpverify.derivations import catalog, evaluate, evaluate_algorithms, evaluate_components, method_values
 from bpverify.derivations.core import Derivation
 from bpverify.oracles.cases import random_case
 from bpverify.oracles.discrepancy import Discrepancy
@@ -34,12 +34,17 @@ WITH_NUMBERS = [d for d in catalog.DERIVATIONS if d.numbers]
 """The derivations that name how their statement is put to numbers (``Derivation.numbers``)."""
 
 
-def test_most_derivations_have_numbers() -> None:
-    """The rows without numbers are statements about symbols (counts, orders of error, the
-    algorithm's text): a floor, so that a derivation losing its numbers is noticed; and each
-    that names its numbers is asked of some method."""
-    assert len(WITH_NUMBERS) >= 19, [d.name for d in WITH_NUMBERS]
+def test_every_derivation_has_numbers() -> None:
+    """Every derivation names how its statement is put to numbers, and each is asked of some
+    method; every one but eq. 46's count (a count of forward differences' evaluations, which
+    only the reference's forward differences make) of JAX, the complex step and central
+    differences."""
+    assert [d.name for d in catalog.DERIVATIONS if not d.numbers] == []
     assert all(any(_cell(d, m) is not None for m in evaluate.METHODS) for d in WITH_NUMBERS)
+    differentiating = ("JAX autodiff", "complex step", "central diff.")
+    without = [d.name for d in WITH_NUMBERS if d.numbers != "forward"
+               and not all(_cell(d, m) is not None for m in differentiating)]
+    assert without == ["cost_claims"]
 
 
 def test_a_cached_derivative_belongs_to_its_own_case() -> None:
@@ -49,8 +54,8 @@ def test_a_cached_derivative_belongs_to_its_own_case() -> None:
     the case in the entry, every round below read the dead case's δ."""
     small, large = random_case(0, [3, 4, 2]), random_case(0, [3, 4, 3, 2])
     for _ in range(20):
-        evaluate._derivatives(dataclasses.replace(small), "reference")  # a copy that dies at once
-        deltas = evaluate._derivatives(dataclasses.replace(large), "reference").deltas
+        method_values.derivatives(dataclasses.replace(small), "reference")  # a copy that dies at once
+        deltas = method_values.derivatives(dataclasses.replace(large), "reference").deltas
         assert [d.shape for d in deltas] == [(4, 1), (3, 1), (2, 1)]
 
 
@@ -85,6 +90,9 @@ BROKEN_REFERENCE = {
     "bp3": ("bp3_bias_gradient", lambda d: 2.0 * d.sum(axis=1, keepdims=True)),
     "bp4": ("bp4_weight_gradient", lambda d, a: 2.0 * (d @ a.T)),
     "sigma_prime_form": ("bp2_backpropagate", lambda w, d, z, act: w.T @ d),
+    "backpropagate": ("bp4_weight_gradient", lambda d, a: 2.0 * (d @ a.T)),
+    "train": ("bp3_bias_gradient", lambda d: 2.0 * d.sum(axis=1, keepdims=True)),
+    "modified_neuron": ("bp2_backpropagate", lambda w, d, z, act: w.T @ d),
 }
 """For each row whose reference cell reads the reference's code: that code's equation broken."""
 
@@ -99,7 +107,7 @@ def test_each_reference_cell_rejects_the_reference_with_its_equation_broken(
     function, broken = BROKEN_REFERENCE[name]
     monkeypatch.setattr(f"bpverify.reference.backpropagation.{function}", broken)
     monkeypatch.setattr("bpverify.reference.backpropagation._lean_applies", lambda *_: False)
-    monkeypatch.setattr(evaluate, "_DERIVATIVES", {})
+    monkeypatch.setattr(method_values, "_DERIVATIVES", {})
     d = catalog.by_name(name)
     reference = _cell(d, "reference")
     assert reference is not None and not _passes(reference, "reference")
@@ -136,16 +144,52 @@ def test_the_path_sum_takes_each_factor_from_the_method(monkeypatch: pytest.Monk
     would; the statement itself passes."""
     d = catalog.by_name("path_sum")
     assert _passes(evaluate.evaluate(d, "JAX autodiff", SEED), "JAX autodiff")
-    real = evaluate._rate_factors
+    real = evaluate_components.rate_factors
 
     def shifted(case, method):  # type: ignore[no-untyped-def]
         table = real(case, method)
         rate = table["rate"]
         return {**table, "rate": lambda layer: rate(layer + 1) if layer + 1 < len(case.sizes)
                 else rate(layer)}
-    monkeypatch.setattr(evaluate, "_rate_factors", shifted)
+    monkeypatch.setattr(evaluate_components, "rate_factors", shifted)
     try:
         found = evaluate.evaluate(d, "JAX autodiff", SEED)
     except ValueError:
         return  # the shifted Jacobian does not even fit
     assert not _passes(found, "JAX autodiff")
+
+
+def test_the_algorithms_cell_takes_its_left_side_from_the_notes_lines(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """ΔWˡ is what the note's lines compute, run in their order: with the note's σ′ = a ⊙ (1 − a)
+    read as a ⊙ a, JAX's cell fails (the right side, −η∂C/∂wˡ, does not read the lines)."""
+    d = catalog.by_name("backpropagate")
+    assert _passes(evaluate.evaluate(d, "JAX autodiff", SEED), "JAX autodiff")
+    monkeypatch.setitem(evaluate_algorithms.FUNCTIONS, "one_minus", lambda v: v)
+    evaluate_algorithms._compiled.cache_clear()
+    try:
+        assert not _passes(evaluate.evaluate(d, "JAX autodiff", SEED), "JAX autodiff")
+    finally:
+        evaluate_algorithms._compiled.cache_clear()
+
+
+def test_train_reads_the_weights_before_the_lines_that_change_them() -> None:
+    """The wrong order (W += ΔW before d_a C := Wᵀ d_z C) gives other parameters than the note's
+    order, by far more than rounding: the wrong variant that names it is a real number."""
+    d = catalog.by_name("train")
+    case = evaluate.statement_cases(d, SEED)[0]
+    value = evaluate_algorithms.train_values(case, "reference", *evaluate._program(d))
+    right, wrong = value("Train_W", 2), value("Train_W_swapped", 2)
+    assert np.max(np.abs(right - wrong)) > 1e-6 * np.max(np.abs(right))
+
+
+def test_the_count_of_eq_46_is_the_forward_differences_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """P + 1 is counted on the reference's forward differences, which evaluate C(w) once; with
+    C(w) evaluated again for every direction (2P evaluations) the cell fails."""
+    d = catalog.by_name("cost_claims")
+    assert _passes(evaluate.evaluate(d, "reference", SEED), "reference")
+    from bpverify.reference import numerical
+    real = numerical._derivative_along
+    monkeypatch.setattr(numerical, "_derivative_along",
+                        lambda f, theta, v, method, h, f_theta=None: real(f, theta, v, method, h))
+    assert not _passes(evaluate.evaluate(d, "reference", SEED), "reference")
