@@ -273,3 +273,21 @@ def test_a_long_module_says_why_it_is_kept_whole(tmp_path: Path) -> None:
     assert kept_whole_without_a_reason(probe)
     probe.write_text('"""A module.\n\nKept whole: one flow.\n"""\n' + "x = 1\n" * LONG)
     assert not kept_whole_without_a_reason(probe)
+
+
+def _linted(tox_ini: str) -> set[str]:
+    """The folders tox's lint environment gives ruff."""
+    command = re.search(r"^\[testenv:lint\][^\[]*?^commands = ruff check (.+)$", tox_ini, re.M | re.S)
+    assert command, "tox.ini has no lint command"
+    return set(command.group(1).split())
+
+
+def test_lint_covers_every_part_and_the_tests() -> None:
+    """ruff in tox sees every top folder of the layout and tests/ (oracles/ was once left out);
+    the negative control: a lint line without it is caught."""
+    tox_ini = (README.parent / "tox.ini").read_text(encoding="utf-8")
+    tops = {folder.split("/")[0] for folder in re.findall(r"^\| \*\*\S+\*\* \| `([^`]+)` \|",
+                                                        README.read_text(encoding="utf-8"), re.M)}
+    assert tops | {"tests"} <= _linted(tox_ini), sorted(tops | {"tests"} - _linted(tox_ini))
+    without = tox_ini.replace(" oracles ", " ")
+    assert not tops | {"tests"} <= _linted(without)
