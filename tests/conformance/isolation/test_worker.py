@@ -52,6 +52,16 @@ HANGS = ("HangsInUpdate",)
 others get a generous one (a mini-batch of more than 1024 examples crosses the boundary in about
 0.3 s), so that no verdict depends on the machine's load."""
 
+RANDOM = ("Nondeterministic",)
+"""Mutants that draw unseeded noise: whether a check other than the one that kills them passes
+on a network depends on the draw (|N(0, 1)|·1e-12 may be tiny), so a check that depends on it
+may run or be blocked; only their killing check's verdict is the same in every run (a full
+comparison once failed this way: 'state' blocked in-process, failed in the sandbox)."""
+
+
+def _compared(mutant: zoo.Mutant, statuses: list[list[str]]) -> list[list[str]]:
+    return [s for s in statuses if mutant.name not in RANDOM or s[0] == mutant.check]
+
 
 def test_the_worker_gives_every_zoo_mutant_the_in_process_verdicts(tmp_path: Path) -> None:
     """Forwarding calls to a sandbox changes no verdict: not for a hang, an exception, NaN, an
@@ -70,8 +80,10 @@ def test_the_worker_gives_every_zoo_mutant_the_in_process_verdicts(tmp_path: Pat
         finally:
             delattr(zoo, mutant.name)
         assert isolated.report is not None and isolated.error is None, isolated.error
-        assert [[o.check.id, o.status] for o in isolated.report.outcomes] == \
-            _in_process_statuses(mutant.cls, seconds), mutant.name
+        sandboxed = [[o.check.id, o.status] for o in isolated.report.outcomes]
+        assert _compared(mutant, sandboxed) == _compared(mutant, _in_process_statuses(mutant.cls, seconds)), \
+            mutant.name
+        assert _compared(mutant, sandboxed), mutant.name  # its killing check is among them
 
 
 
