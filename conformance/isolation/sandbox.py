@@ -385,6 +385,9 @@ X86_64_COMMANDS_DENIED = {"fcntl": (72, (F_SETOWN, F_SETSIG, F_SETOWN_EX)),
                           "ioctl": (16, (FIOSETOWN, SIOCSPGRP, TIOCSPGRP, TIOCSTI))}
 """Commands (the second argument) denied: who gets a descriptor's signals (SIGIO, SIGURG: to
 any process, where Landlock before ABI 6 does not scope them) and typing into a terminal."""
+X86_64_OPTIONS_DENIED = {"prctl": (157, (1,))}
+"""Options (the first argument) denied: PR_SET_PDEATHSIG (1), whose reset would let a sandbox
+outlive the checker it is to die with (an audit's orphan survived Ctrl-C and kill -9 of grade)."""
 CLONE_THREAD = 0x00010000
 SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
@@ -428,6 +431,7 @@ def _seccomp_program(pid: int) -> list[tuple[int, int, int, int]]:
         (jeq, "clone", 0, X86_64_CLONE),
         *[(jeq, f"self-{name}", 0, rule.nr) for name, rule in X86_64_SELF_ONLY.items()],
         *[(jeq, f"command-{name}", 0, nr) for name, (nr, _) in X86_64_COMMANDS_DENIED.items()],
+        *[(jeq, f"option-{name}", 0, nr) for name, (nr, _) in X86_64_OPTIONS_DENIED.items()],
         (ret, 0, 0, SECCOMP_RET_ALLOW),
         "clone", (ld, 0, 0, _argument(0)), (jset, "allow", "deny", CLONE_THREAD),
     ]
@@ -442,6 +446,10 @@ def _seccomp_program(pid: int) -> list[tuple[int, int, int, int]]:
     for name, (_, commands) in X86_64_COMMANDS_DENIED.items():
         items += [f"command-{name}", (ld, 0, 0, _argument(1))]
         items += [(jeq, "deny", 0, command) for command in commands]
+        items.append((ret, 0, 0, SECCOMP_RET_ALLOW))
+    for name, (_, options) in X86_64_OPTIONS_DENIED.items():
+        items += [f"option-{name}", (ld, 0, 0, _argument(0))]
+        items += [(jeq, "deny", 0, option) for option in options]
         items.append((ret, 0, 0, SECCOMP_RET_ALLOW))
     items += ["allow", (ret, 0, 0, SECCOMP_RET_ALLOW), "deny", (ret, 0, 0, SECCOMP_RET_ERRNO | errno.EPERM),
               "enosys", (ret, 0, 0, SECCOMP_RET_ERRNO | errno.ENOSYS)]
@@ -459,7 +467,8 @@ def seccomp_filter() -> str:
     _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.create_string_buffer(fprog), 0,
                        0), "seccomp")
     return ("active: no new processes or exec, no namespaces, mounts, ptrace; no sockets, SysV "
-            "IPC, message queues or memfd; signals, priorities and CPU affinity only for itself")
+            "IPC, message queues or memfd; signals, priorities and CPU affinity only for itself; its "
+            "death signal kept")
 
 
 # -- all layers -----------------------------------------------------------------------------------

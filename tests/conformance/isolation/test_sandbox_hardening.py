@@ -720,3 +720,21 @@ def test_grading_survives_a_disk_filler_and_a_sparse_file(
     assert "over its limit of 1.0 MiB" in reason
     if entries["a-filler"]["protections"]["namespaces"].startswith("active"):
         assert "ENOSPC" in entries["a-filler"]["output"]
+
+
+def _death_signal(_: Any) -> dict[str, str]:
+    """PR_SET_PDEATHSIG reset to 0 (the sandbox would outlive its checker), and PR_GET_DUMPABLE,
+    which stays allowed."""
+    nr, _options = sandbox.X86_64_OPTIONS_DENIED["prctl"]
+    return {"PR_SET_PDEATHSIG": _raw(nr, 1, 0), "PR_GET_DUMPABLE (allowed)": _raw(nr, 3, 0)}
+
+
+def test_the_death_signal_cannot_be_reset(policy: sandbox.Policy) -> None:
+    """A sandbox that reset its death signal survived Ctrl-C and kill -9 of `grade` (an audit's
+    orphan slept on under pid 1); the filter refuses the reset, and without it the reset works."""
+    report, result = _confined(policy, ("seccomp",), _death_signal)
+    _active(report, ("seccomp",))
+    assert result["PR_SET_PDEATHSIG"] == EPERM
+    assert result["PR_GET_DUMPABLE (allowed)"] != EPERM
+    _, control = _confined(policy, NONE, _death_signal)
+    assert control["PR_SET_PDEATHSIG"] != EPERM, control
