@@ -206,11 +206,7 @@ def _check_counts(d: Derivation, case: Case, method: str) -> Discrepancy:
         calls[0] += 1
         return cost(theta)
     numerical_gradient(counted, flatten(case.weights, case.biases), "forward")
-    depth = len(case.sizes)
-    sizes = {sp.Function("n")(layer): case.sizes[layer - 1] for layer in range(1, depth + 1)}
-    claimed = d.rhs.xreplace({L: depth}).doit().replace(
-        lambda e: isinstance(e, sp.Function) and e.func.__name__ == "n",
-        lambda e: sizes[sp.Function("n")(e.args[0])]).doit()
+    claimed = evaluate_components.at_sizes(d.rhs.xreplace({L: len(case.sizes)}).doit(), case.sizes).doit()
     return worst_discrepancy([np.array(float(claimed))], [np.array(float(calls[0]))],
                              f"{d.name}: evaluations of C counted")
 

@@ -7,6 +7,7 @@ examples); the right sides (−η∂C/∂wˡ; two gradient steps) are each metho
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 
@@ -108,7 +109,7 @@ def train_values(case: Case, method: str, start: Program, loop: Program
 
     def example(weights: tuple[np.ndarray, ...], biases: tuple[np.ndarray, ...], x: np.ndarray,
                 y: np.ndarray) -> Case:
-        return Case(weights, biases, x, y, case.activations, case.cost, case.seed, case.label)
+        return dataclasses.replace(case, weights=weights, biases=biases, x=x, y=y)
     first = derivatives(example(case.weights, case.biases, x1, y1), method)
     theta_1 = (tuple(w - LEARNING_RATE * g for w, g in zip(case.weights, first.nabla_w, strict=True)),
                tuple(b - LEARNING_RATE * g for b, g in zip(case.biases, first.nabla_b, strict=True)))

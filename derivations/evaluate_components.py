@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from bpverify.derivations.method_values import (
     derivatives,
     jacobian,
 )
-from bpverify.derivations.notation import L, l
+from bpverify.derivations.notation import L, l, n
 from bpverify.oracles.cases import Case, random_case
 from bpverify.oracles.discrepancy import Discrepancy, worst_discrepancy
 from bpverify.reference.activations import PerNeuron, sigmoid, tanh
@@ -118,6 +118,11 @@ def _numbers(expr: sp.Expr, table: Table, functions: dict[str, Callable[[Any], A
     return float(total.xreplace(applied))
 
 
+def at_sizes(expr: sp.Basic, sizes: Sequence[int]) -> sp.Basic:
+    """The expression with every width n(λ) of a concrete layer λ replaced by the network's."""
+    return expr.replace(n, lambda layer: sp.Integer(sizes[int(layer) - 1]))
+
+
 def _layers(d: Derivation, depth: int, lowest: int) -> list[int]:
     """The layers l at which every entry the statement names exists (l free: 2..L; else one)."""
     if l not in (d.lhs.free_symbols | d.rhs.free_symbols):
@@ -136,12 +141,10 @@ def check_entries(d: Derivation, case: Case, table: Table,
     """A statement in components, lhs = rhs at every layer it applies to and every entry of its
     left side (its free indices run over the factor's shape; a fixed index is that entry)."""
     depth = len(case.sizes)
-    sizes = {sp.Function("n")(layer): case.sizes[layer - 1] for layer in range(1, depth + 1)}
     got, expected = [], []
     for layer in _layers(d, depth, lowest=2):
         lhs, rhs = (side.xreplace({l: layer, L: depth}) for side in (d.lhs, d.rhs))
-        rhs = rhs.replace(lambda e: isinstance(e, sp.Function) and e.func.__name__ == "n",
-                          lambda e: sizes[sp.Function("n")(e.args[0])])
+        rhs = at_sizes(rhs, case.sizes)
         shape = table[str(lhs.base)](int(lhs.indices[0])).shape
         free = [(i, n) for i, n in zip(lhs.indices[1:], shape, strict=True) if isinstance(i, sp.Symbol)]
         ranges = [range(1, n + 1) for _, n in free]

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from bpverify.derivations.core import Derivation
-from bpverify.derivations.evaluate_components import entry, rate_factors
+from bpverify.derivations.evaluate_components import at_sizes, entry, rate_factors
 from bpverify.derivations.method_values import NotEvaluated, derivatives_along
 from bpverify.derivations.notation import L
 from bpverify.oracles.cases import Case
@@ -135,13 +135,10 @@ def _right_coefficients(d: Derivation, case: Case, method: str, variable: sp.Sym
     wanted = max([int(c.derivative_count) for c in polynomial.atoms(sp.Derivative)], default=0)
     along = derivatives_along(case, [p for p, _ in directions], wanted, method) if wanted else None
     table = rate_factors(case, method) if polynomial.atoms(sp.Indexed) else {}
-    sizes = {sp.Function("n")(layer): case.sizes[layer - 1] for layer in range(1, depth + 1)}
     out = np.empty((order, len(directions)))
     for i, (_, bind) in enumerate(directions):
         for k, template in enumerate(coefficients):
-            c = template.xreplace({L: depth, **bind}).replace(
-                lambda e: isinstance(e, sp.Function) and e.func.__name__ == "n",
-                lambda e: sizes[sp.Function("n")(e.args[0])]).doit()
+            c = at_sizes(template.xreplace({L: depth, **bind}), case.sizes).doit()
             if along is not None:
                 c = c.replace(lambda e: isinstance(e, sp.Derivative),
                               lambda e: sp.Float(along[int(e.derivative_count) - 1, i], 17))

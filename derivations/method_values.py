@@ -21,7 +21,12 @@ from bpverify.oracles import jax_gradient
 from bpverify.oracles import methods as oracles
 from bpverify.oracles.cases import Case
 from bpverify.reference.equations import feedforward_layers
-from bpverify.reference.numerical import adaptive_central_gradient, flatten, numerical_gradient, unflatten
+from bpverify.reference.numerical import (
+    adaptive_central_gradient,
+    cost_of_parameters,
+    flatten,
+    numerical_gradient,
+)
 
 ORACLES = {o.column: o for o in (oracles.MATRIX, oracles.JAX_AUTODIFF, oracles.COMPLEX_STEP,
                                  oracles.CENTRAL)}
@@ -149,7 +154,7 @@ def _cauchy(f: Callable[[complex], complex], order: int) -> float:
 def _central(f: Callable[[float], float], order: int) -> float:
     """f⁽ᵏ⁾(0) by the k-th central difference Dₕ (truncation O(h²)), Richardson-extrapolated
     twice over h, h/2, h/4 (O(h⁶)), at h ≈ u^(1/(k+6)): rounding, amplified by 1/hᵏ, balanced
-    against h⁶ (measured on our cases: 1e-12 at k = 1, 1e-10 at k = 2)."""
+    against h⁶ (measured against JAX on six networks: ≤ 2e-12 at k = 1, ≤ 4.7e-9 at k = 2)."""
     h = np.finfo(np.float64).eps ** (1 / (order + 6))
 
     def difference(step: float) -> float:
@@ -164,14 +169,8 @@ def along(case: Case) -> Callable[[Any, Any], Any]:
     """(t, v) ↦ C(θ + t·v) for one example, θ the case's parameters flattened as
     ``reference.numerical.flatten`` orders them (any array namespace, complex t included)."""
     theta = flatten(case.weights, case.biases)
-
-    def f(t: Any, v: Any) -> Any:
-        weights, biases = unflatten(theta + t * v, case.sizes)
-        a = case.x
-        for w, b, act in zip(weights, biases, case.activations, strict=True):
-            a = act.f(w @ a + b)
-        return case.cost.value(a, case.y)
-    return f
+    cost = cost_of_parameters(case.sizes, case.x, case.y, case.activations, case.cost)
+    return lambda t, v: cost(theta + t * v)
 
 
 def derivatives_along(case: Case, parameters: Sequence[int], order: int, method: str) -> np.ndarray:
